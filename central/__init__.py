@@ -1,0 +1,1 @@
+"""Reference central system and fleet monitor; talks to kiosks only over MQTT."""

@@ -1,0 +1,1 @@
+"""Camera layer: frame source, face detection, quality, verification, liveness."""

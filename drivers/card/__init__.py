@@ -1,0 +1,1 @@
+"""Card layer: APDU codec, SSC application, PSAM, pyscard reader, emulator."""

@@ -1,0 +1,1 @@
+"""Fingerprint layer: ZhianTec/Synochip codec, pyserial driver, pty emulator."""

@@ -1,0 +1,69 @@
+"""The composition root: builds every component from the config, in order, and stops them in
+the reverse order. Nothing else constructs services, clocks or queues (ARCHITECTURE §1).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from drivers.personal import set_mask_policy
+from kiosk.clock import Clock, SystemClock
+from kiosk.config import KioskConfig
+from kiosk.events import EventQueue
+
+__all__ = ["Component", "KioskApp"]
+
+log = logging.getLogger("kiosk.app")
+
+
+@dataclass(slots=True)
+class Component:
+    """A started part of the kiosk with its stop action."""
+
+    name: str
+    stop: Callable[[], None]
+
+
+class KioskApp:
+    """Ordered `init_*` / `start` steps and a mirrored `stop()`.
+
+    Each step runs inside its own try/except: a device that fails to start is reported and the
+    kiosk degrades, instead of one component stopping all the others (Klipper's rule).
+    """
+
+    def __init__(self, config: KioskConfig, *, clock: Clock | None = None, queue: EventQueue | None = None) -> None:
+        self.config = config
+        self.clock: Clock = clock or SystemClock()
+        self.queue = queue or EventQueue()
+        self._components: list[Component] = []
+        self.failed: dict[str, str] = {}
+
+    def init_privacy(self) -> None:
+        """Apply the configured masks to every personal value shown or logged."""
+        set_mask_policy(self.config.privacy.mask_policy())
+
+    def add(self, name: str, start: Callable[[], Callable[[], None]]) -> bool:
+        """Run `start` (which returns the stop action); on failure record it and carry on."""
+        try:
+            stop = start()
+        except Exception as e:  # one failing component must not stop the others
+            log.exception("component %s failed to start", name)
+            self.failed[name] = f"{type(e).__name__}: {e}"
+            return False
+        self._components.append(Component(name, stop))
+        return True
+
+    def start(self) -> None:
+        """Start every component in order."""
+        self.init_privacy()
+
+    def stop(self) -> None:
+        """Stop components in reverse start order; each stop runs even if another failed."""
+        while self._components:
+            comp = self._components.pop()
+            try:
+                comp.stop()
+            except Exception:
+                log.exception("component %s failed to stop", comp.name)

@@ -1,0 +1,1 @@
+"""Command line of the kiosk (`kiosk ...`), for technicians, tests and the demo."""

@@ -1,0 +1,28 @@
+"""The root config model: one field per section. Each section lives in its own module."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from kiosk.config.base import ConfigSection
+from kiosk.config.camera import CameraConfig
+from kiosk.config.card import CardConfig
+from kiosk.config.fingerprint import FingerprintConfig
+from kiosk.config.logging import LoggingConfig
+from kiosk.config.mqtt import MqttConfig
+from kiosk.config.privacy import PrivacyConfig
+from kiosk.config.terminal import TerminalConfig
+
+__all__ = ["KioskConfig"]
+
+
+class KioskConfig(ConfigSection):
+    """Everything a terminal is configured with. Validated once at start-up."""
+
+    terminal: TerminalConfig = Field(default_factory=TerminalConfig)  # type: ignore[arg-type]
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)  # type: ignore[arg-type]
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)  # type: ignore[arg-type]
+    card: CardConfig = Field(default_factory=CardConfig)  # type: ignore[arg-type]
+    camera: CameraConfig = Field(default_factory=CameraConfig)  # type: ignore[arg-type]
+    fingerprint: FingerprintConfig = Field(default_factory=FingerprintConfig)  # type: ignore[arg-type]
+    mqtt: MqttConfig = Field(default_factory=MqttConfig)  # type: ignore[arg-type]

@@ -1,0 +1,81 @@
+"""Masked values, PIN buffers, the log redaction filter and the refusing JSON encoder."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from drivers.personal import Masked, MaskPolicy, PersonalKind, PinBuffer, PinFormatError, mask_value
+from kiosk.privacy import PersonalDataError, RedactionFilter, dumps, redact_text
+
+ID = "110101199003071234"
+
+
+def test_masked_never_shows_raw_value() -> None:
+    m = Masked(ID, PersonalKind.ID_NUMBER)
+    assert str(m) == "110***********1234"
+    assert ID not in repr(m) and ID not in f"{m}" and ID not in "%s" % m
+    assert m.reveal() == ID
+    assert str(Masked("6217001234567890123", PersonalKind.BANK_NUMBER)) == "621700*********0123"
+    assert str(Masked("张三丰", PersonalKind.NAME)) == "张**"
+
+
+@given(st.text(min_size=1, max_size=40), st.sampled_from(list(PersonalKind)))
+def test_mask_never_returns_whole_value(value: str, kind: PersonalKind) -> None:
+    masked = mask_value(kind, value)
+    assert masked != value or set(value) <= {"*", " "}
+
+
+def test_mask_policy_is_configurable() -> None:
+    assert mask_value(PersonalKind.ID_NUMBER, ID, MaskPolicy(id_head=6, id_tail=2)) == "110101**********34"
+
+
+def test_pin_buffer_packs_bcd_and_wipes() -> None:
+    pin = PinBuffer.from_bytes(b"12345")
+    block = pin.packed_bcd()
+    assert bytes(block) == bytes.fromhex("12345F")
+    with pin.using():
+        assert len(pin) == 5
+    assert len(pin) == 0
+    assert "12345" not in str(pin)
+    with pytest.raises(PinFormatError):
+        PinBuffer.from_bytes(b"12a4")
+    with pytest.raises(PinFormatError):
+        PinBuffer.from_bytes(b"123").packed_bcd()
+
+
+def test_json_encoder_refuses_personal_values() -> None:
+    with pytest.raises(PersonalDataError):
+        dumps({"id": Masked(ID, PersonalKind.ID_NUMBER)})
+    assert dumps({"id": Masked(ID, PersonalKind.ID_NUMBER)}, reveal=True) == '{"id": "' + ID + '"}'
+    with pytest.raises(PersonalDataError):
+        dumps({"pin": PinBuffer.from_bytes(b"1234")}, reveal=True)
+
+
+def test_log_filter_redacts_what_slips_through() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactionFilter())
+    log = logging.getLogger("test.redaction")
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        log.warning("holder %s bank %s raw %s", ID, "6217001234567890123", b"\x12\x34\x56")
+        log.warning(f"inline {ID}")
+        try:
+            raise ValueError(f"bad record for {ID}")
+        except ValueError:
+            log.exception("failed")
+    finally:
+        log.removeHandler(handler)
+    out = stream.getvalue()
+    assert ID not in out and "6217001234567890123" not in out and "123456" not in out
+    assert "110***********1234" in out and "<3 bytes>" in out
+
+
+def test_redact_text_keeps_short_numbers() -> None:
+    assert redact_text("took 1234 ms at 1700000000") == "took 1234 ms at 1700000000"

@@ -1,0 +1,1 @@
+"""Kivy touch UI (arrives with the citizen journeys); imports kiosk only."""
