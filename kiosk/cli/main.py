@@ -21,6 +21,8 @@ root = typer.Typer(
 COMMAND_MODULES = (
     "kiosk.cli.config_cmd",
     "kiosk.cli.card",
+    "kiosk.cli.card_emulate",
+    "kiosk.cli.card_security",
     "kiosk.cli.camera",
     "kiosk.cli.fingerprint",
     "kiosk.cli.sync",
