@@ -33,7 +33,9 @@ class KioskApp:
     kiosk degrades, instead of one component stopping all the others (Klipper's rule).
     """
 
-    def __init__(self, config: KioskConfig, *, clock: Clock | None = None, queue: EventQueue | None = None) -> None:
+    def __init__(
+        self, config: KioskConfig, *, clock: Clock | None = None, queue: EventQueue | None = None
+    ) -> None:
         self.config = config
         self.clock: Clock = clock or SystemClock()
         self.queue = queue or EventQueue()

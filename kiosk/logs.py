@@ -1,4 +1,4 @@
-"""Logging set-up: one handler to stderr (journald under systemd), optional file, always redacted."""
+"""Logging set-up: stderr (journald under systemd), optional file, always redacted."""
 
 from __future__ import annotations
 

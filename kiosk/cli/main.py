@@ -32,7 +32,9 @@ COMMAND_MODULES = (
 @root.callback()
 def main(
     ctx: typer.Context,
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="Terminal config file (TOML).")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Terminal config file (TOML).")
+    ] = None,
     profile: Annotated[str | None, typer.Option(help="Config profile: test, demo.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
 ) -> None:

@@ -12,4 +12,6 @@ __all__ = ["CameraConfig"]
 class CameraConfig(ConfigSection):
     """Frame source."""
 
-    source: str = Field("0", title="Source", description="Device index, video file, or generated stream name.")
+    source: str = Field(
+        "0", title="Source", description="Device index, video file, or generated stream name."
+    )

@@ -12,5 +12,7 @@ __all__ = ["CardConfig"]
 class CardConfig(ConfigSection):
     """Which reader to use and how patient to be with it."""
 
-    reader: str = Field("", title="Reader name", description="Substring of the PC/SC reader name; empty = first.")
+    reader: str = Field(
+        "", title="Reader name", description="Substring of the PC/SC reader name; empty = first."
+    )
     insert_timeout_s: float = Field(60.0, gt=0, le=3600, title="Wait for a card (s)")

@@ -76,12 +76,22 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(f)
     except tomllib.TOMLDecodeError as e:
         line = getattr(e, "lineno", None)
-        raise ConfigError([ConfigIssue(str(path), line, "(file)", "", f"not valid TOML: {e}")]) from e
+        raise ConfigError(
+            [ConfigIssue(str(path), line, "(file)", "", f"not valid TOML: {e}")]
+        ) from e
     except OSError as e:
-        raise ConfigError([ConfigIssue(str(path), None, "(file)", "", f"cannot read: {e.strerror}")]) from e
+        raise ConfigError(
+            [ConfigIssue(str(path), None, "(file)", "", f"cannot read: {e.strerror}")]
+        ) from e
 
 
-def _merge(into: dict[str, Any], layer: Mapping[str, Any], source: str, origins: dict[str, str], prefix: str = "") -> None:
+def _merge(
+    into: dict[str, Any],
+    layer: Mapping[str, Any],
+    source: str,
+    origins: dict[str, str],
+    prefix: str = "",
+) -> None:
     for key, value in layer.items():
         dotted = f"{prefix}{key}"
         if isinstance(value, Mapping) and isinstance(into.get(key), dict):
@@ -146,7 +156,9 @@ def _value_at(data: Mapping[str, Any], loc: tuple[Any, ...]) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _issues_from(error: ValidationError, data: Mapping[str, Any], origins: Mapping[str, str]) -> list[ConfigIssue]:
+def _issues_from(
+    error: ValidationError, data: Mapping[str, Any], origins: Mapping[str, str]
+) -> list[ConfigIssue]:
     issues = []
     for err in error.errors():
         loc = tuple(err["loc"])
@@ -191,9 +203,17 @@ def load_config(
         prof = PROFILES_DIR / f"{profile}.toml"
         if not prof.is_file():
             known = ", ".join(sorted(p.stem for p in PROFILES_DIR.glob("*.toml")))
-            raise ConfigError([ConfigIssue(str(prof), None, "(profile)", profile, f"no such profile; known: {known}")])
+            raise ConfigError(
+                [
+                    ConfigIssue(
+                        str(prof), None, "(profile)", profile, f"no such profile; known: {known}"
+                    )
+                ]
+            )
         layers.append(prof)
-    terminal = Path(path) if path else (Path(env["KIOSK_CONFIG"]) if env.get("KIOSK_CONFIG") else None)
+    terminal = (
+        Path(path) if path else (Path(env["KIOSK_CONFIG"]) if env.get("KIOSK_CONFIG") else None)
+    )
     if terminal is None and TERMINAL_FILE.is_file():
         terminal = TERMINAL_FILE
     if terminal is not None:

@@ -15,7 +15,11 @@ class LoggingConfig(ConfigSection):
     """Log level and where logs go. Every handler gets the redaction filter."""
 
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", title="Log level")
-    file: str = Field("", title="Log file", description="Empty: standard error only (journald under systemd).")
+    file: str = Field(
+        "", title="Log file", description="Empty: standard error only (journald under systemd)."
+    )
     apdu_trace: bool = Field(
-        False, title="APDU trace", description="Log APDU headers and status words (never data fields)."
+        False,
+        title="APDU trace",
+        description="Log APDU headers and status words (never data fields).",
     )

@@ -27,11 +27,15 @@ class TerminalConfig(ConfigSection):
         title="Terminal id",
         description="Unique id of the terminal; also its MQTT client id and topic segment.",
     )
-    mode: Mode = Field(Mode.DEMO, title="Mode", description="demo (emulated hardware) or production.")
-    site: str = Field("", max_length=120, title="Site", description="Service hall name shown to operators.")
+    mode: Mode = Field(
+        Mode.DEMO, title="Mode", description="demo (emulated hardware) or production."
+    )
+    site: str = Field(
+        "", max_length=120, title="Site", description="Service hall name shown to operators."
+    )
     state_dir: str = Field(
         "var/kiosk",
         title="State folder",
-        description="Journal, runtime overrides and keys. Relative paths are under the project folder.",
+        description="Journal, runtime overrides and keys; relative to the project folder.",
     )
     locale: str = Field("zh_CN", pattern=r"^(zh_CN|en)$", title="Default language")

@@ -64,7 +64,11 @@ def test_cli_validate_exit_codes(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    good = subprocess.run([sys.executable, "-m", "kiosk.cli.main", "config", "validate"], capture_output=True, text=True)
+    good = subprocess.run(
+        [sys.executable, "-m", "kiosk.cli.main", "config", "validate"],
+        capture_output=True,
+        text=True,
+    )
     bad_file = tmp_path / "bad.toml"
     bad_file.write_text("[terminal]\nmode = 'party'\n")
     bad = subprocess.run(

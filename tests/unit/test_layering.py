@@ -43,7 +43,9 @@ def test_imports_point_down(path: Path) -> None:
     pkg = path.relative_to(ROOT).parts[0]
     for name in _imports(path):
         top = name.split(".")[0]
-        if pkg == "central" and (name in CENTRAL_ALLOWED_KIOSK or name.startswith("kiosk.contract")):
+        if pkg == "central" and (
+            name in CENTRAL_ALLOWED_KIOSK or name.startswith("kiosk.contract")
+        ):
             continue
         if pkg == "central" and name in CENTRAL_ALLOWED_DRIVERS:
             continue
