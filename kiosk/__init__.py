@@ -1,1 +1,1 @@
-"""Core of the kiosk: config, session, services, journal, sync, fleet agent. Never imports Kivy or central."""
+"""Core of the kiosk: config, session, services, journal, sync, fleet agent (never Kivy/central)."""
