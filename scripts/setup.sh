@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBS=(pcscd vsmartcard-vpcd libpcsclite-dev swig pcsc-tools mosquitto mosquitto-clients
-      xvfb chromium chromium-driver postgresql)
+      xvfb chromium chromium-driver postgresql
+      facedetect opencv-doc opencv-data)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
