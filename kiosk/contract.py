@@ -1,0 +1,788 @@
+"""The MQTT message contract between kiosks and the central system: topics, payloads, versions.
+
+A dependency-free leaf (standard library and pydantic only): `kiosk`, `central` and the fleet
+monitor all import it, and both ends validate every message with it (ARCHITECTURE §6).
+
+Conventions
+- Topics: ``ssk/v1/{terminal_id}/{channel}``; build them with `topic()`, parse with
+  `parse_topic()`, never with string literals elsewhere. The central side consumes with shared
+  subscriptions built by `shared_filter()` (``$share/central/ssk/v1/+/{channel}``).
+- Every kiosk→central message carries the `Envelope` fields: contract version `v`, `msg_id` (a
+  UUID that is also the idempotency key; created once, reused on every retry), `terminal_id`,
+  `boot_id`, per-terminal `seq`, `mono` (monotonic seconds of that boot), `wall` (epoch seconds)
+  and `clock_synced` (False before NTP sync: `wall` may then be wrong; keep receive time too).
+- Money is integer cents (fen). Periods are ``YYYYMM``. Times are epoch seconds (float).
+- The central accepts contract versions N-1 and N (`ACCEPTED_VERSIONS`). Version 1 had no
+  `mono`/`clock_synced` (they default to 0.0 / True here, so a v1 message validates).
+- A payload larger than `MAX_PAYLOAD_BYTES` is refused before parsing.
+
+Flows
+- Business events: kiosk publishes `BusinessEvent` on ``events`` (QoS 1) from its durable outbox;
+  the central applies ``msg_id`` once and answers an `EventReceipt` on ``events/receipt``. The
+  kiosk finishes the row only on that receipt (never on PUBACK); a receipt `rejected` with
+  ``permanent=True`` moves the row to dead; ``duplicate`` counts as accepted.
+- RPC: kiosk publishes `RpcRequest` on ``rpc/request`` with MQTT 5 Response Topic =
+  ``topic(id, Channel.RPC_RESPONSE)`` and Correlation Data = ``request_id`` as ASCII; the central
+  answers `RpcResponse` there (same correlation data, and ``request_id`` in the body). A request
+  received after its ``deadline`` is refused with error code ``deadline_passed``. Param and result
+  models per method are in `RPC_SCHEMAS`.
+- Payments: ``payment.submit`` carries a ``payment_key`` applied at most once by the central
+  ledger. ``payment.status`` of a key the central has never seen answers ``not_found`` AND voids
+  the key, so that a late submit with that key is declined (reason ``voided``): a kiosk that
+  lost the answer can reconcile safely and never charges twice.
+- Commands: central publishes `Command` on ``cmd`` (QoS 1, MQTT Message Expiry set too); the
+  kiosk answers `CommandAck` on ``cmd/ack``: ``accepted`` then ``succeeded``/``failed``, or
+  ``rejected`` (expired, replayed, unknown, bad args) with a reason.
+- Presence: retained `StatusMessage` on ``status``: ``online`` (birth), ``offline`` (the last
+  will, with will delay) and ``stopped`` (published by the kiosk before a clean disconnect); each
+  carries the ``boot_id`` so a stale will can be told from a current birth.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from enum import StrEnum
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+__all__ = [
+    "ACCEPTED_VERSIONS",
+    "CENTRAL_STATUS_TOPIC",
+    "COMMAND_ARGS",
+    "CONTRACT_VERSION",
+    "EVENT_SCHEMAS",
+    "KIOSK_PUBLISHES",
+    "KIOSK_SUBSCRIBES",
+    "MAX_PAYLOAD_BYTES",
+    "RPC_SCHEMAS",
+    "SHARE_GROUP",
+    "TOPIC_ROOT",
+    "AccountKind",
+    "AccountsParams",
+    "AccountsResult",
+    "AccumulatedAccount",
+    "AckStatus",
+    "ActivationApproveParams",
+    "ActivationApproveResult",
+    "ActivationCancelled",
+    "ActivationConfirmed",
+    "ActivationState",
+    "ActivationStatusParams",
+    "ActivationStatusResult",
+    "BenefitPayment",
+    "BenefitsParams",
+    "BenefitsResult",
+    "BillsParams",
+    "BillsResult",
+    "BusinessEvent",
+    "Channel",
+    "CollectLogsArgs",
+    "Command",
+    "CommandAck",
+    "CommandName",
+    "ContractError",
+    "ContributionRecord",
+    "ContributionsParams",
+    "ContributionsResult",
+    "Envelope",
+    "EventKind",
+    "EventReceipt",
+    "FingerprintParams",
+    "FingerprintResult",
+    "InsuranceKind",
+    "MaintenanceArgs",
+    "Message",
+    "PaymentPurpose",
+    "PaymentResult",
+    "PaymentState",
+    "PaymentStatusParams",
+    "PaymentSubmitParams",
+    "PersonParams",
+    "PersonSummary",
+    "PhotoParams",
+    "PhotoResult",
+    "PresenceState",
+    "ReceiptOutcome",
+    "RpcError",
+    "RpcMethod",
+    "RpcRequest",
+    "RpcResponse",
+    "SetConfigArgs",
+    "StatusMessage",
+    "Telemetry",
+    "UtilityBill",
+    "UtilityKind",
+    "decode",
+    "encode",
+    "new_msg_id",
+    "parse_topic",
+    "shared_filter",
+    "topic",
+    "topic_filter",
+]
+
+CONTRACT_VERSION = 2
+"""N: the version this module writes."""
+ACCEPTED_VERSIONS = frozenset({CONTRACT_VERSION - 1, CONTRACT_VERSION})
+"""N-1 and N: what a receiver accepts, so a fleet can be upgraded gradually."""
+MAX_PAYLOAD_BYTES = 256 * 1024
+"""Largest payload either end accepts (a reference photo fits; anything larger is hostile)."""
+TOPIC_ROOT = "ssk/v1"
+SHARE_GROUP = "central"
+CENTRAL_STATUS_TOPIC = "ssk/central/status"
+"""Retained birth of the central system (`StatusMessage`, terminal_id ``central``); a kiosk
+that sees a new central boot_id republishes its full state (rebirth)."""
+
+TERMINAL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,47}$")
+_PERIOD = r"^\d{4}(0[1-9]|1[0-2])$"
+_DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+class Channel(StrEnum):
+    """The last part(s) of a terminal topic ``ssk/v1/{terminal_id}/{channel}``."""
+
+    STATUS = "status"  # kiosk → central, retained presence
+    TELEMETRY = "telemetry"  # kiosk → central, QoS 1, may be fire-and-forget
+    EVENTS = "events"  # kiosk → central, business events from the outbox
+    EVENT_RECEIPT = "events/receipt"  # central → kiosk, application-level receipts
+    RPC_REQUEST = "rpc/request"  # kiosk → central
+    RPC_RESPONSE = "rpc/response"  # central → kiosk
+    CMD = "cmd"  # central → kiosk
+    CMD_ACK = "cmd/ack"  # kiosk → central
+
+
+KIOSK_PUBLISHES = frozenset(
+    {Channel.STATUS, Channel.TELEMETRY, Channel.EVENTS, Channel.RPC_REQUEST, Channel.CMD_ACK}
+)
+"""Channels a kiosk writes (the broker ACL lets it write only these, under its own id)."""
+KIOSK_SUBSCRIBES = frozenset({Channel.EVENT_RECEIPT, Channel.RPC_RESPONSE, Channel.CMD})
+"""Channels a kiosk reads; anything else arriving at a kiosk is rejected at the edge."""
+
+
+def topic(terminal_id: str, channel: Channel) -> str:
+    """The topic of `channel` for one terminal. Raises ValueError for an invalid terminal id."""
+    if not TERMINAL_ID_RE.match(terminal_id):
+        raise ValueError(f"invalid terminal id {terminal_id!r}")
+    return f"{TOPIC_ROOT}/{terminal_id}/{channel.value}"
+
+
+def topic_filter(channel: Channel) -> str:
+    """``ssk/v1/+/{channel}``: one channel of every terminal."""
+    return f"{TOPIC_ROOT}/+/{channel.value}"
+
+
+def shared_filter(channel: Channel, group: str = SHARE_GROUP) -> str:
+    """``$share/{group}/ssk/v1/+/{channel}``: the central's load-shared subscription."""
+    return f"$share/{group}/{topic_filter(channel)}"
+
+
+def parse_topic(name: str) -> tuple[str, Channel] | None:
+    """``(terminal_id, channel)`` of a terminal topic, or None if it is not one of ours."""
+    prefix = TOPIC_ROOT + "/"
+    if not name.startswith(prefix):
+        return None
+    terminal_id, _, rest = name[len(prefix) :].partition("/")
+    if not TERMINAL_ID_RE.match(terminal_id):
+        return None
+    try:
+        return terminal_id, Channel(rest)
+    except ValueError:
+        return None
+
+
+def new_msg_id() -> str:
+    """A fresh message id / idempotency key (UUID4 text)."""
+    return str(uuid.uuid4())
+
+
+# --------------------------------------------------------------------------- base models
+
+
+class Message(BaseModel):
+    """Base of every payload: strict (unknown fields are errors), frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Envelope(Message):
+    """Fields every kiosk→central message carries (ARCHITECTURE §6)."""
+
+    v: int = Field(CONTRACT_VERSION, description="Contract version of the sender.")
+    msg_id: str = Field(min_length=8, max_length=64, description="UUID; the idempotency key.")
+    terminal_id: str = Field(pattern=TERMINAL_ID_RE.pattern)
+    boot_id: str = Field(min_length=1, max_length=64, description="Changes at every process start.")
+    seq: int = Field(ge=0, description="Per-terminal sequence number, monotonic across boots.")
+    mono: float = Field(0.0, ge=0, description="Monotonic seconds of this boot when created.")
+    wall: float = Field(ge=0, description="Epoch seconds when created (may be wrong if unsynced).")
+    clock_synced: bool = Field(True, description="False before NTP sync: do not trust `wall`.")
+
+
+# --------------------------------------------------------------------------- presence
+
+
+class PresenceState(StrEnum):
+    """States of the retained status topic."""
+
+    ONLINE = "online"
+    OFFLINE = "offline"  # the last will: the connection was lost
+    STOPPED = "stopped"  # a clean shutdown, published by the kiosk itself
+
+
+class StatusMessage(Envelope):
+    """Retained presence of one terminal (or of the central, on `CENTRAL_STATUS_TOPIC`)."""
+
+    state: PresenceState
+    software_version: str = ""
+    started_wall: float = Field(0.0, ge=0, description="Epoch seconds the process started.")
+    maintenance: bool = False
+
+
+# --------------------------------------------------------------------------- telemetry
+
+
+class Telemetry(Envelope):
+    """Periodic health report (every `telemetry.interval_s`)."""
+
+    software_version: str
+    uptime_s: float = Field(ge=0)
+    devices: dict[str, str] = Field(
+        default_factory=dict, description="device name → drivers.vocabulary.DeviceHealth value"
+    )
+    outbox_depth: int = Field(0, ge=0, description="Business rows not yet receipted.")
+    outbox_oldest_age_s: float = Field(0.0, ge=0)
+    dead_rows: int = Field(0, ge=0)
+    unknown_payments: int = Field(0, ge=0)
+    sessions: int = Field(0, ge=0, description="Citizen sessions served since boot.")
+    errors: dict[str, int] = Field(default_factory=dict, description="error code → count")
+    connects: int = Field(0, ge=0, description="Successful broker connections since boot.")
+    disconnects: int = Field(0, ge=0)
+    rejected_inbound: int = Field(0, ge=0, description="Hostile/malformed inbound messages.")
+    disk_free_bytes: int = Field(0, ge=0)
+    disk_total_bytes: int = Field(0, ge=0)
+    temperature_c: float | None = None
+    maintenance: bool = False
+    historical: bool = Field(False, description="True when replayed from the backlog.")
+
+
+# --------------------------------------------------------------------------- business events
+
+
+class EventKind(StrEnum):
+    """Non-monetary business events that may be created offline and delivered later."""
+
+    APPLICATION = "application"
+    REGISTRATION = "registration"
+    CONSENT = "consent"
+    AUDIT = "audit"
+    SESSION_STATS = "session_stats"
+    ACTIVATION_CONFIRMED = "activation_confirmed"
+    ACTIVATION_CANCELLED = "activation_cancelled"
+
+
+class BusinessEvent(Envelope):
+    """One outbox row on the wire. `msg_id` is the key the central applies exactly once."""
+
+    kind: EventKind
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class ActivationConfirmed(Message):
+    """`data` of an ACTIVATION_CONFIRMED event: the card holds the record (read back)."""
+
+    activation_key: str
+    approval_id: str
+    record_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class ActivationCancelled(Message):
+    """`data` of an ACTIVATION_CANCELLED event: the approval is released (compensation)."""
+
+    activation_key: str
+    approval_id: str = ""
+    reason: str = Field(max_length=200)
+
+
+EVENT_SCHEMAS: dict[EventKind, type[Message]] = {
+    EventKind.ACTIVATION_CONFIRMED: ActivationConfirmed,
+    EventKind.ACTIVATION_CANCELLED: ActivationCancelled,
+}
+"""Kinds whose `data` has a fixed schema; other kinds carry free-form data."""
+
+
+class ReceiptOutcome(StrEnum):
+    """What the central did with a business event."""
+
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"  # already applied: as good as accepted
+    REJECTED = "rejected"
+
+
+class EventReceipt(Message):
+    """Central → kiosk on ``events/receipt``: the application-level receipt of one event."""
+
+    v: int = CONTRACT_VERSION
+    msg_id: str = Field(description="The msg_id of the receipted BusinessEvent.")
+    outcome: ReceiptOutcome
+    permanent: bool = Field(True, description="For REJECTED: False means retry later.")
+    reason: str = Field("", max_length=200)
+
+
+# --------------------------------------------------------------------------- RPC
+
+
+class RpcMethod(StrEnum):
+    """Methods of the central RPC service."""
+
+    PERSON_SUMMARY = "person.summary"
+    CONTRIBUTIONS = "contributions.list"
+    ACCOUNTS = "accounts.get"
+    BENEFITS = "benefits.list"
+    BILLS = "bills.query"
+    PAYMENT_SUBMIT = "payment.submit"
+    PAYMENT_STATUS = "payment.status"
+    PHOTO_REFERENCE = "photo.reference"
+    FINGERPRINT_REFERENCE = "fingerprint.reference"
+    ACTIVATION_APPROVE = "activation.approve"
+    ACTIVATION_STATUS = "activation.status"
+
+
+class RpcRequest(Envelope):
+    """Kiosk → central. `msg_id` is also the request id and the MQTT 5 correlation data."""
+
+    method: RpcMethod
+    params: dict[str, Any] = Field(default_factory=dict)
+    deadline: float = Field(ge=0, description="Epoch seconds; the central refuses it after.")
+
+
+class RpcError(Message):
+    """Why a call failed. `code`: ``not_found``, ``invalid_params``, ``deadline_passed``,
+    ``declined``, ``unsupported_version``, ``internal``..."""
+
+    code: str = Field(max_length=64)
+    message: str = Field("", max_length=500)
+    permanent: bool = True
+
+
+class RpcResponse(Message):
+    """Central → kiosk on ``rpc/response``: exactly one of `result` / `error`."""
+
+    v: int = CONTRACT_VERSION
+    request_id: str
+    ok: bool
+    result: dict[str, Any] | None = None
+    error: RpcError | None = None
+    server_wall: float = 0.0
+
+
+class InsuranceKind(StrEnum):
+    """The five social insurances."""
+
+    PENSION = "pension"
+    MEDICAL = "medical"
+    UNEMPLOYMENT = "unemployment"
+    WORK_INJURY = "work_injury"
+    MATERNITY = "maternity"
+
+
+class PersonParams(Message):
+    """Params of ``person.summary``. `id_number` is the 18-character resident ID."""
+
+    id_number: str = Field(min_length=15, max_length=18)
+    card_number: str = Field("", max_length=32)
+
+
+class PersonSummary(Message):
+    """Result of ``person.summary``."""
+
+    id_number: str
+    name: str
+    gender: Literal["M", "F", ""] = ""
+    birth_date: str = Field("", description="YYYY-MM-DD or empty")
+    region: str = ""
+    insured_since: str = Field("", description="YYYYMM or empty")
+    status: str = Field("active", description="active, suspended, retired, deceased")
+    insurances: list[InsuranceKind] = Field(default_factory=list)
+    card_number: str = ""
+    card_activated: bool = False
+    wallet_balance_cents: int = 0
+
+
+class ContributionsParams(Message):
+    """Params of ``contributions.list``: one insurance, periods inclusive."""
+
+    id_number: str = Field(min_length=15, max_length=18)
+    insurance: InsuranceKind
+    from_period: str = Field(pattern=_PERIOD)
+    to_period: str = Field(pattern=_PERIOD)
+
+
+class ContributionRecord(Message):
+    """One month of one insurance."""
+
+    period: str = Field(pattern=_PERIOD)
+    insurance: InsuranceKind
+    base_cents: int = Field(ge=0)
+    employer_cents: int = Field(ge=0)
+    personal_cents: int = Field(ge=0)
+    paid: bool = True
+    employer: str = ""
+
+
+class ContributionsResult(Message):
+    """Result of ``contributions.list``."""
+
+    records: list[ContributionRecord] = Field(default_factory=list)
+
+
+class AccountKind(StrEnum):
+    """Accumulated individual accounts."""
+
+    PENSION = "pension"
+    MEDICAL = "medical"
+
+
+class AccountsParams(Message):
+    """Params of ``accounts.get``."""
+
+    id_number: str = Field(min_length=15, max_length=18)
+
+
+class AccumulatedAccount(Message):
+    """One accumulated account."""
+
+    kind: AccountKind
+    balance_cents: int
+    contributed_cents: int = 0
+    interest_cents: int = 0
+    months: int = Field(0, ge=0)
+    as_of: str = Field("", description="YYYY-MM-DD")
+
+
+class AccountsResult(Message):
+    """Result of ``accounts.get``."""
+
+    accounts: list[AccumulatedAccount] = Field(default_factory=list)
+
+
+class BenefitsParams(Message):
+    """Params of ``benefits.list``: periods inclusive."""
+
+    id_number: str = Field(min_length=15, max_length=18)
+    from_period: str = Field(pattern=_PERIOD)
+    to_period: str = Field(pattern=_PERIOD)
+
+
+class BenefitPayment(Message):
+    """One benefit payment (pension, unemployment benefit, reimbursement...)."""
+
+    period: str = Field(pattern=_PERIOD)
+    kind: str = Field(max_length=40)
+    amount_cents: int
+    paid_on: str = Field("", description="YYYY-MM-DD")
+    bank_account: str = Field("", description="Masked by the central (first 6, last 4).")
+
+
+class BenefitsResult(Message):
+    """Result of ``benefits.list``."""
+
+    payments: list[BenefitPayment] = Field(default_factory=list)
+
+
+class UtilityKind(StrEnum):
+    """Utilities whose bills a citizen can pay."""
+
+    WATER = "water"
+    POWER = "power"
+    GAS = "gas"
+
+
+class BillsParams(Message):
+    """Params of ``bills.query``: bills of one utility account number."""
+
+    utility: UtilityKind
+    account_number: str = Field(min_length=4, max_length=32)
+    unpaid_only: bool = True
+
+
+class UtilityBill(Message):
+    """One utility bill."""
+
+    bill_id: str
+    utility: UtilityKind
+    account_number: str
+    holder: str = Field("", description="Masked holder name.")
+    period: str = Field(pattern=_PERIOD)
+    amount_cents: int = Field(ge=0)
+    due_date: str = ""
+    paid: bool = False
+
+
+class BillsResult(Message):
+    """Result of ``bills.query``."""
+
+    bills: list[UtilityBill] = Field(default_factory=list)
+
+
+class PaymentPurpose(StrEnum):
+    """What a payment pays."""
+
+    UTILITY_BILL = "utility_bill"
+    CONTRIBUTION = "contribution"  # flexible-employment contribution
+
+
+class PaymentSubmitParams(Message):
+    """Params of ``payment.submit`` (debits the citizen's electronic wallet at the central).
+
+    `payment_key` is created once by the kiosk before sending and applied at most once; the
+    request's envelope `deadline` is enforced by the central (after it: refused, key recorded).
+    """
+
+    payment_key: str = Field(min_length=8, max_length=64)
+    id_number: str = Field(min_length=15, max_length=18)
+    card_number: str = Field("", max_length=32)
+    purpose: PaymentPurpose
+    reference: str = Field(
+        "", max_length=64, description="bill_id for UTILITY_BILL, period for CONTRIBUTION"
+    )
+    amount_cents: int = Field(gt=0)
+
+
+class PaymentState(StrEnum):
+    """A payment as the central ledger knows it (and `unknown`, only ever on the kiosk)."""
+
+    ACCEPTED = "accepted"  # charged exactly once
+    DECLINED = "declined"  # not charged (insufficient funds, deadline passed, voided...)
+    NOT_FOUND = "not_found"  # never seen; the key is now void (see module docstring)
+    UNKNOWN = "unknown"  # kiosk-side only: sent, no answer yet
+
+
+class PaymentStatusParams(Message):
+    """Params of ``payment.status``."""
+
+    payment_key: str = Field(min_length=8, max_length=64)
+
+
+class PaymentResult(Message):
+    """Result of ``payment.submit`` and ``payment.status``."""
+
+    payment_key: str
+    state: PaymentState
+    amount_cents: int = 0
+    balance_after_cents: int | None = None
+    receipt_no: str = ""
+    reason: str = Field("", max_length=200)
+
+
+class PhotoParams(Message):
+    """Params of ``photo.reference`` (asked only after the citizen's consent)."""
+
+    id_number: str = Field(min_length=15, max_length=18)
+
+
+class PhotoResult(Message):
+    """Result of ``photo.reference``: a JPEG, base64; used in memory only."""
+
+    image_b64: str = Field(max_length=MAX_PAYLOAD_BYTES)
+    format: Literal["jpeg", "png"] = "jpeg"
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class FingerprintParams(Message):
+    """Params of ``fingerprint.reference``; `finger` 0-9 (ISO finger position - 1) or -1=any."""
+
+    id_number: str = Field(min_length=15, max_length=18)
+    finger: int = Field(-1, ge=-1, le=9)
+
+
+class FingerprintResult(Message):
+    """Result of ``fingerprint.reference``: a module character file (512 bytes), base64."""
+
+    template_b64: str = Field(max_length=4096)
+    finger: int = Field(ge=0, le=9)
+    format: Literal["zhiantec-char"] = "zhiantec-char"
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class ActivationApproveParams(Message):
+    """Params of ``activation.approve``: step 1 of the activation saga (idempotent on key)."""
+
+    activation_key: str = Field(min_length=8, max_length=64)
+    id_number: str = Field(min_length=15, max_length=18)
+    card_number: str = Field(max_length=32)
+
+
+class ActivationState(StrEnum):
+    """An activation as the central knows it."""
+
+    NONE = "none"  # never approved (nothing to compensate)
+    APPROVED = "approved"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    DECLINED = "declined"
+
+
+class ActivationApproveResult(Message):
+    """Result of ``activation.approve``: `record_hex` is what the kiosk writes to the card."""
+
+    activation_key: str
+    state: ActivationState
+    approval_id: str = ""
+    record_hex: str = Field("", pattern=r"^([0-9A-Fa-f]{2})*$")
+    reason: str = ""
+
+
+class ActivationStatusParams(Message):
+    """Params of ``activation.status`` (the saga's recovery probe for step 1)."""
+
+    activation_key: str = Field(min_length=8, max_length=64)
+
+
+class ActivationStatusResult(Message):
+    """Result of ``activation.status``."""
+
+    activation_key: str
+    state: ActivationState
+    approval_id: str = ""
+    record_hex: str = ""
+
+
+RPC_SCHEMAS: dict[RpcMethod, tuple[type[Message], type[Message]]] = {
+    RpcMethod.PERSON_SUMMARY: (PersonParams, PersonSummary),
+    RpcMethod.CONTRIBUTIONS: (ContributionsParams, ContributionsResult),
+    RpcMethod.ACCOUNTS: (AccountsParams, AccountsResult),
+    RpcMethod.BENEFITS: (BenefitsParams, BenefitsResult),
+    RpcMethod.BILLS: (BillsParams, BillsResult),
+    RpcMethod.PAYMENT_SUBMIT: (PaymentSubmitParams, PaymentResult),
+    RpcMethod.PAYMENT_STATUS: (PaymentStatusParams, PaymentResult),
+    RpcMethod.PHOTO_REFERENCE: (PhotoParams, PhotoResult),
+    RpcMethod.FINGERPRINT_REFERENCE: (FingerprintParams, FingerprintResult),
+    RpcMethod.ACTIVATION_APPROVE: (ActivationApproveParams, ActivationApproveResult),
+    RpcMethod.ACTIVATION_STATUS: (ActivationStatusParams, ActivationStatusResult),
+}
+"""method → (params model, result model): both ends validate with these."""
+
+
+# --------------------------------------------------------------------------- commands
+
+
+class CommandName(StrEnum):
+    """Remote commands a kiosk understands (kiosk handlers are `handle_<name>`)."""
+
+    PING = "ping"
+    MAINTENANCE = "maintenance"  # args MaintenanceArgs: on / off
+    RELOAD_CONFIG = "reload_config"
+    SET_CONFIG = "set_config"  # args SetConfigArgs: a validated key
+    COLLECT_LOGS = "collect_logs"  # args CollectLogsArgs: redacted log tail in the ack
+    RESTART_APP = "restart_app"
+    REBIRTH = "rebirth"  # republish the full state (status, telemetry)
+
+
+class MaintenanceArgs(Message):
+    """Args of ``maintenance``."""
+
+    enabled: bool
+
+
+class SetConfigArgs(Message):
+    """Args of ``set_config``: a dotted key (``section.field``) and its new value."""
+
+    key: str = Field(pattern=r"^[a-z_]+\.[a-z_]+$")
+    value: str | int | float | bool
+
+
+class CollectLogsArgs(Message):
+    """Args of ``collect_logs``."""
+
+    lines: int = Field(200, ge=1, le=2000)
+
+
+COMMAND_ARGS: dict[CommandName, type[Message] | None] = {
+    CommandName.PING: None,
+    CommandName.MAINTENANCE: MaintenanceArgs,
+    CommandName.RELOAD_CONFIG: None,
+    CommandName.SET_CONFIG: SetConfigArgs,
+    CommandName.COLLECT_LOGS: CollectLogsArgs,
+    CommandName.RESTART_APP: None,
+    CommandName.REBIRTH: None,
+}
+"""command → args model (None: no args)."""
+
+
+class Command(Message):
+    """Central → kiosk on ``cmd``. Rejected when expired or when `command_id` was seen."""
+
+    v: int = CONTRACT_VERSION
+    command_id: str = Field(min_length=8, max_length=64)
+    name: str = Field(max_length=40, description="A CommandName; unknown names are rejected.")
+    args: dict[str, Any] = Field(default_factory=dict)
+    issued_at: float = Field(ge=0, description="Epoch seconds.")
+    expires_at: float = Field(ge=0, description="Epoch seconds; after it the kiosk rejects it.")
+
+
+class AckStatus(StrEnum):
+    """Command acknowledgement states."""
+
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class CommandAck(Envelope):
+    """Kiosk → central on ``cmd/ack``."""
+
+    command_id: str
+    status: AckStatus
+    detail: str = Field("", max_length=500)
+    result: dict[str, Any] = Field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- codec
+
+
+class ContractError(ValueError):
+    """An inbound payload that breaks the contract. `reason` is stable: ``too_large``,
+    ``bad_json``, ``schema``, ``version``."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def encode(message: BaseModel) -> bytes:
+    """Compact UTF-8 JSON of a contract message."""
+    return message.model_dump_json(exclude_none=False).encode("utf-8")
+
+
+def decode(model: type[M], payload: bytes | str | dict[str, Any]) -> M:
+    """Validate `payload` as `model`. Raises `ContractError` (never anything else)."""
+    if isinstance(payload, dict):
+        data: Any = payload
+    else:
+        raw = payload.encode("utf-8") if isinstance(payload, str) else payload
+        if len(raw) > MAX_PAYLOAD_BYTES:
+            raise ContractError("too_large", f"{len(raw)} bytes > {MAX_PAYLOAD_BYTES}")
+        try:
+            data = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ContractError("bad_json", str(e)[:200]) from None
+    if not isinstance(data, dict):
+        raise ContractError("schema", "payload is not a JSON object")
+    version = data.get("v", CONTRACT_VERSION)
+    if not isinstance(version, int) or version not in ACCEPTED_VERSIONS:
+        raise ContractError(
+            "version", f"contract version {version!r} not in {sorted(ACCEPTED_VERSIONS)}"
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ContractError("schema", f"{where}: {first['msg']}") from None
