@@ -8,9 +8,11 @@ from kiosk.config.base import ConfigSection
 from kiosk.config.camera import CameraConfig
 from kiosk.config.card import CardConfig
 from kiosk.config.fingerprint import FingerprintConfig
+from kiosk.config.journal import JournalConfig
 from kiosk.config.logging import LoggingConfig
 from kiosk.config.mqtt import MqttConfig
 from kiosk.config.privacy import PrivacyConfig
+from kiosk.config.telemetry import TelemetryConfig
 from kiosk.config.terminal import TerminalConfig
 
 __all__ = ["KioskConfig"]
@@ -26,3 +28,5 @@ class KioskConfig(ConfigSection):
     camera: CameraConfig = Field(default_factory=CameraConfig)  # type: ignore[arg-type]
     fingerprint: FingerprintConfig = Field(default_factory=FingerprintConfig)  # type: ignore[arg-type]
     mqtt: MqttConfig = Field(default_factory=MqttConfig)  # type: ignore[arg-type]
+    journal: JournalConfig = Field(default_factory=JournalConfig)  # type: ignore[arg-type]
+    telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)  # type: ignore[arg-type]
