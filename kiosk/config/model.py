@@ -6,6 +6,7 @@ from pydantic import Field
 
 from kiosk.config.base import ConfigSection
 from kiosk.config.camera import CameraConfig
+from kiosk.config.face import FaceConfig
 from kiosk.config.card import CardConfig
 from kiosk.config.fingerprint import FingerprintConfig
 from kiosk.config.journal import JournalConfig
@@ -26,6 +27,7 @@ class KioskConfig(ConfigSection):
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)  # type: ignore[arg-type]
     card: CardConfig = Field(default_factory=CardConfig)  # type: ignore[arg-type]
     camera: CameraConfig = Field(default_factory=CameraConfig)  # type: ignore[arg-type]
+    face: FaceConfig = Field(default_factory=FaceConfig)  # type: ignore[arg-type]
     fingerprint: FingerprintConfig = Field(default_factory=FingerprintConfig)  # type: ignore[arg-type]
     mqtt: MqttConfig = Field(default_factory=MqttConfig)  # type: ignore[arg-type]
     journal: JournalConfig = Field(default_factory=JournalConfig)  # type: ignore[arg-type]
