@@ -322,7 +322,10 @@ class FingerprintDriver:
                 if isinstance(item, BadFrame):
                     self.stats.bad_frames += 1
                     self._dirty = True
-                    raise _LinkCorruptError(item.reason)
+                    if item.reason == "checksum":
+                        # Our reply was damaged on the line: retry the whole command.
+                        raise _LinkCorruptError(item.reason)
+                    continue  # an impossible LEN is a false header inside junk: keep looking
                 if item.address != self._addr or item.pid not in pids:
                     self._dirty = True  # a stale or foreign frame: ignore it, keep reading
                     continue
