@@ -25,6 +25,7 @@ from drivers.card.crypto import (
 )
 from drivers.card.cryptogram import CryptogramProvider
 from drivers.card.errors import CardError, StatusWordError
+from drivers.card.holder import IssuerData
 from drivers.card.psam import (
     ApduChannel,
     KeyUsage,
@@ -33,6 +34,7 @@ from drivers.card.psam import (
     PsamMissingError,
     PsamUntrustedError,
 )
+from drivers.card.ssc import SscApplication
 from drivers.card.status import Context, describe, error_for
 from drivers.vocabulary import ErrorCode
 
@@ -51,6 +53,7 @@ __all__ = [
     "card_factor_from_id",
     "find_vpcd",
     "is_third_generation",
+    "make_security_hook",
     "open_card_access",
     "verify_psam",
 ]
@@ -337,3 +340,34 @@ def find_vpcd(
             if "libifdvpcd" in text or conf.name == "vpcd":
                 found.append(str(conf))
     return found
+
+
+def make_security_hook(
+    provider: CryptogramProvider,
+    *,
+    require_internal: bool = True,
+    random: RandomSource = os.urandom,
+    on_access: Callable[[CardAccess, CardAuthenticator | None], None] | None = None,
+) -> Callable[[SscApplication, IssuerData], None]:
+    """A `SecurityHook` for `SscApplication`/`CardDriver`: authenticate between EF05 and EF06.
+
+    Runs internal authentication (when `require_internal`) and RKSSSE on every card, so EF06
+    of 3rd-gen cards and EF08 of all cards become readable in this SSSE selection. `on_access`
+    receives the result (e.g. to keep the authenticator for a later activation write).
+    """
+
+    def hook(ssc: SscApplication, issuer: IssuerData) -> None:
+        fci = bytes([0x9F, 0x0C, 0x03, 0x86, 0x01, ssc.algorithm]) if ssc.algorithm else None
+        access, auth = open_card_access(
+            ssc.channel,
+            provider,
+            card_id=issuer.card_id,
+            spec_version=issuer.spec_version,
+            fci=fci,
+            require_internal=require_internal,
+            random=random,
+        )
+        if on_access is not None:
+            on_access(access, auth)
+
+    return hook

@@ -13,6 +13,7 @@ from kiosk.config.journal import JournalConfig
 from kiosk.config.logging import LoggingConfig
 from kiosk.config.mqtt import MqttConfig
 from kiosk.config.privacy import PrivacyConfig
+from kiosk.config.psam import PsamConfig
 from kiosk.config.telemetry import TelemetryConfig
 from kiosk.config.terminal import TerminalConfig
 
@@ -26,6 +27,7 @@ class KioskConfig(ConfigSection):
     logging: LoggingConfig = Field(default_factory=LoggingConfig)  # type: ignore[arg-type]
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)  # type: ignore[arg-type]
     card: CardConfig = Field(default_factory=CardConfig)  # type: ignore[arg-type]
+    psam: PsamConfig = Field(default_factory=PsamConfig)  # type: ignore[arg-type]
     camera: CameraConfig = Field(default_factory=CameraConfig)  # type: ignore[arg-type]
     face: FaceConfig = Field(default_factory=FaceConfig)  # type: ignore[arg-type]
     fingerprint: FingerprintConfig = Field(default_factory=FingerprintConfig)  # type: ignore[arg-type]
