@@ -1,0 +1,29 @@
+"""Errors of the journal, each with a stable code."""
+
+from __future__ import annotations
+
+__all__ = ["JournalCorruptError", "JournalError", "JournalKeyError", "JournalMigrationError"]
+
+
+class JournalError(Exception):
+    """Root of journal errors; `code` is stable, the message is for humans."""
+
+    code = "journal.error"
+
+
+class JournalCorruptError(JournalError):
+    """`PRAGMA integrity_check` failed at start-up: the file must be inspected, never used."""
+
+    code = "journal.corrupt"
+
+
+class JournalKeyError(JournalError):
+    """The at-rest key is missing or malformed (production has no demo key)."""
+
+    code = "journal.key"
+
+
+class JournalMigrationError(JournalError):
+    """The file's schema is newer than this software, or a migration failed."""
+
+    code = "journal.migration"

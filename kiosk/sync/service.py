@@ -1,0 +1,204 @@
+"""The sync service: transport, presence, edge checks, router, RPC, outbox drain and commands.
+
+Threads: the transport's network thread (callbacks, routing), the drain thread, the command
+worker, and a short-lived thread per connection for the `on_connected` hooks (they may make
+RPC calls, which must never run on the network thread that delivers their answers).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from kiosk.clock import Clock
+from kiosk.config.mqtt import MqttConfig
+from kiosk.contract import (
+    KIOSK_SUBSCRIBES,
+    AckStatus,
+    Channel,
+    PresenceState,
+    StatusMessage,
+    encode,
+    topic,
+)
+from kiosk.journal.store import Journal
+from kiosk.sync.commands import AgentControl, CommandProcessor
+from kiosk.sync.drain import OutboxDrainer
+from kiosk.sync.edge import InboundGuard, Rejected, Router
+from kiosk.sync.rpc import RpcClient
+from kiosk.sync.transport import InboundMessage, PahoTransport, Transport, Will
+
+__all__ = ["SyncService"]
+
+log = logging.getLogger("kiosk.sync")
+SESSION_KEY = "mqtt_session_established"
+
+
+class SyncService:
+    """Everything the kiosk says to and hears from the central system.
+
+    Build it once (composition root), `start()`, then use `rpc`, `journal` (to enqueue events,
+    then `wake()`), and `stop()` for a clean shutdown (retained `stopped`, no will).
+    """
+
+    def __init__(
+        self,
+        config: MqttConfig,
+        journal: Journal,
+        clock: Clock,
+        *,
+        software_version: str,
+        control: AgentControl | None = None,
+        transport: Transport | None = None,
+    ) -> None:
+        self.config = config
+        self.journal = journal
+        self._clock = clock
+        self.software_version = software_version
+        self.terminal_id = journal.terminal_id
+        self.started_wall = clock.wall()
+        self.maintenance = False
+        self.status_topic = topic(self.terminal_id, Channel.STATUS)
+        self._hooks: list[Callable[[], None]] = []
+        if transport is None:
+            will = Will(
+                self.status_topic,
+                encode(self._status(PresenceState.OFFLINE)),
+                delay_s=config.will_delay_s,
+            )
+            transport = PahoTransport(
+                config,
+                client_id=self.terminal_id,
+                clock=clock,
+                will=will,
+                first_connect=journal.meta_get(SESSION_KEY) != "1",
+            )
+        self.transport = transport
+        self.guard = InboundGuard(
+            self.terminal_id,
+            clock,
+            command_max_age_s=config.command_max_age_s,
+            seen_command=journal.command_seen,
+        )
+        self.rpc = RpcClient(
+            transport,
+            terminal_id=self.terminal_id,
+            stamp=journal.stamp,
+            clock=clock,
+            default_timeout_s=config.rpc_timeout_s,
+        )
+        self.drainer = OutboxDrainer(journal, transport, config, clock)
+        self.commands = (
+            CommandProcessor(journal, transport, control, journal.stamp)
+            if control is not None
+            else None
+        )
+        routes: dict[Channel, Callable[[Any], None]] = {
+            Channel.RPC_RESPONSE: self.rpc.on_response,
+            Channel.EVENT_RECEIPT: self.drainer.on_receipt,
+            Channel.CMD: self.commands.on_command if self.commands else self._no_commands,
+        }
+        self.router = Router(self.guard, routes, on_rejected=self._on_rejected)
+        transport.on_message = self.router.dispatch
+        transport.on_connected = self._on_connected
+        transport.subscribe([topic(self.terminal_id, ch) for ch in sorted(KIOSK_SUBSCRIBES)])
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Connect in the background and start draining."""
+        self.transport.start()
+        self.drainer.start()
+        if self.commands is not None:
+            self.commands.start()
+
+    def stop(self) -> None:
+        """Retained `stopped`, clean disconnect (the will is not sent), threads joined."""
+        if self.commands is not None:
+            self.commands.stop()
+        self.drainer.stop()
+        self.transport.stop(final=(self.status_topic, encode(self._status(PresenceState.STOPPED))))
+
+    def add_connected_hook(self, hook: Callable[[], None]) -> None:
+        """Run `hook` (off the network thread) after every successful connection."""
+        self._hooks.append(hook)
+
+    @property
+    def connected(self) -> bool:
+        """True while the broker connection is up."""
+        return self.transport.connected
+
+    def wake(self) -> None:
+        """New outbox rows: drain now."""
+        self.drainer.wake()
+
+    # ------------------------------------------------------------------ presence
+
+    def _status(self, state: PresenceState) -> StatusMessage:
+        return StatusMessage(
+            state=state,
+            software_version=self.software_version,
+            started_wall=max(0.0, self.started_wall),
+            maintenance=self.maintenance,
+            **self.journal.stamp(),
+        )
+
+    def publish_status(self) -> None:
+        """Publish the retained `online` status (birth; again on rebirth or maintenance)."""
+        if self.transport.connected:
+            self.transport.publish(
+                self.status_topic, encode(self._status(PresenceState.ONLINE)), retain=True
+            )
+
+    def _on_connected(self, session_present: bool) -> None:
+        if self.journal.meta_get(SESSION_KEY) != "1":
+            self.journal.meta_set(SESSION_KEY, "1")
+        self.publish_status()
+        self.drainer.on_connected(session_present)
+        if self._hooks:
+            threading.Thread(target=self._run_hooks, name="sync-on-connect", daemon=True).start()
+
+    def _run_hooks(self) -> None:
+        for hook in self._hooks:
+            try:
+                hook()
+            except Exception:
+                log.exception("on-connect hook %s failed", getattr(hook, "__name__", hook))
+
+    # ------------------------------------------------------------------ inbound odds and ends
+
+    def _no_commands(self, accepted: object) -> None:
+        log.warning("command received but this process runs no command handlers")
+
+    def _on_rejected(self, msg: InboundMessage, verdict: Rejected) -> None:
+        # A refused command whose id can be read is acked `rejected`, so the operator sees why.
+        if self.commands is None or not msg.topic.endswith("/" + Channel.CMD.value):
+            return
+        if verdict.reason in ("topic", "too_large", "bad_json"):
+            return
+        try:
+            data = json.loads(msg.payload)
+        except ValueError:
+            return
+        command_id = data.get("command_id") if isinstance(data, dict) else None
+        if isinstance(command_id, str) and 8 <= len(command_id) <= 64:
+            if verdict.reason == "replayed":
+                return  # the first delivery was already acked
+            self.commands.ack(command_id, AckStatus.REJECTED, f"{verdict.reason}: {verdict.detail}")
+
+    def counters(self) -> dict[str, int]:
+        """Counters for telemetry and `kiosk sync status`."""
+        t = self.transport
+        return {
+            "connects": int(getattr(t, "connects", 0)),
+            "disconnects": int(getattr(t, "disconnects", 0)),
+            "rejected_inbound": self.guard.rejected_total,
+            "published": self.drainer.published,
+            "resent": self.drainer.resent,
+            "receipted": self.drainer.receipted,
+            "rpc_calls": self.rpc.calls,
+            "rpc_timeouts": self.rpc.timeouts,
+        }
