@@ -1,0 +1,138 @@
+"""`kiosk-central`: the reference central system's command line (run, seed, config check)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from central.config import CentralConfig, CentralConfigError, load_central_config
+from central.errors import CentralError
+from central.seed import seed_database
+from central.service import CentralService
+from central.storage import open_storage
+
+__all__ = ["app", "run"]
+
+logger = logging.getLogger("central.cli")
+
+app = typer.Typer(
+    help="Reference central system of the kiosk fleet: RPC, ledger, events, telemetry, monitor.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@dataclass
+class _State:
+    config_path: Path | None
+
+
+def _config(ctx: typer.Context) -> CentralConfig:
+    state: _State = ctx.obj
+    try:
+        return load_central_config(state.config_path)
+    except CentralConfigError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(2) from None
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Config file over config/central.toml."),
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING, ERROR.")] = "INFO",
+) -> None:
+    """Options common to every command."""
+    logging.basicConfig(
+        level=getattr(logging, log_level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    ctx.obj = _State(config_path=config)
+
+
+@app.command("run")
+def run_command(ctx: typer.Context) -> None:
+    """Start the workers (and the fleet monitor) until SIGTERM or Ctrl-C."""
+    cfg = _config(ctx)
+    service = CentralService(cfg)
+    stop = threading.Event()
+
+    def _on_signal(signum: int, _frame: FrameType | None) -> None:
+        logger.info("signal %d: stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    try:
+        # Not waiting for the broker: paho keeps retrying, and the broker may start after us.
+        service.start(wait=False)
+    except (CentralError, OSError) as e:
+        typer.echo(f"kiosk-central: cannot start: {e}", err=True)
+        raise typer.Exit(1) from None
+    monitor = service.monitor
+    url = getattr(monitor, "url", None) if monitor is not None else None
+    typer.echo(
+        f"kiosk-central running: {cfg.workers.count} workers on {cfg.broker.host}:{cfg.broker.port}"
+        + (f", fleet monitor at {url}" if url else "")
+    )
+    sys.stdout.flush()
+    try:
+        while not stop.wait(60.0):
+            s = service.stats()
+            logger.info(
+                "stats: rpc=%d events=%d/%d dup/%d rejected telemetry=%d inbound_rejected=%d",
+                s.rpc,
+                s.events_accepted,
+                s.events_duplicate,
+                s.events_rejected,
+                s.telemetry,
+                sum(s.rejected.values()),
+            )
+    finally:
+        service.stop()
+
+
+@app.command("seed")
+def seed_command(
+    ctx: typer.Context,
+    persons: Annotated[
+        int | None, typer.Option(help="Generated persons (default: [seed] persons).")
+    ] = None,
+) -> None:
+    """(Re)create the database with the deterministic seed data set (drops the ledger too)."""
+    cfg = _config(ctx)
+    seed_cfg = cfg.seed if persons is None else cfg.seed.model_copy(update={"persons": persons})
+    try:
+        with open_storage(cfg.storage) as db:
+            summary = seed_database(db, seed_cfg)
+    except CentralError as e:
+        typer.echo(f"kiosk-central: seed failed: {e}", err=True)
+        raise typer.Exit(1) from None
+    for table, count in summary.counts.items():
+        typer.echo(f"{table}: {count}")
+    typer.echo(f"card holders: {', '.join(summary.holders) or 'none'}")
+    for reason in summary.skipped:
+        typer.echo(f"skipped: {reason}")
+
+
+@app.command("check-config")
+def check_config_command(ctx: typer.Context) -> None:
+    """Validate the config and print it (exit 0 valid, 2 invalid)."""
+    cfg = _config(ctx)
+    typer.echo(cfg.model_dump_json(indent=2))
+
+
+def run() -> None:
+    """Console-script entry point (`kiosk-central`)."""
+    app()

@@ -1,0 +1,334 @@
+"""The RPC handlers: one `handle_<method>` per contract method, validated with the contract's
+schemas, answering an `RpcResponse` and never raising (every failure is a typed `RpcError`).
+
+Runs on a worker's MQTT thread with that worker's own `Storage` and `Ledger`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+from central.errors import CentralError, NotFoundError, StorageError
+from central.idnumber import mask_id
+from central.ledger import Ledger
+from central.storage import Storage
+from kiosk.contract import (
+    RPC_SCHEMAS,
+    AccountKind,
+    AccountsParams,
+    AccountsResult,
+    AccumulatedAccount,
+    ActivationApproveParams,
+    ActivationState,
+    ActivationStatusParams,
+    BenefitPayment,
+    BenefitsParams,
+    BenefitsResult,
+    BillsParams,
+    BillsResult,
+    ContractError,
+    ContributionRecord,
+    ContributionsParams,
+    ContributionsResult,
+    FingerprintParams,
+    FingerprintResult,
+    InsuranceKind,
+    Message,
+    PaymentStatusParams,
+    PaymentSubmitParams,
+    PersonParams,
+    PersonSummary,
+    PhotoParams,
+    PhotoResult,
+    RpcError,
+    RpcMethod,
+    RpcRequest,
+    RpcResponse,
+    UtilityBill,
+    UtilityKind,
+    decode,
+)
+
+__all__ = ["RpcService", "mask_account", "mask_name"]
+
+logger = logging.getLogger("central.rpc")
+
+# ISO/IEC 19794-2 finger position 2 (right index) - 1: what a "any finger" request gets.
+_DEFAULT_FINGER = 1
+
+
+def mask_name(name: str) -> str:
+    """Family name shown, the rest masked (ARCHITECTURE §9): 张** ."""
+    return name[:1] + "*" * max(0, len(name) - 1)
+
+
+def mask_account(number: str) -> str:
+    """Bank number: first 6 and last 4 shown."""
+    if len(number) <= 10:
+        return "*" * len(number)
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+class RpcService:
+    """Dispatches validated RPC requests to `handle_<method>` (a table built once).
+
+    `handle()` is the only entry point; it returns an `RpcResponse` for every input:
+    ``invalid_params`` (permanent) for a schema error, ``not_found``, ``deadline_passed``,
+    ``forbidden`` (envelope terminal id is not the topic's), ``internal`` (transient: the
+    database failed; the kiosk may retry the same request id / payment key).
+    """
+
+    def __init__(
+        self, storage: Storage, ledger: Ledger, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._db = storage
+        self._ledger = ledger
+        self._clock = clock
+        self._table: dict[RpcMethod, Callable[[str, RpcRequest, Any], BaseModel]] = {
+            RpcMethod.PERSON_SUMMARY: self.handle_person_summary,
+            RpcMethod.CONTRIBUTIONS: self.handle_contributions,
+            RpcMethod.ACCOUNTS: self.handle_accounts,
+            RpcMethod.BENEFITS: self.handle_benefits,
+            RpcMethod.BILLS: self.handle_bills,
+            RpcMethod.PAYMENT_SUBMIT: self.handle_payment_submit,
+            RpcMethod.PAYMENT_STATUS: self.handle_payment_status,
+            RpcMethod.PHOTO_REFERENCE: self.handle_photo_reference,
+            RpcMethod.FINGERPRINT_REFERENCE: self.handle_fingerprint_reference,
+            RpcMethod.ACTIVATION_APPROVE: self.handle_activation_approve,
+            RpcMethod.ACTIVATION_STATUS: self.handle_activation_status,
+        }
+
+    def _error(
+        self, req_id: str, code: str, message: str, *, permanent: bool = True
+    ) -> RpcResponse:
+        return RpcResponse(
+            request_id=req_id,
+            ok=False,
+            server_wall=self._clock(),
+            error=RpcError(code=code, message=message[:500], permanent=permanent),
+        )
+
+    def handle(self, terminal_id: str, request: RpcRequest) -> RpcResponse:
+        """Answer one request that arrived on `terminal_id`'s request topic."""
+        rid = request.msg_id
+        if request.terminal_id != terminal_id:
+            return self._error(rid, "forbidden", "terminal_id differs from the topic's")
+        params_model, _ = RPC_SCHEMAS[request.method]
+        try:
+            params = decode(params_model, request.params)
+        except ContractError as e:
+            return self._error(rid, "invalid_params", str(e))
+        try:
+            if self._clock() > request.deadline:
+                if isinstance(params, PaymentSubmitParams):
+                    # Recorded, so the key can never be applied later (status says DECLINED).
+                    self._ledger.submit_payment(terminal_id, rid, params, deadline=request.deadline)
+                return self._error(rid, "deadline_passed", "received after the request deadline")
+            result = self._table[request.method](terminal_id, request, params)
+        except NotFoundError as e:
+            return self._error(rid, "not_found", e.message)
+        except StorageError as e:
+            logger.error("rpc %s from %s: storage failed: %s", request.method, terminal_id, e)
+            return self._error(rid, "internal", "storage unavailable, retry", permanent=False)
+        except CentralError as e:
+            return self._error(rid, e.code, e.message)
+        return RpcResponse(
+            request_id=rid,
+            ok=True,
+            result=result.model_dump(mode="json"),
+            server_wall=self._clock(),
+        )
+
+    # ------------------------------------------------------------------ queries
+
+    def _person(self, id_number: str) -> tuple[Any, ...]:
+        row = self._db.one(
+            "SELECT id_number, name, sex, birth_date, region, card_number, insured_since, status,"
+            " employer, bank_account FROM persons WHERE id_number = ?",
+            (id_number.upper(),),
+        )
+        if row is None:
+            raise NotFoundError(f"no insured person {mask_id(id_number)}")
+        return row
+
+    def handle_person_summary(self, _t: str, _r: RpcRequest, p: PersonParams) -> Message:
+        """Identity, status, insurances, card activation and wallet balance of one person."""
+        idn, name, sex, birth, region, card, since, status, _emp, _bank = self._person(p.id_number)
+        kinds = {
+            r[0]
+            for r in self._db.query(
+                "SELECT DISTINCT insurance FROM contributions WHERE id_number = ?", (idn,)
+            )
+        }
+        if status == "retired":
+            kinds |= {InsuranceKind.PENSION.value, InsuranceKind.MEDICAL.value}
+        activated = self._db.one(
+            "SELECT 1 FROM activations WHERE id_number = ? AND state = ?",
+            (idn, ActivationState.CONFIRMED.value),
+        )
+        wallet = self._db.one("SELECT balance_cents FROM wallets WHERE id_number = ?", (idn,))
+        return PersonSummary(
+            id_number=idn,
+            name=name,
+            gender=sex if sex in ("M", "F") else "",
+            birth_date=birth,
+            region=region,
+            insured_since=since,
+            status=status,
+            insurances=[k for k in InsuranceKind if k.value in kinds],
+            card_number=card,
+            card_activated=activated is not None,
+            wallet_balance_cents=int(wallet[0]) if wallet else 0,
+        )
+
+    def handle_contributions(self, _t: str, _r: RpcRequest, p: ContributionsParams) -> Message:
+        """Monthly contributions of one insurance, periods inclusive, oldest first."""
+        person = self._person(p.id_number)
+        rows = self._db.query(
+            "SELECT period, base_cents, employer_cents, personal_cents, paid FROM contributions"
+            " WHERE id_number = ? AND insurance = ? AND period >= ? AND period <= ?"
+            " ORDER BY period",
+            (person[0], p.insurance.value, p.from_period, p.to_period),
+        )
+        return ContributionsResult(
+            records=[
+                ContributionRecord(
+                    period=r[0],
+                    insurance=p.insurance,
+                    base_cents=int(r[1]),
+                    employer_cents=int(r[2]),
+                    personal_cents=int(r[3]),
+                    paid=bool(r[4]),
+                    employer=person[8],
+                )
+                for r in rows
+            ]
+        )
+
+    def handle_accounts(self, _t: str, _r: RpcRequest, p: AccountsParams) -> Message:
+        """The accumulated pension and medical accounts."""
+        person = self._person(p.id_number)
+        rows = self._db.query(
+            "SELECT kind, balance_cents, contributed_cents, interest_cents, months, as_of"
+            " FROM accounts WHERE id_number = ? ORDER BY kind DESC",
+            (person[0],),
+        )
+        return AccountsResult(
+            accounts=[
+                AccumulatedAccount(
+                    kind=AccountKind(r[0]),
+                    balance_cents=int(r[1]),
+                    contributed_cents=int(r[2]),
+                    interest_cents=int(r[3]),
+                    months=int(r[4]),
+                    as_of=r[5],
+                )
+                for r in rows
+            ]
+        )
+
+    def handle_benefits(self, _t: str, _r: RpcRequest, p: BenefitsParams) -> Message:
+        """Benefit payments in the periods, oldest first; the bank account masked."""
+        person = self._person(p.id_number)
+        rows = self._db.query(
+            "SELECT period, kind, amount_cents, paid_on FROM benefits"
+            " WHERE id_number = ? AND period >= ? AND period <= ? ORDER BY period, kind",
+            (person[0], p.from_period, p.to_period),
+        )
+        bank = mask_account(person[9])
+        return BenefitsResult(
+            payments=[
+                BenefitPayment(
+                    period=r[0], kind=r[1], amount_cents=int(r[2]), paid_on=r[3], bank_account=bank
+                )
+                for r in rows
+            ]
+        )
+
+    def handle_bills(self, _t: str, _r: RpcRequest, p: BillsParams) -> Message:
+        """Bills of one utility account number (unpaid only by default), oldest first."""
+        rows = self._db.query(
+            "SELECT b.bill_id, b.period, b.amount_cents, b.due_date, b.status, p.name"
+            " FROM bills b JOIN persons p ON p.id_number = b.holder_id"
+            " WHERE b.account_number = ? AND b.utility = ? ORDER BY b.period",
+            (p.account_number, p.utility.value),
+        )
+        if not rows:
+            raise NotFoundError(f"no {p.utility.value} account {p.account_number[:4]}…")
+        return BillsResult(
+            bills=[
+                UtilityBill(
+                    bill_id=r[0],
+                    utility=UtilityKind(p.utility),
+                    account_number=p.account_number,
+                    holder=mask_name(r[5]),
+                    period=r[1],
+                    amount_cents=int(r[2]),
+                    due_date=r[3],
+                    paid=r[4] == "paid",
+                )
+                for r in rows
+                if not (p.unpaid_only and r[4] == "paid")
+            ]
+        )
+
+    def handle_photo_reference(self, _t: str, _r: RpcRequest, p: PhotoParams) -> Message:
+        """The holder's reference photo (JPEG), for the face check after consent."""
+        row = self._db.one("SELECT photo FROM persons WHERE id_number = ?", (p.id_number.upper(),))
+        if row is None or row[0] is None:
+            raise NotFoundError(f"no reference photo for {mask_id(p.id_number)}")
+        data = bytes(row[0])
+        return PhotoResult(
+            image_b64=base64.b64encode(data).decode("ascii"),
+            format="png" if data.startswith(b"\x89PNG") else "jpeg",
+            sha256=hashlib.sha256(data).hexdigest(),
+        )
+
+    def handle_fingerprint_reference(
+        self, _t: str, _r: RpcRequest, p: FingerprintParams
+    ) -> Message:
+        """The holder's enrolled fingerprint template (module character file)."""
+        row = self._db.one(
+            "SELECT finger_template FROM persons WHERE id_number = ?", (p.id_number.upper(),)
+        )
+        if row is None or row[0] is None:
+            raise NotFoundError(f"no fingerprint template for {mask_id(p.id_number)}")
+        data = bytes(row[0])
+        return FingerprintResult(
+            template_b64=base64.b64encode(data).decode("ascii"),
+            finger=p.finger if p.finger >= 0 else _DEFAULT_FINGER,
+            sha256=hashlib.sha256(data).hexdigest(),
+        )
+
+    # ------------------------------------------------------------------ ledger
+
+    def handle_payment_submit(
+        self, terminal_id: str, r: RpcRequest, p: PaymentSubmitParams
+    ) -> Message:
+        """Charge the wallet once per payment key, before the request's deadline."""
+        return self._ledger.submit_payment(terminal_id, r.msg_id, p, deadline=r.deadline)
+
+    def handle_payment_status(
+        self, terminal_id: str, _r: RpcRequest, p: PaymentStatusParams
+    ) -> Message:
+        """What happened to a payment key (an unknown key is voided: see the ledger)."""
+        return self._ledger.payment_status(terminal_id, p.payment_key)
+
+    def handle_activation_approve(
+        self, terminal_id: str, _r: RpcRequest, p: ActivationApproveParams
+    ) -> Message:
+        """Saga step 1: approve a card activation (idempotent on the activation key)."""
+        return self._ledger.approve_activation(terminal_id, p)
+
+    def handle_activation_status(
+        self, _t: str, _r: RpcRequest, p: ActivationStatusParams
+    ) -> Message:
+        """Saga recovery probe: the state of an activation key."""
+        return self._ledger.activation_status(p.activation_key)

@@ -1,0 +1,310 @@
+"""Storage of the central system on SQLite (default) or PostgreSQL (by URL), behind one small API.
+
+SQL is written once with `?` placeholders and portable types; the PostgreSQL side rewrites the
+placeholders to `%s` and `BLOB` to `BYTEA`. Both engines support `INSERT ... ON CONFLICT` and
+`RETURNING`, which the ledger relies on for exactly-once. One `Storage` = one connection: use it
+from one thread (each worker opens its own).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+import psycopg
+
+from central.config import StorageConfig, resolve_path
+from central.errors import StorageError
+
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "Row", "Storage", "open_storage"]
+
+logger = logging.getLogger("central.storage")
+
+Row = tuple[Any, ...]
+SCHEMA_VERSION = 1
+
+# Money is integer fen (1/100 yuan); times are Unix seconds (float); periods are "YYYY-MM".
+SCHEMA: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS meta (
+        key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS persons (
+        id_number TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        sex TEXT NOT NULL,
+        birth_date TEXT NOT NULL,
+        region TEXT NOT NULL,
+        card_number TEXT NOT NULL,
+        insured_since TEXT NOT NULL,
+        status TEXT NOT NULL,
+        employer TEXT NOT NULL,
+        bank_account TEXT NOT NULL,
+        profile TEXT,
+        demo_finger TEXT,
+        photo BLOB,
+        finger_template BLOB)""",
+    """CREATE TABLE IF NOT EXISTS contributions (
+        id_number TEXT NOT NULL,
+        insurance TEXT NOT NULL,
+        period TEXT NOT NULL,
+        base_cents BIGINT NOT NULL,
+        employer_cents BIGINT NOT NULL,
+        personal_cents BIGINT NOT NULL,
+        paid INTEGER NOT NULL,
+        PRIMARY KEY (id_number, insurance, period))""",
+    """CREATE TABLE IF NOT EXISTS accounts (
+        id_number TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        balance_cents BIGINT NOT NULL,
+        contributed_cents BIGINT NOT NULL,
+        interest_cents BIGINT NOT NULL,
+        months INTEGER NOT NULL,
+        as_of TEXT NOT NULL,
+        PRIMARY KEY (id_number, kind))""",
+    """CREATE TABLE IF NOT EXISTS benefits (
+        id_number TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        period TEXT NOT NULL,
+        amount_cents BIGINT NOT NULL,
+        paid_on TEXT NOT NULL,
+        PRIMARY KEY (id_number, kind, period))""",
+    """CREATE TABLE IF NOT EXISTS wallets (
+        id_number TEXT PRIMARY KEY,
+        balance_cents BIGINT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS bills (
+        bill_id TEXT PRIMARY KEY,
+        account_number TEXT NOT NULL,
+        utility TEXT NOT NULL,
+        holder_id TEXT NOT NULL,
+        period TEXT NOT NULL,
+        amount_cents BIGINT NOT NULL,
+        due_date TEXT NOT NULL,
+        status TEXT NOT NULL,
+        paid_key TEXT)""",
+    "CREATE INDEX IF NOT EXISTS bills_account ON bills (account_number)",
+    """CREATE TABLE IF NOT EXISTS payments (
+        payment_key TEXT PRIMARY KEY,
+        terminal_id TEXT NOT NULL,
+        request_id TEXT NOT NULL,
+        id_number TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        amount_cents BIGINT NOT NULL,
+        state TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        receipt_no TEXT NOT NULL,
+        balance_after_cents BIGINT,
+        received_at DOUBLE PRECISION NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS event_receipts (
+        msg_id TEXT PRIMARY KEY,
+        terminal_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        boot_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        received_at DOUBLE PRECISION NOT NULL,
+        data TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS activations (
+        activation_key TEXT PRIMARY KEY,
+        terminal_id TEXT NOT NULL,
+        id_number TEXT NOT NULL,
+        card_number TEXT NOT NULL,
+        state TEXT NOT NULL,
+        approval_id TEXT NOT NULL,
+        record_sha256 TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        updated_at DOUBLE PRECISION NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS terminals (
+        terminal_id TEXT PRIMARY KEY,
+        boot_id TEXT NOT NULL,
+        last_seq BIGINT NOT NULL,
+        last_seen DOUBLE PRECISION NOT NULL,
+        telemetry TEXT NOT NULL,
+        messages BIGINT NOT NULL)""",
+)
+
+
+def _pg_sql(sql: str) -> str:
+    return sql.replace("?", "%s").replace(" BLOB", " BYTEA")
+
+
+class Storage:
+    """One database connection with a portable `execute`/`query` API and explicit transactions.
+
+    Not thread-safe: one `Storage` per thread. Errors of the engine are raised as `StorageError`
+    keeping the engine's message.
+    """
+
+    def __init__(self, url: str, *, busy_timeout_s: float = 10.0, connect_timeout_s: float = 10.0):
+        self.url = url
+        self._in_tx = False
+        self._sqlite: sqlite3.Connection | None = None
+        self._pg: psycopg.Connection[Row] | None = None
+        self.dialect: Literal["sqlite", "postgresql"]
+        try:
+            if url.startswith("sqlite://"):
+                self.dialect = "sqlite"
+                raw = url[len("sqlite://") :]
+                target = raw[1:] if raw.startswith("/") else raw
+                # sqlite:///var/x.db is relative, sqlite:////abs/x.db absolute (SQLAlchemy style)
+                path = ":memory:" if target in ("", ":memory:") else str(resolve_path(target))
+                if path != ":memory:":
+                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(
+                    path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
+                )
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")  # a ledger: a commit survives power loss
+                conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+                self._sqlite = conn
+            else:
+                self.dialect = "postgresql"
+                self._pg = psycopg.connect(
+                    url, autocommit=True, connect_timeout=max(1, int(connect_timeout_s))
+                )
+        except (sqlite3.Error, psycopg.Error, OSError) as e:
+            raise StorageError(f"cannot open {self.safe_url}: {e}") from e
+
+    @property
+    def safe_url(self) -> str:
+        """The URL without a password, for logs and errors."""
+        if "@" in self.url and "://" in self.url:
+            scheme, rest = self.url.split("://", 1)
+            cred, host = rest.rsplit("@", 1)
+            return f"{scheme}://{cred.split(':', 1)[0]}@{host}"
+        return self.url
+
+    def _sql(self, sql: str) -> str:
+        return _pg_sql(sql) if self.dialect == "postgresql" else sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; returns the affected row count."""
+        try:
+            if self._sqlite is not None:
+                return self._sqlite.execute(sql, params).rowcount
+            assert self._pg is not None
+            with self._pg.cursor() as cur:
+                cur.execute(self._sql(sql), params)
+                return cur.rowcount
+        except (sqlite3.Error, psycopg.Error) as e:
+            raise StorageError(str(e)) from e
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Run a statement that returns rows (SELECT, or INSERT ... RETURNING)."""
+        try:
+            if self._sqlite is not None:
+                return [tuple(r) for r in self._sqlite.execute(sql, params).fetchall()]
+            assert self._pg is not None
+            with self._pg.cursor() as cur:
+                cur.execute(self._sql(sql), params)
+                return [tuple(r) for r in cur.fetchall()]
+        except (sqlite3.Error, psycopg.Error) as e:
+            raise StorageError(str(e)) from e
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """The first row, or None."""
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for many parameter rows (bulk load)."""
+        try:
+            if self._sqlite is not None:
+                self._sqlite.executemany(sql, rows)
+                return
+            assert self._pg is not None
+            with self._pg.cursor() as cur:
+                cur.executemany(self._sql(sql), rows)
+        except (sqlite3.Error, psycopg.Error) as e:
+            raise StorageError(str(e)) from e
+
+    def bulk_insert(self, table: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Load many full rows into `table` (COPY on PostgreSQL, executemany on SQLite).
+        `table` is one of our own names, never outside input."""
+        if not rows:
+            return
+        if self._sqlite is not None:
+            marks = ",".join("?" * len(rows[0]))
+            self.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+            return
+        assert self._pg is not None
+        try:
+            with self._pg.cursor() as cur, cur.copy(f"COPY {table} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.Error as e:
+            raise StorageError(str(e)) from e
+
+    @contextmanager
+    def transaction(self) -> Iterator[Storage]:
+        """BEGIN (IMMEDIATE on SQLite: take the write lock now, not at the first write, so two
+        writers cannot deadlock) ... COMMIT, or ROLLBACK on any exception. Not reentrant."""
+        if self._in_tx:
+            raise StorageError("transactions do not nest")
+        self.execute("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
+        self._in_tx = True
+        try:
+            yield self
+        except BaseException:
+            self._in_tx = False
+            try:
+                self.execute("ROLLBACK")
+            except StorageError:
+                logger.exception("rollback failed")
+            raise
+        self._in_tx = False
+        self.execute("COMMIT")
+
+    def create_schema(self) -> None:
+        """Create missing tables (idempotent) and record the schema version."""
+        with self.transaction():
+            for stmt in SCHEMA:
+                self.execute(stmt)
+            self.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(SCHEMA_VERSION),),
+            )
+
+    def drop_all(self) -> None:
+        """Drop every table of the schema (used by `kiosk-central seed` to recreate)."""
+        names = [
+            "meta",
+            "persons",
+            "contributions",
+            "accounts",
+            "benefits",
+            "wallets",
+            "bills",
+            "payments",
+            "event_receipts",
+            "activations",
+            "terminals",
+        ]
+        with self.transaction():
+            for name in names:
+                self.execute(f"DROP TABLE IF EXISTS {name}")
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        if self._sqlite is not None:
+            self._sqlite.close()
+            self._sqlite = None
+        if self._pg is not None:
+            self._pg.close()
+            self._pg = None
+
+    def __enter__(self) -> Storage:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_storage(config: StorageConfig) -> Storage:
+    """Open the configured database (the schema is created by the caller: `create_schema`)."""
+    return Storage(
+        config.url, busy_timeout_s=config.busy_timeout_s, connect_timeout_s=config.connect_timeout_s
+    )
