@@ -188,8 +188,8 @@ class FingerprintDriver:
         if health == self._health:
             return
         self._health = health
-        if health is DeviceHealth.ONLINE:
-            self._log.info("fingerprint module %s", health.value)
+        if health is DeviceHealth.ONLINE or detail == "stopped":
+            self._log.info("fingerprint module %s %s", health.value, detail)
         else:
             self._log.warning("fingerprint module %s: %s", health.value, detail)
         self._emit(

@@ -1,11 +1,114 @@
-"""`kiosk fingerprint ...` commands."""
+"""`kiosk fingerprint ...` commands: module info, enrol, 1:1 verify and the technician self-test."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-app = typer.Typer(help="fingerprint commands.", no_args_is_help=True)
+from drivers.fingerprint.driver import FingerprintDriver
+from drivers.fingerprint.errors import FingerprintError
+from drivers.fingerprint.results import PROMPT_TEXT, Prompt
+from drivers.personal import wipe_bytes
+from kiosk.cli.common import fail, load_or_exit
+
+app = typer.Typer(help="Fingerprint scanner: info, enrol, verify, self-test.", no_args_is_help=True)
+
+PortOption = Annotated[
+    str | None, typer.Option("--port", "-p", help="Serial port (default: [fingerprint] port).")
+]
 
 
 def register(root: typer.Typer) -> None:
+    """Add the `fingerprint` group to the root CLI."""
     root.add_typer(app, name="fingerprint")
+
+
+def _say(prompt: Prompt) -> None:
+    typer.echo(PROMPT_TEXT[prompt])
+
+
+@contextmanager
+def _driver(ctx: typer.Context, port: str | None) -> Iterator[FingerprintDriver]:
+    """An opened driver; every fingerprint error becomes a plain message and exit status 2."""
+    section = load_or_exit(ctx).config.fingerprint
+    driver = FingerprintDriver(section.to_settings(port=port))
+    try:
+        driver.open()
+        yield driver
+    except FingerprintError as e:
+        raise fail(f"Fingerprint scanner: {e}", 2) from None
+    finally:
+        driver.stop()
+
+
+@app.command()
+def info(ctx: typer.Context, port: PortOption = None) -> None:
+    """Print the module's parameters, read from the module."""
+    with _driver(ctx, port) as drv:
+        i = drv.info()
+        typer.echo(f"port:             {drv.settings.port}")
+        typer.echo(f"library size:     {i.capacity} templates")
+        typer.echo(f"templates stored: {i.templates_stored}")
+        typer.echo(f"security level:   {i.security_level} (1 = most lenient, 5 = strictest)")
+        typer.echo(f"packet size:      {i.packet_size} bytes")
+        typer.echo(f"baud rate:        {i.baudrate}")
+        typer.echo(f"address:          0x{i.address:08X}")
+        typer.echo(f"system id:        0x{i.system_id:04X}")
+
+
+@app.command()
+def enroll(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write the template to.")],
+    port: PortOption = None,
+) -> None:
+    """Capture the same finger twice, build the template and write it to a file."""
+    with _driver(ctx, port) as drv:
+        template = drv.enroll(on_prompt=_say)
+        try:
+            fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # biometric data
+            with os.fdopen(fd, "wb") as f:
+                f.write(template)
+            typer.echo(f"Template of {len(template)} bytes written to {out}.")
+        finally:
+            wipe_bytes(template)
+
+
+@app.command()
+def verify(
+    ctx: typer.Context,
+    template: Annotated[Path, typer.Option("--template", "-t", help="Reference template file.")],
+    port: PortOption = None,
+) -> None:
+    """1:1 check of a finger against a template file. Exit status 0 only on a match."""
+    try:
+        reference = bytearray(template.read_bytes())
+    except OSError as e:
+        raise fail(f"Cannot read the template: {e.strerror}: {template}", 2) from None
+    try:
+        with _driver(ctx, port) as drv:
+            result = drv.verify(reference, on_prompt=_say)
+    finally:
+        wipe_bytes(reference)
+    if result.matched:
+        typer.echo(f"Match (score {result.score}).")
+        return
+    typer.echo("No match: this finger does not match the template.")
+    raise typer.Exit(1)
+
+
+@app.command()
+def selftest(ctx: typer.Context, port: PortOption = None) -> None:
+    """Technician self-test with the module's own library: store, search, delete, empty."""
+    with _driver(ctx, port) as drv:
+        report = drv.self_test(on_prompt=_say)
+    for name, ok, detail in report.steps:
+        typer.echo(f"{'PASS' if ok else 'FAIL'}  {name}: {detail}")
+    typer.echo("Self-test passed." if report.passed else "Self-test FAILED.")
+    if not report.passed:
+        raise typer.Exit(1)
