@@ -210,14 +210,18 @@ class Message(BaseModel):
 class Envelope(Message):
     """Fields every kiosk→central message carries (ARCHITECTURE §6)."""
 
-    v: int = Field(CONTRACT_VERSION, description="Contract version of the sender.")
+    v: int = Field(default=CONTRACT_VERSION, description="Contract version of the sender.")
     msg_id: str = Field(min_length=8, max_length=64, description="UUID; the idempotency key.")
     terminal_id: str = Field(pattern=TERMINAL_ID_RE.pattern)
     boot_id: str = Field(min_length=1, max_length=64, description="Changes at every process start.")
     seq: int = Field(ge=0, description="Per-terminal sequence number, monotonic across boots.")
-    mono: float = Field(0.0, ge=0, description="Monotonic seconds of this boot when created.")
+    mono: float = Field(
+        default=0.0, ge=0, description="Monotonic seconds of this boot when created."
+    )
     wall: float = Field(ge=0, description="Epoch seconds when created (may be wrong if unsynced).")
-    clock_synced: bool = Field(True, description="False before NTP sync: do not trust `wall`.")
+    clock_synced: bool = Field(
+        default=True, description="False before NTP sync: do not trust `wall`."
+    )
 
 
 # --------------------------------------------------------------------------- presence
@@ -236,7 +240,7 @@ class StatusMessage(Envelope):
 
     state: PresenceState
     software_version: str = ""
-    started_wall: float = Field(0.0, ge=0, description="Epoch seconds the process started.")
+    started_wall: float = Field(default=0.0, ge=0, description="Epoch seconds the process started.")
     maintenance: bool = False
 
 
@@ -251,20 +255,22 @@ class Telemetry(Envelope):
     devices: dict[str, str] = Field(
         default_factory=dict, description="device name → drivers.vocabulary.DeviceHealth value"
     )
-    outbox_depth: int = Field(0, ge=0, description="Business rows not yet receipted.")
-    outbox_oldest_age_s: float = Field(0.0, ge=0)
-    dead_rows: int = Field(0, ge=0)
-    unknown_payments: int = Field(0, ge=0)
-    sessions: int = Field(0, ge=0, description="Citizen sessions served since boot.")
+    outbox_depth: int = Field(default=0, ge=0, description="Business rows not yet receipted.")
+    outbox_oldest_age_s: float = Field(default=0.0, ge=0)
+    dead_rows: int = Field(default=0, ge=0)
+    unknown_payments: int = Field(default=0, ge=0)
+    sessions: int = Field(default=0, ge=0, description="Citizen sessions served since boot.")
     errors: dict[str, int] = Field(default_factory=dict, description="error code → count")
-    connects: int = Field(0, ge=0, description="Successful broker connections since boot.")
-    disconnects: int = Field(0, ge=0)
-    rejected_inbound: int = Field(0, ge=0, description="Hostile/malformed inbound messages.")
-    disk_free_bytes: int = Field(0, ge=0)
-    disk_total_bytes: int = Field(0, ge=0)
+    connects: int = Field(default=0, ge=0, description="Successful broker connections since boot.")
+    disconnects: int = Field(default=0, ge=0)
+    rejected_inbound: int = Field(
+        default=0, ge=0, description="Hostile/malformed inbound messages."
+    )
+    disk_free_bytes: int = Field(default=0, ge=0)
+    disk_total_bytes: int = Field(default=0, ge=0)
     temperature_c: float | None = None
     maintenance: bool = False
-    historical: bool = Field(False, description="True when replayed from the backlog.")
+    historical: bool = Field(default=False, description="True when replayed from the backlog.")
 
 
 # --------------------------------------------------------------------------- business events
@@ -326,8 +332,8 @@ class EventReceipt(Message):
     v: int = CONTRACT_VERSION
     msg_id: str = Field(description="The msg_id of the receipted BusinessEvent.")
     outcome: ReceiptOutcome
-    permanent: bool = Field(True, description="For REJECTED: False means retry later.")
-    reason: str = Field("", max_length=200)
+    permanent: bool = Field(default=True, description="For REJECTED: False means retry later.")
+    reason: str = Field(default="", max_length=200)
 
 
 # --------------------------------------------------------------------------- RPC
@@ -362,7 +368,7 @@ class RpcError(Message):
     ``declined``, ``unsupported_version``, ``internal``..."""
 
     code: str = Field(max_length=64)
-    message: str = Field("", max_length=500)
+    message: str = Field(default="", max_length=500)
     permanent: bool = True
 
 
@@ -391,7 +397,7 @@ class PersonParams(Message):
     """Params of ``person.summary``. `id_number` is the 18-character resident ID."""
 
     id_number: str = Field(min_length=15, max_length=18)
-    card_number: str = Field("", max_length=32)
+    card_number: str = Field(default="", max_length=32)
 
 
 class PersonSummary(Message):
@@ -400,10 +406,10 @@ class PersonSummary(Message):
     id_number: str
     name: str
     gender: Literal["M", "F", ""] = ""
-    birth_date: str = Field("", description="YYYY-MM-DD or empty")
+    birth_date: str = Field(default="", description="YYYY-MM-DD or empty")
     region: str = ""
-    insured_since: str = Field("", description="YYYYMM or empty")
-    status: str = Field("active", description="active, suspended, retired, deceased")
+    insured_since: str = Field(default="", description="YYYYMM or empty")
+    status: str = Field(default="active", description="active, suspended, retired, deceased")
     insurances: list[InsuranceKind] = Field(default_factory=list)
     card_number: str = ""
     card_activated: bool = False
@@ -457,8 +463,8 @@ class AccumulatedAccount(Message):
     balance_cents: int
     contributed_cents: int = 0
     interest_cents: int = 0
-    months: int = Field(0, ge=0)
-    as_of: str = Field("", description="YYYY-MM-DD")
+    months: int = Field(default=0, ge=0)
+    as_of: str = Field(default="", description="YYYY-MM-DD")
 
 
 class AccountsResult(Message):
@@ -481,8 +487,8 @@ class BenefitPayment(Message):
     period: str = Field(pattern=_PERIOD)
     kind: str = Field(max_length=40)
     amount_cents: int
-    paid_on: str = Field("", description="YYYY-MM-DD")
-    bank_account: str = Field("", description="Masked by the central (first 6, last 4).")
+    paid_on: str = Field(default="", description="YYYY-MM-DD")
+    bank_account: str = Field(default="", description="Masked by the central (first 6, last 4).")
 
 
 class BenefitsResult(Message):
@@ -513,7 +519,7 @@ class UtilityBill(Message):
     bill_id: str
     utility: UtilityKind
     account_number: str
-    holder: str = Field("", description="Masked holder name.")
+    holder: str = Field(default="", description="Masked holder name.")
     period: str = Field(pattern=_PERIOD)
     amount_cents: int = Field(ge=0)
     due_date: str = ""
@@ -542,10 +548,10 @@ class PaymentSubmitParams(Message):
 
     payment_key: str = Field(min_length=8, max_length=64)
     id_number: str = Field(min_length=15, max_length=18)
-    card_number: str = Field("", max_length=32)
+    card_number: str = Field(default="", max_length=32)
     purpose: PaymentPurpose
     reference: str = Field(
-        "", max_length=64, description="bill_id for UTILITY_BILL, period for CONTRIBUTION"
+        default="", max_length=64, description="bill_id for UTILITY_BILL, period for CONTRIBUTION"
     )
     amount_cents: int = Field(gt=0)
 
@@ -573,7 +579,7 @@ class PaymentResult(Message):
     amount_cents: int = 0
     balance_after_cents: int | None = None
     receipt_no: str = ""
-    reason: str = Field("", max_length=200)
+    reason: str = Field(default="", max_length=200)
 
 
 class PhotoParams(Message):
@@ -594,7 +600,7 @@ class FingerprintParams(Message):
     """Params of ``fingerprint.reference``; `finger` 0-9 (ISO finger position - 1) or -1=any."""
 
     id_number: str = Field(min_length=15, max_length=18)
-    finger: int = Field(-1, ge=-1, le=9)
+    finger: int = Field(default=-1, ge=-1, le=9)
 
 
 class FingerprintResult(Message):
@@ -630,7 +636,7 @@ class ActivationApproveResult(Message):
     activation_key: str
     state: ActivationState
     approval_id: str = ""
-    record_hex: str = Field("", pattern=r"^([0-9A-Fa-f]{2})*$")
+    record_hex: str = Field(default="", pattern=r"^([0-9A-Fa-f]{2})*$")
     reason: str = ""
 
 
@@ -696,7 +702,7 @@ class SetConfigArgs(Message):
 class CollectLogsArgs(Message):
     """Args of ``collect_logs``."""
 
-    lines: int = Field(200, ge=1, le=2000)
+    lines: int = Field(default=200, ge=1, le=2000)
 
 
 COMMAND_ARGS: dict[CommandName, type[Message] | None] = {
@@ -736,7 +742,7 @@ class CommandAck(Envelope):
 
     command_id: str
     status: AckStatus
-    detail: str = Field("", max_length=500)
+    detail: str = Field(default="", max_length=500)
     result: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -761,12 +767,12 @@ def encode(message: BaseModel) -> bytes:
     return message.model_dump_json(exclude_none=False).encode("utf-8")
 
 
-def decode(model: type[M], payload: bytes | str | dict[str, Any]) -> M:
+def decode(model: type[M], payload: bytes | bytearray | str | dict[str, Any]) -> M:
     """Validate `payload` as `model`. Raises `ContractError` (never anything else)."""
     if isinstance(payload, dict):
         data: Any = payload
     else:
-        raw = payload.encode("utf-8") if isinstance(payload, str) else payload
+        raw = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
         if len(raw) > MAX_PAYLOAD_BYTES:
             raise ContractError("too_large", f"{len(raw)} bytes > {MAX_PAYLOAD_BYTES}")
         try:
