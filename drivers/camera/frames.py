@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 
-from drivers.camera.errors import FrameInvalidError
-from drivers.camera.results import Image
+from drivers.camera.errors import CameraError, FrameInvalidError
+from drivers.camera.results import Image, QualityVerdict
 
-__all__ = ["decode_jpeg", "letterbox", "to_grey", "validate_frame"]
+__all__ = [
+    "annotate",
+    "decode_jpeg",
+    "encode_jpeg",
+    "letterbox",
+    "save_image",
+    "to_grey",
+    "validate_frame",
+]
 
 
 def validate_frame(image: object) -> Image:
@@ -62,3 +72,35 @@ def decode_jpeg(data: bytes) -> Image:
     if img is None:
         raise FrameInvalidError("photo cannot be decoded", detail=f"{len(data)} bytes")
     return np.asarray(img, dtype=np.uint8)
+
+
+def encode_jpeg(image: Image, quality: int = 90) -> bytes:
+    """BGR image to JPEG bytes."""
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise FrameInvalidError("image cannot be encoded", detail=f"shape {image.shape}")
+    return bytes(buf.tobytes())
+
+
+def save_image(path: Path, image: Image) -> None:
+    """Write `image` to `path` (format from the suffix); `CameraError` on failure. For the
+    technician's snapshot only: citizen frames are never written by the kiosk."""
+    try:
+        ok = cv2.imwrite(str(path), image)
+    except cv2.error as e:
+        raise CameraError("snapshot cannot be written", detail=str(e)) from None
+    if not ok:
+        raise CameraError("snapshot cannot be written", detail=str(path))
+
+
+def annotate(image: Image, verdict: QualityVerdict) -> Image:
+    """A copy of `image` with the chosen face box and the verdict (English: cv2 text is
+    ASCII only) drawn on it."""
+    out = image.copy()
+    colour = (0, 200, 0) if verdict.ok else (0, 0, 255)
+    if verdict.face is not None:
+        f = verdict.face
+        cv2.rectangle(out, (f.x, f.y), (f.x + f.w, f.y + f.h), colour, 2)
+    text = f"{verdict.reason.value}: {verdict.message('en')}"
+    cv2.putText(out, text, (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.6, colour, 2, cv2.LINE_AA)
+    return out

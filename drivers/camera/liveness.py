@@ -202,7 +202,7 @@ class LivenessSession:
 
     def _timeout(self) -> LivenessResult:
         if not self._seen_face:
-            return self._finish(LivenessOutcome.NO_FACE, "no face seen in time")
+            return self._finish(LivenessOutcome.NO_FACE, "no usable face seen in time")
         if self._baseline is None:
             return self._finish(LivenessOutcome.NOT_FRONTAL, "never looked straight ahead")
         if self._flat:

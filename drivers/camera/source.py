@@ -180,8 +180,8 @@ class FrameSource:
             return
         self._health = health
         # once per change (HA "log-when-unavailable"), not once per failed read
-        if health is DeviceHealth.ONLINE:
-            self._log.info("camera %s online", self.name)
+        if health is DeviceHealth.ONLINE or detail == "stopped":
+            self._log.info("camera %s %s", self.name, health.value)
         else:
             self._log.warning("camera %s %s: %s", self.name, health.value, detail)
         if self._on_event is not None:

@@ -22,7 +22,7 @@ import numpy as np
 
 from drivers.camera.detect import FaceDetector
 from drivers.camera.errors import CameraUnavailableError, NoFaceError
-from drivers.camera.results import Image
+from drivers.camera.results import Challenge, Image
 from drivers.camera.settings import FaceSettings
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "parse_spec",
     "render_script",
     "rotate",
+    "script_challenges",
     "write_synthetic_video",
 ]
 
@@ -183,7 +184,7 @@ def _ramp(key: str, peak: float, n: int = 5, hold: int = 4) -> list[Pose]:
 
 
 _REST = [Pose()] * 4
-TURN = 0.6  # rad, about 35 degrees: a clear but comfortable turn
+TURN = 0.75  # rad, about 43 degrees: a clear but comfortable turn
 SCRIPTS: dict[str, list[Pose]] = {
     "still": [Pose()] * 24,
     "static": [Pose()] * 24,
@@ -220,7 +221,7 @@ def render_script(
         if pose.flat:
             img = flat_turn(img, pose.flat)
         if script != "static":
-            noise = rng.normal(0.0, 2.0, img.shape)
+            noise = rng.normal(0.0, 1.5, img.shape)
             img = np.clip(img.astype(np.float64) + noise, 0, 255).astype(np.uint8)
         frames.append(img)
     return frames
@@ -266,3 +267,23 @@ def write_synthetic_video(spec: str, *, fps: float = 15.0, folder: Path | None =
     writer.release()
     tmp.replace(path)
     return path
+
+
+def script_challenges(spec: str) -> tuple[Challenge, ...] | None:
+    """The challenges a generated stream can answer, in its order (None if it turns no way).
+    A recorded stream cannot follow a random prompt; the demo asks what the script does."""
+    if classify(spec) != "synthetic":
+        return None
+    script, _ = parse_spec(spec)
+    order = {
+        "turn-left": (Challenge.TURN_LEFT,),
+        "turn-right": (Challenge.TURN_RIGHT,),
+        "turn-left-right": (Challenge.TURN_LEFT, Challenge.TURN_RIGHT),
+        "turn-right-left": (Challenge.TURN_RIGHT, Challenge.TURN_LEFT),
+    }
+    return order.get(script)
+
+
+def classify(spec: str) -> str:
+    """ "synthetic" for a generated stream spec, else "other"."""
+    return "synthetic" if spec.startswith("synthetic:") else "other"
