@@ -6,6 +6,7 @@ import os
 import sys
 import termios
 from dataclasses import replace
+from pathlib import Path
 from typing import Annotated, BinaryIO
 
 import typer
@@ -149,11 +150,18 @@ def read_cmd(
         bool, typer.Option("--reveal", help="Show personal values unmasked.")
     ] = False,
     timeout: TimeoutOpt = None,
+    photo: Annotated[
+        Path | None,
+        typer.Option("--photo", help="Save the holder's photo (EF08, JPEG) to FILE; needs a PSAM."),
+    ] = None,
 ) -> None:
     """Wait for a card, read the holder (EF05 + EF06) and print it, masked unless --reveal."""
-    driver = CardDriver(_settings(ctx, timeout))
+    # PSAM authentication (RKSSSE for 3rd-gen holder data and the photo) lives with the card
+    # security commands; imported here because that module extends this one's `app`.
+    from kiosk.cli.card_security import secure_read
+
     try:
-        holder = driver.read_holder(reader)
+        holder = secure_read(ctx, _settings(ctx, timeout), reader, photo)
     except CardError as e:
         raise _exit_for(e) from None
     _print_holder(holder, as_json=as_json, reveal=reveal)
