@@ -133,6 +133,9 @@ class FleetWebServer:
             self._reply_static(h, "index.html")
         elif path.startswith("/static/") and path[len("/static/") :] in STATIC:
             self._reply_static(h, path[len("/static/") :])
+        elif path == "/favicon.ico":
+            h.send_response(HTTPStatus.NO_CONTENT)  # no icon; not an error in the console
+            h.end_headers()
         elif path == "/api/fleet":
             body = self._state.delta(_int(query.get("since", ["0"])[0]))
             body["broker"] = self._broker_connected()

@@ -52,6 +52,12 @@
     return e;
   }
 
+  // Terminal-provided strings can be long (or hostile); show a head, keep the rest in a tooltip.
+  function clip(text, max = 40) {
+    text = String(text ?? "");
+    return text.length > max ? text.slice(0, max - 1) + "…" : text;
+  }
+
   function pill(text, cls) {
     return el("span", "pill " + cls, text);
   }
@@ -125,7 +131,7 @@
   function buildRow(t) {
     const tr = el("tr");
     tr.dataset.id = t.id;
-    const cells = ["c-id", "c-presence", "c-flags", "c-health", "c-backlog num", "c-seen num",
+    const cells = ["c-id", "c-presence", "c-flags", "c-health wrap", "c-backlog num", "c-seen num",
       "c-version wrap", "c-uptime num", "c-command wrap", "send"];
     for (const c of cells) tr.appendChild(el("td", c));
     const send = tr.lastChild;
@@ -146,7 +152,9 @@
       const args = typeof spec[2] === "function" ? spec[2]() : spec[2];
       if (args !== null) sendCommand(t.id, spec[1], args);
     });
-    send.append(ping, select);
+    const box = el("div", "send-box");
+    box.append(ping, select);
+    send.appendChild(box);
     return tr;
   }
 
@@ -163,17 +171,19 @@
     const health = pick(t.health, HEALTH, "unknown");
     c[3].replaceChildren(pill(health, "h-" + health));
     const bad = Object.entries(t.devices || {}).filter(([, v]) => v !== "online");
-    if (bad.length) c[3].appendChild(el("span", "sub", bad.map(([k, v]) => k + ": " + v).join(", ")));
+    if (bad.length) c[3].appendChild(el("span", "sub", bad.map(([k, v]) => clip(k) + ": " + clip(v)).join(", ")));
     c[3].title = Object.entries(t.devices || {}).map(([k, v]) => k + ": " + v).join("\n");
     c[4].textContent = t.backlog === null ? "—" : String(t.backlog);
     if (t.backlog && t.oldest_unsent_s) c[4].appendChild(el("span", "sub", "oldest " + duration(t.oldest_unsent_s)));
     if (t.dead) c[4].appendChild(el("span", "sub", t.dead + " dead"));
-    c[6].textContent = t.version || "—";
+    c[6].textContent = clip(t.version || "—", 24);
+    c[6].title = t.version || "";
     c[7].textContent = duration(t.uptime_s);
     if (t.command) {
       const state = pick(t.command.state, CMD_STATES, "sent");
       c[8].replaceChildren(el("span", "cmd-name", t.command.name + " "), pill(state, "cmd-state s-" + state));
-      if (t.command.detail) c[8].appendChild(el("span", "sub", t.command.detail));
+      if (t.command.detail) c[8].appendChild(el("span", "sub", clip(t.command.detail, 60)));
+      c[8].title = t.command.detail || "";
     } else {
       c[8].replaceChildren(el("span", "muted", "—"));
     }
