@@ -238,7 +238,9 @@ def parse_spec(spec: str) -> tuple[str, str]:
 def write_synthetic_video(spec: str, *, fps: float = 15.0, folder: Path | None = None) -> Path:
     """Render `spec` to an MJPG .avi (cached by spec in the temp folder) and return its path."""
     script, photo_name = parse_spec(spec)
-    key = hashlib.sha256(f"{spec}|{fps}|v1".encode()).hexdigest()[:16]
+    # the key covers this module's code, so a changed script never replays a stale video
+    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    key = hashlib.sha256(f"{spec}|{fps}|{code}".encode()).hexdigest()[:16]
     out_dir = folder or Path(tempfile.gettempdir()) / "kiosk-synthetic"
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{script}-{key}.avi"
