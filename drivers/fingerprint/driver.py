@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import select
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +23,7 @@ from drivers.fingerprint import codec
 from drivers.fingerprint.codec import (
     BadFrame,
     Confirm,
+    Instruction,
     Packet,
     PacketParser,
     Pid,
@@ -66,6 +69,18 @@ _POOR_IMAGE = {
     Confirm.IMAGE_DISORDERLY,
     Confirm.TOO_FEW_FEATURES,
     Confirm.NO_VALID_IMAGE,
+}
+
+
+# Payload length of a successful ACK per instruction (confirm + results); others are 1.
+_ACK_LEN: dict[int, int] = {
+    Instruction.READ_SYS_PARA: 17,
+    Instruction.TEMPLATE_NUM: 3,
+    Instruction.MATCH: 3,
+    Instruction.SEARCH: 5,
+    Instruction.HIGH_SPEED_SEARCH: 5,
+    Instruction.READ_INDEX_TABLE: 33,
+    Instruction.GET_RANDOM_CODE: 5,
 }
 
 
@@ -311,30 +326,46 @@ class FingerprintDriver:
         self._dirty = False
 
     def _receive(self, pids: tuple[int, ...], deadline: float) -> Packet:
-        """The next valid frame with one of `pids` from our module, before `deadline`."""
+        """The next valid frame with one of `pids` from our module, before `deadline`.
+
+        Reads whatever has arrived (the parser keeps bytes beyond the frame for the next call),
+        with a per-read slice so both the command deadline and the in-frame silence limit
+        (`byte_timeout`) are enforced; pyserial's own read(n) has no inter-byte deadline when
+        the total timeout is long (reference §4.2 item 6)."""
         port = self._port
         assert port is not None
         parser = self._parser
+        try:
+            fd = port.fileno()
+        except (serial.SerialException, ValueError) as e:
+            raise _LinkGoneError(str(e)) from None
         last_progress = self._now()
         while True:
-            before = parser.discarded
-            for item in parser.packets():
-                if isinstance(item, BadFrame):
-                    self.stats.bad_frames += 1
-                    self._dirty = True
-                    if item.reason == "checksum":
-                        # Our reply was damaged on the line: retry the whole command.
-                        raise _LinkCorruptError(item.reason)
-                    continue  # an impossible LEN is a false header inside junk: keep looking
-                if item.address != self._addr or item.pid not in pids:
-                    self._dirty = True  # a stale or foreign frame: ignore it, keep reading
-                    continue
+            if parser.buffered:
+                before = parser.discarded
+                for item in parser.packets():
+                    if isinstance(item, BadFrame):
+                        self.stats.bad_frames += 1
+                        self._dirty = True
+                        if item.reason == "checksum":
+                            # Our reply was damaged on the line: retry the whole command.
+                            raise _LinkCorruptError(item.reason)
+                        continue  # an impossible LEN is a false header inside junk
+                    if item.address != self._addr or item.pid not in pids:
+                        self._dirty = True  # a stale or foreign frame: ignore it, keep reading
+                        continue
+                    self.stats.garbage_bytes += parser.discarded - before
+                    return item
                 self.stats.garbage_bytes += parser.discarded - before
-                return item
-            self.stats.garbage_bytes += parser.discarded - before
             try:
-                chunk = port.read(parser.needed())
-            except (serial.SerialException, OSError) as e:
+                ready, _, _ = select.select([fd], [], [], self.settings.read_slice)
+                chunk = os.read(fd, 4096) if ready else b""
+                if ready and not chunk:
+                    # Readable with no data: the device went away (pyserial reports the same).
+                    raise _LinkGoneError("device reports readiness to read but returned no data")
+            except BlockingIOError:
+                chunk = b""
+            except OSError as e:
                 raise _LinkGoneError(str(e)) from None
             now = self._now()
             if chunk:
@@ -345,6 +376,32 @@ class FingerprintDriver:
                 raise _LinkTimeoutError("no reply")
             if parser.buffered and now - last_progress > self.settings.byte_timeout:
                 raise _LinkTimeoutError("reply stopped mid-frame")
+
+    def _write(self, data: bytes | bytearray) -> None:
+        """Write all of `data` in one go.
+
+        pyserial 3.5 (POSIX) follows every os.write with a select() for writability even when
+        everything went out: one more syscall per command, measurable in bench/fingerprint.py.
+        The port is pyserial's (opened, configured, non-blocking); only the write is direct."""
+        port = self._port
+        assert port is not None
+        try:
+            fd = port.fileno()
+            n = os.write(fd, data)
+            if n == len(data):
+                return
+            view = memoryview(data)[n:]
+            deadline = self._now() + self.settings.query_timeout
+            while view:
+                if self._now() > deadline:
+                    raise _LinkGoneError("write stalled")
+                select.select([], [fd], [], self.settings.read_slice)
+                try:
+                    view = view[os.write(fd, view) :]
+                except BlockingIOError:
+                    continue
+        except (serial.SerialException, OSError, ValueError) as e:
+            raise _LinkGoneError(f"write failed: {e}") from None
 
     def _exchange(
         self,
@@ -360,18 +417,20 @@ class FingerprintDriver:
         if self._dirty:
             self._drain()
         self.stats.commands += 1
-        try:
-            port.write(frame)
-        except (serial.SerialException, OSError) as e:
-            raise _LinkGoneError(str(e)) from None
-        ack = self._receive((Pid.ACK,), self._now() + timeout)
-        if ack.code != Confirm.OK:
-            return ack
+        self._write(frame)
+        deadline = self._now() + timeout
+        want = _ACK_LEN.get(frame[9], 1)
+        while True:
+            ack = self._receive((Pid.ACK,), deadline)
+            if ack.code != Confirm.OK:
+                return ack
+            if len(ack.payload) == want:
+                break
+            # A well-formed ACK of the wrong size belongs to an earlier command (a late reply,
+            # reference fault F4): skip it, and drain before the next command.
+            self._dirty = True
         if data_out is not None:
-            try:
-                port.write(data_out)
-            except (serial.SerialException, OSError) as e:
-                raise _LinkGoneError(str(e)) from None
+            self._write(data_out)
         if data_in is not None:
             wipe_bytes(data_in)  # a retried transfer: forget the partial template first
             del data_in[:]
@@ -456,16 +515,21 @@ class FingerprintDriver:
             self._simple("TempleteNum", codec.cmd_template_count(self._addr)).payload
         )
 
-    def info(self) -> ModuleInfo:
-        """Parameters read from the module now (ReadSysPara + TempleteNum)."""
+    def read_parameters(self) -> SystemParameters:
+        """ReadSysPara now (also refreshes `parameters`)."""
         with self._lock:
             self._ensure_open()
             ack = self._simple("ReadSysPara", codec.cmd_read_sys_para(self._addr))
             try:
-                p = SystemParameters.decode(ack.payload)
+                self._params = SystemParameters.decode(ack.payload)
             except ValueError as e:
                 raise FingerprintProtocolError(f"ReadSysPara: {e}") from None
-            self._params = p
+            return self._params
+
+    def info(self) -> ModuleInfo:
+        """Parameters read from the module now (ReadSysPara + TempleteNum)."""
+        with self._lock:
+            p = self.read_parameters()
             return ModuleInfo(
                 capacity=p.capacity,
                 security_level=p.security_level,
