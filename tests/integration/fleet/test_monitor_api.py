@@ -4,10 +4,9 @@ commands and their acks, hostile input, and the web server's refusals."""
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -16,19 +15,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from central.fleet.monitor import FleetMonitor
 from tests.fixtures.broker import Broker
-from tests.fixtures.fleet import SimTerminal, start_fleet_monitor, telemetry_payload
-
-WAIT_S = 15.0  # upper bound for anything to propagate; tests normally pass in milliseconds
-
-
-def wait_until(predicate: Callable[[], Any], what: str, timeout: float = WAIT_S) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.fixtures.fleet import SimTerminal, start_fleet_monitor, telemetry_payload, wait_until
 
 
 def get(url: str) -> Any:
