@@ -7,8 +7,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from drivers.personal import set_mask_policy
+from kiosk.agent import Agent
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import KioskConfig
 from kiosk.events import EventQueue
@@ -41,10 +43,27 @@ class KioskApp:
         self.queue = queue or EventQueue()
         self._components: list[Component] = []
         self.failed: dict[str, str] = {}
+        self.agent: Agent | None = None
 
     def init_privacy(self) -> None:
         """Apply the configured masks to every personal value shown or logged."""
         set_mask_policy(self.config.privacy.mask_policy())
+
+    def init_agent(self, **kwargs: Any) -> Agent:
+        """The headless core (journal, sync, telemetry, remote commands) as component `agent`.
+
+        Not part of `start()`: the composition root calls it when the terminal syncs (`kiosk
+        agent`, the UI app); `kwargs` go to `Agent` (config_path, profile, health...).
+        """
+        agent = Agent(self.config, clock=self.clock, queue=self.queue, **kwargs)
+        self.agent = agent
+
+        def start() -> Callable[[], None]:
+            agent.start()
+            return agent.stop
+
+        self.add("agent", start)
+        return agent
 
     def add(self, name: str, start: Callable[[], Callable[[], None]]) -> bool:
         """Run `start` (which returns the stop action); on failure record it and carry on."""

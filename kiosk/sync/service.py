@@ -62,7 +62,7 @@ class SyncService:
         self.started_wall = clock.wall()
         self.maintenance = False
         self.status_topic = topic(self.terminal_id, Channel.STATUS)
-        self._hooks: list[Callable[[], None]] = []
+        self._hooks: list[Callable[[], object]] = []
         if transport is None:
             will = Will(
                 self.status_topic,
@@ -122,7 +122,7 @@ class SyncService:
         self.drainer.stop()
         self.transport.stop(final=(self.status_topic, encode(self._status(PresenceState.STOPPED))))
 
-    def add_connected_hook(self, hook: Callable[[], None]) -> None:
+    def add_connected_hook(self, hook: Callable[[], object]) -> None:
         """Run `hook` (off the network thread) after every successful connection."""
         self._hooks.append(hook)
 
