@@ -20,6 +20,16 @@ __all__ = ["TelemetryIngest", "TerminalSeen"]
 logger = logging.getLogger("central.ingest")
 
 
+def _newer(column: str) -> str:
+    """SQL: the stored column, replaced only by a report with a higher or equal `seq` (another
+    worker may flush an older report of the same terminal after a newer one). Every SET
+    expression sees the old row, on SQLite as on PostgreSQL, so the order of the columns is free."""
+    return (
+        f"CASE WHEN excluded.last_seq >= terminals.last_seq THEN excluded.{column}"
+        f" ELSE terminals.{column} END"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class TerminalSeen:
     """The newest telemetry of one terminal, as it will be stored."""
@@ -53,7 +63,9 @@ class TelemetryIngest:
             self.received += 1
             old = self._pending.get(report.terminal_id)
             count = (old.messages if old else 0) + 1
-            if report.historical and old is not None:
+            # Two workers (or redelivery) may see a terminal's reports out of order: the
+            # per-terminal `seq` (monotonic across boots, contract) decides which is newest.
+            if old is not None and (report.historical or report.seq < old.seq):
                 self._pending[report.terminal_id] = TerminalSeen(
                     old.terminal_id,
                     old.boot_id,
@@ -98,8 +110,8 @@ class TelemetryIngest:
                 db.executemany(
                     "INSERT INTO terminals (terminal_id, boot_id, last_seq, last_seen, telemetry,"
                     " messages) VALUES (?,?,?,?,?,?) ON CONFLICT (terminal_id) DO UPDATE SET"
-                    " boot_id = excluded.boot_id, last_seq = excluded.last_seq,"
-                    " last_seen = excluded.last_seen, telemetry = excluded.telemetry,"
+                    f" boot_id = {_newer('boot_id')}, telemetry = {_newer('telemetry')},"
+                    f" last_seen = {_newer('last_seen')}, last_seq = {_newer('last_seq')},"
                     " messages = terminals.messages + excluded.messages",
                     rows,
                 )

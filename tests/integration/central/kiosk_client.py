@@ -1,0 +1,118 @@
+"""A minimal kiosk on paho for the central's tests: RPC with response topic + correlation data,
+business events with receipts, telemetry."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from kiosk.contract import CONTRACT_VERSION, Channel, RpcMethod, new_msg_id, topic
+from tests.fixtures.broker import Broker
+
+TERMINAL = "SSK-T-0001"
+
+
+class Kiosk:
+    """A minimal kiosk on paho: RPC calls with response topic + correlation data, events."""
+
+    def __init__(self, broker: Broker, terminal: str = TERMINAL) -> None:
+        self.terminal = terminal
+        self.responses: dict[str, dict[str, Any]] = {}
+        self.correlations: dict[str, bytes] = {}
+        self.receipts: list[dict[str, Any]] = []
+        self.cond = threading.Condition()
+        self.seq = 0
+        self.client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=f"k-{terminal}",
+            protocol=mqtt.MQTTv5,
+        )
+        self.client.on_message = self._on_message
+        self.client.connect("127.0.0.1", broker.port)
+        self.client.loop_start()
+        subscribed = threading.Event()
+        self.client.on_subscribe = lambda *_a: subscribed.set()
+        self.client.subscribe(
+            [(topic(terminal, ch), 1) for ch in (Channel.RPC_RESPONSE, Channel.EVENT_RECEIPT)]
+        )
+        assert subscribed.wait(10), "kiosk client: no SUBACK"
+
+    def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        body = json.loads(msg.payload)
+        with self.cond:
+            if msg.topic.endswith("rpc/response"):
+                self.responses[body["request_id"]] = body
+                self.correlations[body["request_id"]] = getattr(
+                    msg.properties, "CorrelationData", b""
+                )
+            else:
+                self.receipts.append(body)
+            self.cond.notify_all()
+
+    def envelope(self) -> dict[str, Any]:
+        self.seq += 1
+        return {
+            "v": CONTRACT_VERSION,
+            "msg_id": new_msg_id(),
+            "terminal_id": self.terminal,
+            "boot_id": "boot-1",
+            "seq": self.seq,
+            "mono": 1.0,
+            "wall": time.time(),
+            "clock_synced": True,
+        }
+
+    def call(
+        self,
+        method: RpcMethod,
+        params: dict[str, Any],
+        *,
+        deadline_s: float = 10.0,
+        v: int = CONTRACT_VERSION,
+    ) -> dict[str, Any]:
+        req = {
+            **self.envelope(),
+            "v": v,
+            "method": method.value,
+            "params": params,
+            "deadline": time.time() + deadline_s,
+        }
+        if v < CONTRACT_VERSION:  # a v1 kiosk has no mono/clock_synced
+            del req["mono"], req["clock_synced"]
+        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        props.ResponseTopic = topic(self.terminal, Channel.RPC_RESPONSE)
+        props.CorrelationData = req["msg_id"].encode()
+        self.client.publish(
+            topic(self.terminal, Channel.RPC_REQUEST), json.dumps(req), qos=1, properties=props
+        )
+        with self.cond:
+            assert self.cond.wait_for(lambda: req["msg_id"] in self.responses, timeout=10)
+            assert self.correlations[req["msg_id"]] == req["msg_id"].encode()
+            return self.responses[req["msg_id"]]
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+    def publish(self, channel: Channel, body: dict[str, Any] | bytes, **kw: Any) -> None:
+        payload = body if isinstance(body, bytes) else json.dumps(body)
+        self.client.publish(topic(self.terminal, channel), payload, qos=1, **kw).wait_for_publish(5)
+
+    def event(self, kind: str = "audit", data: dict[str, Any] | None = None) -> str:
+        body = {**self.envelope(), "kind": kind, "data": data or {"n": self.seq}}
+        self.publish(Channel.EVENTS, body)
+        return str(body["msg_id"])
+
+    def wait_receipts(self, count: int, timeout: float = 20.0) -> list[dict[str, Any]]:
+        with self.cond:
+            assert self.cond.wait_for(lambda: len(self.receipts) >= count, timeout=timeout), (
+                f"{len(self.receipts)} receipts of {count}"
+            )
+            return list(self.receipts)

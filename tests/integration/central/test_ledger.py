@@ -1,0 +1,263 @@
+"""The ledger on both backends (SQLite and a real PostgreSQL): every key applied exactly once."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+
+from central.config import LedgerConfig, SeedConfig
+from central.ledger import Ledger
+from central.storage import Storage
+from kiosk.contract import (
+    CONTRACT_VERSION,
+    ActivationApproveParams,
+    ActivationState,
+    BusinessEvent,
+    EventKind,
+    PaymentPurpose,
+    PaymentState,
+    PaymentSubmitParams,
+    ReceiptOutcome,
+)
+from tests.fixtures.central import TEST_HOLDER_ID
+
+NOW = 1_790_000_000.0
+TERMINAL = "SSK-T-0001"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _ledger(db: Storage, clock: Clock | None = None) -> Ledger:
+    return Ledger(
+        db, LedgerConfig(max_payment_cents=500_000, max_deadline_ahead_s=600), clock or Clock()
+    )
+
+
+def _bill(db: Storage) -> tuple[str, int]:
+    row = db.one(
+        "SELECT bill_id, amount_cents FROM bills WHERE holder_id = ? AND status = 'unpaid'"
+        " ORDER BY bill_id",
+        (TEST_HOLDER_ID,),
+    )
+    assert row is not None
+    return row[0], int(row[1])
+
+
+def _wallet(db: Storage, id_number: str = TEST_HOLDER_ID) -> int:
+    row = db.one("SELECT balance_cents FROM wallets WHERE id_number = ?", (id_number,))
+    assert row is not None
+    return int(row[0])
+
+
+def _pay(bill: str, amount: int, key: str | None = None) -> PaymentSubmitParams:
+    return PaymentSubmitParams(
+        payment_key=key or str(uuid.uuid4()),
+        id_number=TEST_HOLDER_ID,
+        card_number="",
+        purpose=PaymentPurpose.UTILITY_BILL,
+        reference=bill,
+        amount_cents=amount,
+    )
+
+
+def test_payment_applied_once_whatever_the_retries(central_db: tuple[Storage, SeedConfig]) -> None:
+    db, _ = central_db
+    ledger = _ledger(db)
+    bill, amount = _bill(db)
+    before = _wallet(db)
+    params = _pay(bill, amount)
+    results = [
+        ledger.submit_payment(TERMINAL, f"req-{i}", params, deadline=NOW + 30) for i in range(5)
+    ]
+    assert {r.state for r in results} == {PaymentState.ACCEPTED}
+    assert len({r.model_dump_json() for r in results}) == 1
+    assert results[0].balance_after_cents == before - amount
+    assert _wallet(db) == before - amount
+    assert db.one("SELECT status, paid_key FROM bills WHERE bill_id = ?", (bill,)) == (
+        "paid",
+        params.payment_key,
+    )
+    status = ledger.payment_status(TERMINAL, params.payment_key)
+    assert status.state is PaymentState.ACCEPTED and status.receipt_no == results[0].receipt_no
+
+
+def test_payment_after_its_deadline_is_declined_and_recorded(
+    central_db: tuple[Storage, SeedConfig],
+) -> None:
+    db, _ = central_db
+    clock = Clock()
+    ledger = _ledger(db, clock)
+    bill, amount = _bill(db)
+    before = _wallet(db)
+    params = _pay(bill, amount)
+    late = ledger.submit_payment(TERMINAL, "r", params, deadline=NOW - 0.001)
+    assert late.state is PaymentState.DECLINED and late.reason == "deadline_passed"
+    # the same key can never be charged later, even with a fresh deadline
+    again = ledger.submit_payment(TERMINAL, "r2", params, deadline=NOW + 30)
+    assert again.state is PaymentState.DECLINED
+    assert _wallet(db) == before
+    assert ledger.payment_status(TERMINAL, params.payment_key).state is PaymentState.DECLINED
+
+
+def test_status_of_an_unknown_key_voids_it(central_db: tuple[Storage, SeedConfig]) -> None:
+    db, _ = central_db
+    ledger = _ledger(db)
+    bill, amount = _bill(db)
+    before = _wallet(db)
+    params = _pay(bill, amount)
+    assert ledger.payment_status(TERMINAL, params.payment_key).state is PaymentState.NOT_FOUND
+    late = ledger.submit_payment(TERMINAL, "r", params, deadline=NOW + 30)
+    assert late.state is PaymentState.DECLINED and late.reason == "voided"
+    assert _wallet(db) == before
+    assert ledger.payment_status(TERMINAL, params.payment_key).state is PaymentState.NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"amount_cents": 1}, "amount_mismatch"),
+        ({"reference": "nope-000000"}, "unknown_bill"),
+        ({"id_number": "110101199001011237"}, "unknown_person"),
+        ({"card_number": "WRONG0000"}, "card_mismatch"),
+        ({"amount_cents": 900_000}, "amount_too_large"),
+    ],
+)
+def test_business_rules_decline_without_charging(
+    central_db: tuple[Storage, SeedConfig], change: dict[str, object], reason: str
+) -> None:
+    db, _ = central_db
+    ledger = _ledger(db)
+    bill, amount = _bill(db)
+    before = _wallet(db)
+    params = _pay(bill, amount).model_copy(update=change)
+    result = ledger.submit_payment(TERMINAL, "r", params, deadline=NOW + 30)
+    assert (result.state, result.reason) == (PaymentState.DECLINED, reason)
+    assert _wallet(db) == before
+    assert db.one("SELECT status FROM bills WHERE bill_id = ?", (bill,)) == ("unpaid",)
+
+
+def test_a_bill_is_paid_once_and_funds_are_checked(central_db: tuple[Storage, SeedConfig]) -> None:
+    db, _ = central_db
+    ledger = _ledger(db)
+    bill, amount = _bill(db)
+    first = ledger.submit_payment(TERMINAL, "a", _pay(bill, amount), deadline=NOW + 30)
+    second = ledger.submit_payment(TERMINAL, "b", _pay(bill, amount), deadline=NOW + 30)
+    assert first.state is PaymentState.ACCEPTED
+    assert (second.state, second.reason) == (PaymentState.DECLINED, "bill_already_paid")
+    # a contribution payment larger than the wallet
+    db.execute("UPDATE wallets SET balance_cents = 100 WHERE id_number = ?", (TEST_HOLDER_ID,))
+    poor = PaymentSubmitParams(
+        payment_key=str(uuid.uuid4()),
+        id_number=TEST_HOLDER_ID,
+        card_number="",
+        purpose=PaymentPurpose.CONTRIBUTION,
+        reference="202611",
+        amount_cents=101,
+    )
+    result = ledger.submit_payment(TERMINAL, "c", poor, deadline=NOW + 30)
+    assert (result.state, result.reason) == (PaymentState.DECLINED, "insufficient_funds")
+    assert _wallet(db) == 100
+
+
+def test_concurrent_deliveries_of_one_key_charge_once(
+    central_db: tuple[Storage, SeedConfig],
+) -> None:
+    """Two workers (own connections, own threads) get the same payment at the same time."""
+    db, _ = central_db
+    bill, amount = _bill(db)
+    before = _wallet(db)
+    params = _pay(bill, amount)
+    results: list[PaymentState] = []
+    barrier = threading.Barrier(4)
+
+    def worker() -> None:
+        with Storage(db.url) as own:
+            ledger = _ledger(own)
+            barrier.wait()
+            for _ in range(5):
+                results.append(
+                    ledger.submit_payment(TERMINAL, "r", params, deadline=NOW + 30).state
+                )
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert results == [PaymentState.ACCEPTED] * 20
+    assert _wallet(db) == before - amount
+    assert db.one("SELECT COUNT(*) FROM payments") == (1,)
+
+
+def _event(kind: EventKind, data: dict[str, object], msg_id: str | None = None) -> BusinessEvent:
+    return BusinessEvent(
+        v=CONTRACT_VERSION,
+        msg_id=msg_id or str(uuid.uuid4()),
+        terminal_id=TERMINAL,
+        boot_id="b1",
+        seq=1,
+        mono=0.0,
+        wall=NOW,
+        clock_synced=True,
+        kind=kind,
+        data=data,
+    )
+
+
+def test_events_are_applied_once(central_db: tuple[Storage, SeedConfig]) -> None:
+    db, _ = central_db
+    ledger = _ledger(db)
+    ev = _event(EventKind.CONSENT, {"purpose": "photo"})
+    assert ledger.record_event(ev).outcome is ReceiptOutcome.ACCEPTED
+    assert ledger.record_event(ev).outcome is ReceiptOutcome.DUPLICATE
+    assert db.one("SELECT COUNT(*) FROM event_receipts") == (1,)
+    bad = _event(EventKind.ACTIVATION_CONFIRMED, {"activation_key": "k"})
+    receipt = ledger.record_event(bad)
+    assert receipt.outcome is ReceiptOutcome.REJECTED and receipt.permanent
+
+
+def test_activation_saga_states(central_db: tuple[Storage, SeedConfig]) -> None:
+    db, _ = central_db
+    ledger = _ledger(db)
+    key = str(uuid.uuid4())
+    assert ledger.activation_status(key).state is ActivationState.NONE
+    approve = ActivationApproveParams(
+        activation_key=key, id_number=TEST_HOLDER_ID, card_number="T00000001"
+    )
+    first = ledger.approve_activation(TERMINAL, approve)
+    assert first.state is ActivationState.APPROVED and first.approval_id
+    assert ledger.approve_activation(TERMINAL, approve) == first
+    confirm = _event(
+        EventKind.ACTIVATION_CONFIRMED,
+        {"activation_key": key, "approval_id": first.approval_id, "record_sha256": "0" * 64},
+    )
+    assert ledger.record_event(confirm).outcome is ReceiptOutcome.ACCEPTED
+    assert ledger.activation_status(key).state is ActivationState.CONFIRMED
+    # a confirmation of an activation never approved is refused for good
+    stray = _event(
+        EventKind.ACTIVATION_CONFIRMED,
+        {"activation_key": "never-approved", "approval_id": "x", "record_sha256": "0" * 64},
+    )
+    r = ledger.record_event(stray)
+    assert r.outcome is ReceiptOutcome.REJECTED and r.reason == "unknown_activation"
+    # compensation before the approval: a late approve is answered CANCELLED
+    early = str(uuid.uuid4())
+    cancel = _event(EventKind.ACTIVATION_CANCELLED, {"activation_key": early, "reason": "crash"})
+    assert ledger.record_event(cancel).outcome is ReceiptOutcome.ACCEPTED
+    late = ledger.approve_activation(TERMINAL, approve.model_copy(update={"activation_key": early}))
+    assert late.state is ActivationState.CANCELLED
+    declined = ledger.approve_activation(
+        TERMINAL,
+        ActivationApproveParams(
+            activation_key=str(uuid.uuid4()), id_number=TEST_HOLDER_ID, card_number="OTHER"
+        ),
+    )
+    assert (declined.state, declined.reason) == (ActivationState.DECLINED, "card_mismatch")

@@ -1,0 +1,175 @@
+"""Central workers on a real mosquitto: shared subscription load split, persistent sessions,
+hostile payloads, telemetry ingest."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from central.service import CentralService
+from central.worker import CentralWorker
+from kiosk.contract import CONTRACT_VERSION, Channel, RpcMethod
+from tests.fixtures.broker import Broker
+from tests.fixtures.central import TEST_HOLDER_ID, CentralHandle
+from tests.integration.central.kiosk_client import Kiosk
+
+
+def _wait(predicate: object, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not reached")
+
+
+def test_two_workers_split_the_load_with_no_loss_and_no_duplicate(
+    central: CentralHandle, broker: Broker
+) -> None:
+    kiosks = [Kiosk(broker, f"SSK-T-{i:04d}") for i in range(4)]
+    try:
+        sent: list[str] = []
+        for _ in range(100):
+            for k in kiosks:
+                sent.append(k.event())
+        for k in kiosks:
+            receipts = k.wait_receipts(100)
+            assert {r["outcome"] for r in receipts} == {"accepted"}
+        assert sorted(central.event_ids()) == sorted(sent)
+        per_worker = [w.stats.events_accepted for w in central.service.workers]
+        assert sum(per_worker) == 400
+        assert all(n > 0 for n in per_worker), per_worker  # both workers took a share
+        assert central.service.stats().events_duplicate == 0
+    finally:
+        for k in kiosks:
+            k.close()
+
+
+def test_redelivered_events_are_receipted_as_duplicates(
+    central: CentralHandle, broker: Broker
+) -> None:
+    kiosk = Kiosk(broker)
+    try:
+        body = {**kiosk.envelope(), "kind": "consent", "data": {"purpose": "photo"}}
+        for _ in range(3):  # the kiosk retries: no receipt seen yet, say
+            kiosk.publish(Channel.EVENTS, body)
+        receipts = kiosk.wait_receipts(3)
+        assert sorted(r["outcome"] for r in receipts) == ["accepted", "duplicate", "duplicate"]
+        assert central.event_ids() == [body["msg_id"]]
+    finally:
+        kiosk.close()
+
+
+def test_requests_queued_while_a_worker_is_down_are_not_lost(
+    central: CentralHandle, broker: Broker
+) -> None:
+    """A worker stopped (persistent session kept by the broker) gets its share on return."""
+    kiosk = Kiosk(broker)
+    service = central.service
+    try:
+        stopped = service.workers[1]
+        stopped.stop()
+        sent = [kiosk.event() for _ in range(60)]
+        # worker 1's share (if the broker queued some for its session) waits for its return
+        again = CentralWorker(1, central.config, boot_id=service.boot_id)
+        again.start()
+        service.workers[1] = again
+        service._started[1] = again  # so the fixture stops it
+        assert again.wait_ready(10)
+        receipts = kiosk.wait_receipts(60)
+        assert {r["msg_id"] for r in receipts} == set(sent)
+        assert sorted(central.event_ids()) == sorted(sent)
+    finally:
+        kiosk.close()
+
+
+def test_hostile_payloads_are_rejected_and_crash_nothing(
+    central: CentralHandle, broker: Broker
+) -> None:
+    kiosk = Kiosk(broker)
+    try:
+        env = kiosk.envelope()
+        kiosk.publish(Channel.EVENTS, b"{not json")
+        kiosk.publish(Channel.EVENTS, b"\xff\xfe\x00garbage")
+        kiosk.publish(Channel.EVENTS, b"[1, 2, 3]")
+        kiosk.publish(Channel.EVENTS, b"x" * (300 * 1024))  # oversized
+        kiosk.publish(Channel.EVENTS, {**env, "kind": "launch_missiles"})  # unknown kind
+        kiosk.publish(Channel.EVENTS, {**kiosk.envelope(), "v": 99, "kind": "audit"})  # version
+        kiosk.publish(
+            Channel.EVENTS, {**kiosk.envelope(), "kind": "audit", "terminal_id": "SSK-OTHER-1"}
+        )  # someone else's id
+        kiosk.publish(Channel.TELEMETRY, {"uptime_s": -1})
+        kiosk.publish(
+            Channel.RPC_REQUEST,
+            {
+                **kiosk.envelope(),
+                "method": "drop.tables",
+                "params": {},
+                "deadline": time.time() + 10,
+            },
+        )
+        # the three events that carried a msg_id get a permanent rejection receipt
+        receipts = kiosk.wait_receipts(3)
+        assert {r["outcome"] for r in receipts} == {"rejected"}
+        assert all(r["permanent"] for r in receipts)
+        # ... and the central still answers
+        ok = kiosk.call(RpcMethod.PERSON_SUMMARY, {"id_number": TEST_HOLDER_ID})
+        assert ok["ok"]
+        unknown_method = [r for r in kiosk.responses.values() if not r["ok"]]
+        assert unknown_method and unknown_method[0]["error"]["code"] == "invalid_params"
+        rejected = central.service.stats().rejected
+        assert rejected["bad_json"] == 2 and rejected["too_large"] == 1
+        assert rejected["schema"] >= 3 and rejected["version"] == 1
+        assert rejected["terminal_mismatch"] == 1
+        assert central.event_ids() == []
+    finally:
+        kiosk.close()
+
+
+def test_telemetry_is_ingested_per_terminal(central: CentralHandle, broker: Broker) -> None:
+    kiosks = [Kiosk(broker, f"SSK-T-{i:04d}") for i in range(3)]
+    try:
+        for round_ in range(3):
+            for k in kiosks:
+                k.publish(
+                    Channel.TELEMETRY,
+                    {
+                        **k.envelope(),
+                        "v": CONTRACT_VERSION,
+                        "software_version": "1.0",
+                        "uptime_s": float(round_),
+                        "outbox_depth": round_,
+                    },
+                )
+        _wait(lambda: len(central.query("SELECT terminal_id FROM terminals")) == 3)
+        _wait(lambda: sum(r[0] for r in central.query("SELECT messages FROM terminals")) == 9)
+        rows = central.query("SELECT terminal_id, telemetry FROM terminals ORDER BY terminal_id")
+        assert [r[0] for r in rows] == ["SSK-T-0000", "SSK-T-0001", "SSK-T-0002"]
+        assert all(json.loads(r[1])["outbox_depth"] == 2 for r in rows)
+    finally:
+        for k in kiosks:
+            k.close()
+
+
+def test_central_presence_is_retained(central: CentralHandle, broker: Broker) -> None:
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from kiosk.contract import CENTRAL_STATUS_TOPIC
+
+    seen: list[dict[str, object]] = []
+    client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    client.on_message = lambda _c, _u, m: seen.append(json.loads(m.payload))
+    client.connect("127.0.0.1", broker.port)
+    client.loop_start()
+    try:
+        client.subscribe(CENTRAL_STATUS_TOPIC, qos=1)
+        _wait(lambda: bool(seen))
+        first = seen[-1]
+        assert (first["state"], first["boot_id"]) == ("online", central.service.boot_id)
+        service: CentralService = central.service
+        service.stop()
+        _wait(lambda: seen[-1]["state"] == "stopped")
+    finally:
+        client.loop_stop()
+        client.disconnect()
