@@ -654,9 +654,16 @@ class FingerprintDriver:
         The reference goes into char buffer 2, the live capture into buffer 1, the module
         matches. Raises CaptureTimeoutError, PoorImageError, link and module errors."""
         with self._lock:
-            self.download_template(2, reference_template)
-            self.capture(1, timeout=timeout, on_prompt=on_prompt)
-            result = self.match()
+            for _ in range(2):
+                reopens = self.stats.reopens
+                self.download_template(2, reference_template)
+                self.capture(1, timeout=timeout, on_prompt=on_prompt)
+                result = self.match()
+                if self.stats.reopens == reopens:
+                    break
+                # The adapter was replugged mid-check: the module lost its RAM (the reference
+                # in buffer 2), so a "no match" would be false. Run the check once more.
+                self._log.info("module power-cycled during the check; checking again")
             self._log.info(
                 "1:1 fingerprint check: matched=%s score=%d", result.matched, result.score
             )

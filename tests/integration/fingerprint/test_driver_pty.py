@@ -291,3 +291,27 @@ def test_self_test_reports_a_failing_step(fp_rig: FingerprintRig) -> None:
     assert report.steps[2][:2] == ("capture", False)
     assert report.steps[-1][:2] == ("empty library again", True)
     assert emu.module.library == {}
+
+
+def test_replug_during_a_check_runs_the_check_again(fp_rig: FingerprintRig) -> None:
+    emu = fp_rig.emulator(finger="f01")
+    emu.module.sensor.no_finger(40)  # the citizen hesitates while the adapter is replugged
+    drv = fp_rig.driver()
+
+    def replug() -> None:
+        emu.unplug()
+        threading.Timer(0.05, emu.replug).start()
+
+    timer = threading.Timer(0.05, replug)
+    timer.start()
+    result = drv.verify(finger_template("f01"))
+    timer.join()
+    assert result.matched  # not a false "no match" from the module's wiped RAM
+    assert drv.stats.reopens == 1
+
+
+def test_driver_is_a_core_device(fp_rig: FingerprintRig) -> None:
+    from kiosk.device import Device
+
+    drv = fp_rig.driver(open_now=False)
+    assert isinstance(drv, Device)
