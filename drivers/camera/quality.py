@@ -40,7 +40,14 @@ def assess(grey: Image, faces: list[FaceBox], settings: FaceSettings) -> Quality
     distance, position, light, stillness. Pure: no state, no I/O.
     """
     if not faces:
-        return QualityVerdict(QualityReason.NO_FACE)
+        # the cascade loses faces in a very dark or washed-out frame: then light is what the
+        # citizen can fix, so say that rather than "look at the camera"
+        frame_light = float(np.mean(grey)) if grey.size else 0.0
+        if frame_light < settings.min_brightness / 2:
+            return QualityVerdict(QualityReason.TOO_DARK, brightness=frame_light)
+        if frame_light > settings.max_brightness:
+            return QualityVerdict(QualityReason.TOO_BRIGHT, brightness=frame_light)
+        return QualityVerdict(QualityReason.NO_FACE, brightness=frame_light)
     face = faces[0]
     others = [f for f in faces[1:] if f.w >= settings.several_faces_min_width * face.w]
     h, w = grey.shape[:2]
