@@ -6,6 +6,7 @@ next call; pyscard types never leave this package.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from contextlib import contextmanager
 
 from smartcard import scard
 from smartcard.Exceptions import SmartcardException
-from smartcard.pcsc.PCSCReader import PCSCReader
+from smartcard.pcsc.PCSCCardConnection import PCSCCardConnection
 
 from drivers.card.errors import (
     CardTimeoutError,
@@ -122,16 +123,26 @@ def wait_for_card(wanted: str, timeout_s: float) -> str:
                 raise CardTimeoutError(f"no card inserted in {where} within {timeout_s:g} s")
 
 
+def _release_quietly(conn: PCSCCardConnection) -> None:
+    # pcscd may be gone: then there is nothing left to release.
+    with contextlib.suppress(SmartcardException):
+        conn.release()
+
+
 def connect(reader: str, settings: CardSettings) -> PcscChannel:
     """Connect to the card in `reader` (shared mode, T=0 or T=1 as negotiated).
 
     Raises `NoCardError` when the reader is empty, `ReaderMissingError` when it does not
     exist, `ReaderError` for other PC/SC failures.
     """
+    conn = None
     try:
-        conn = PCSCReader(reader).createConnection()
-        conn.connect()
+        conn = PCSCCardConnection(reader)
+        # RESET on disconnect: a verified PIN or an authentication must not outlive the session.
+        conn.connect(disposition=scard.SCARD_RESET_CARD)
     except SmartcardException as e:
+        if conn is not None:
+            _release_quietly(conn)
         err = map_pcsc_error(e, f"connect to {reader}")
         if isinstance(err, NoCardError):
             raise err from None

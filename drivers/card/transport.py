@@ -93,6 +93,8 @@ _REMOVED = {
     scard.SCARD_W_UNPOWERED_CARD,
 }
 _SERVICE = {scard.SCARD_E_NO_SERVICE, scard.SCARD_E_SERVICE_STOPPED, scard.SCARD_E_INVALID_HANDLE}
+# SCardStatus state bit (pcsc-lite pcsclite.h); pyscard does not export it.
+_SCARD_PRESENT = 0x0004
 _READER_GONE = {scard.SCARD_E_READER_UNAVAILABLE, scard.SCARD_E_UNKNOWN_READER}
 
 
@@ -251,9 +253,7 @@ class PcscChannel:
             hresult, _reader, state, _proto, _atr = scard.SCardStatus(self._conn.hcard)
         except Exception:  # the probe is best effort
             return err
-        if hresult in _REMOVED or (
-            hresult == scard.SCARD_S_SUCCESS and not state & scard.SCARD_PRESENT
-        ):
+        if hresult in _REMOVED or (hresult == scard.SCARD_S_SUCCESS and not state & _SCARD_PRESENT):
             return CardRemovedError(f"{what}: the card was removed", hresult=err.hresult)
         return err
 

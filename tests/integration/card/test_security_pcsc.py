@@ -1,0 +1,141 @@
+"""Card security through real pcscd + vpcd + the emulator: mutual authentication, its failures.
+
+SM4 on the 3rd-generation profile, 3DES on the 2nd-generation one; the PSAM in slot 1 computes
+every cryptogram. Key mismatch (a card from another key set), wrong cryptograms with the key's
+try counter, a blocked key, and a 3rd-generation card read without a PSAM.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from drivers.card import reader as pcsc
+from drivers.card.crypto import Algorithm
+from drivers.card.cryptogram import PsamCryptogramProvider, SoftwareCryptogramProvider
+from drivers.card.emulator import load_profile
+from drivers.card.errors import AuthenticationFailedError, KeyBlockedError, SecurityStatusError
+from drivers.card.psam import KeyUsage, PsamClient
+from drivers.card.security import (
+    CardAccess,
+    CardAuthenticationError,
+    CardAuthenticator,
+    card_factor_from_id,
+    make_security_hook,
+)
+from drivers.card.settings import CardSettings
+from drivers.card.ssc import SscApplication
+from drivers.card.transport import PcscChannel
+from kiosk.config import load_config
+
+
+def settings_for(reader: str) -> CardSettings:
+    """The test profile's [card] settings pointed at one reader."""
+    base = load_config(None, profile="test").config.card.driver_settings()
+    return dataclasses.replace(base, reader=reader)
+
+
+@pytest.fixture
+def psam_channel(psam_slot: Any) -> Iterator[PcscChannel]:
+    """A connection to the test PSAM in slot 1."""
+    name = psam_slot.reader_names[1]
+    psam_slot.wait_present(1)
+    channel = pcsc.connect(name, settings_for(name))
+    try:
+        yield channel
+    finally:
+        channel.close()
+
+
+def insert(service: Any, profile: str, **overrides: Any) -> PcscChannel:
+    """Put a card of `profile` in slot 0 and connect to it."""
+    service.card.insert(load_profile(profile, **overrides))
+    service.wait_present(0)
+    name = service.reader_names[0]
+    return pcsc.connect(name, settings_for(name))
+
+
+@pytest.mark.parametrize(("profile", "alg"), [("ssc3", Algorithm.SM4), ("ssc2", Algorithm.TDES)])
+def test_mutual_authentication_then_holder(
+    card_slot: Any, psam_channel: PcscChannel, profile: str, alg: Algorithm
+) -> None:
+    provider = PsamCryptogramProvider(PsamClient(psam_channel))
+    seen: list[CardAccess] = []
+    channel = insert(card_slot, profile)
+    try:
+        ssc = SscApplication(
+            channel,
+            security_hook=make_security_hook(provider, on_access=lambda a, _: seen.append(a)),
+        )
+        with channel.transaction():
+            holder = ssc.read_holder()
+        assert seen[0].algorithm is alg
+        assert seen[0].internal_authenticated and seen[0].read_authenticated
+        declared = card_slot.card.card.declared
+        assert holder.id_number.reveal() == declared["id_number"]
+        assert holder.name.reveal() == declared["name"]
+        # And the terminal side again, explicitly, on the same selection: UK as well.
+        auth = CardAuthenticator(
+            channel,
+            provider,
+            algorithm=alg,
+            card_factor=card_factor_from_id(bytes.fromhex(holder.card_id)),
+        )
+        auth.internal_authenticate()
+        auth.authenticate_update()
+    finally:
+        channel.close()
+
+
+def test_key_mismatch_fails_internal_authentication(
+    card_slot: Any, psam_channel: PcscChannel
+) -> None:
+    provider = PsamCryptogramProvider(PsamClient(psam_channel))
+    channel = insert(card_slot, "ssc3", key_set="foreign")
+    try:
+        ssc = SscApplication(channel, security_hook=make_security_hook(provider))
+        with pytest.raises(CardAuthenticationError) as e:
+            ssc.read_holder()
+        assert e.value.code == "card.auth_failed"
+    finally:
+        channel.close()
+
+
+def test_wrong_cryptogram_counts_tries_then_blocks(card_slot: Any) -> None:
+    # The terminal's keys do not match the card's (a foreign key set), so each EXTERNAL
+    # AUTHENTICATE is wrong: 63C2, 63C1, 63C0, then the key is blocked (6983) and stays so.
+    wrong = SoftwareCryptogramProvider(
+        {(u, a): bytes([0x5A]) * 16 for u in KeyUsage for a in Algorithm}
+    )
+    channel = insert(card_slot, "ssc3")
+    try:
+        ssc = SscApplication(channel)
+        issuer = ssc.read_issuer()
+        auth = CardAuthenticator(
+            channel, wrong, algorithm=Algorithm.SM4, card_factor=card_factor_from_id(issuer.card_id)
+        )
+        tries = []
+        for _ in range(3):
+            with pytest.raises(AuthenticationFailedError) as e:
+                auth.authenticate_read()
+            tries.append(e.value.tries_left)
+        assert tries == [2, 1, 0]
+        with pytest.raises(KeyBlockedError):
+            auth.authenticate_read()
+    finally:
+        channel.close()
+
+
+def test_third_generation_without_psam_reads_only_ef05(card_slot: Any) -> None:
+    channel = insert(card_slot, "ssc3")
+    try:
+        ssc = SscApplication(channel)
+        issuer = ssc.read_issuer()
+        assert issuer.generation == 3
+        with pytest.raises(SecurityStatusError, match="PSAM"):
+            ssc.read_holder()
+    finally:
+        channel.close()
