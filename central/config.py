@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from central.fleet.config import FleetConfig
 
@@ -67,14 +67,12 @@ class StorageConfig(_Section):
         default=10.0, gt=0, le=600, title="PostgreSQL connect timeout (s)"
     )
 
-    @model_validator(mode="after")
-    def _check_scheme(self) -> StorageConfig:
-        if not (
-            self.url.startswith("sqlite://")
-            or self.url.startswith(("postgresql://", "postgres://"))
-        ):
+    @field_validator("url")
+    @classmethod
+    def _check_scheme(cls, url: str) -> str:
+        if not url.startswith(("sqlite://", "postgresql://", "postgres://")):
             raise ValueError("url must start with sqlite:// or postgresql://")
-        return self
+        return url
 
 
 class BrokerConfig(_Section):
