@@ -57,6 +57,7 @@ class FleetMqtt:
         self._host, self._port, self._keepalive = host, port, keepalive_s
         self._state = state
         self._connected = threading.Event()
+        self._stopping = False
         self._warned: set[tuple[str | None, str]] = set()
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -88,6 +89,7 @@ class FleetMqtt:
 
     def stop(self) -> None:
         """Disconnect and stop the network thread. Idempotent."""
+        self._stopping = True
         self._client.disconnect()
         self._client.loop_stop()
         self._connected.clear()
@@ -121,7 +123,7 @@ class FleetMqtt:
         self._connected.set()
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason_code: Any, _p: Any) -> None:
-        if self._connected.is_set():
+        if self._connected.is_set() and not self._stopping:
             logger.warning("lost the broker %s:%s: %s", self._host, self._port, reason_code)
         self._connected.clear()
 

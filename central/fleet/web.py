@@ -166,8 +166,11 @@ class FleetWebServer:
             return
         # A cross-site page can POST a form but cannot send application/json without CORS, and
         # browsers always send Origin on fetch POSTs: both checks together stop CSRF.
+        # Behind a TLS reverse proxy the scheme differs and the proxy may pass the public host
+        # in X-Forwarded-Host, so compare host:port only.
         origin = h.headers.get("Origin")
-        if origin is not None and origin != f"http://{h.headers.get('Host', '')}":
+        hosts = {h.headers.get("Host"), h.headers.get("X-Forwarded-Host")} - {None}
+        if origin is not None and urlsplit(origin).netloc not in hosts:
             self._reply_json(h, HTTPStatus.FORBIDDEN, {"error": "cross-origin request"})
             return
         if (h.headers.get("Content-Type") or "").split(";")[0].strip() != "application/json":

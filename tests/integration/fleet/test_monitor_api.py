@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -148,6 +149,10 @@ def test_command_refusals(broker: Broker, fleet_monitor: FleetMonitor) -> None:
         assert post(url, b"not json")[0] == 400
         assert post(url, b'{"name":"ping"}', {"Content-Type": "text/plain"})[0] == 415
         assert post(url, b'{"name":"ping"}', {"Origin": "http://evil.example"})[0] == 403
+        host = urlsplit(fleet_monitor.url).netloc
+        assert post(url, b"{}", {"Origin": f"http://{host}"})[0] == 400  # same origin: on to body
+        proxied = {"Origin": "https://ops.example", "X-Forwarded-Host": "ops.example"}
+        assert post(url, b"{}", proxied)[0] == 400  # passed the origin check, then refused
         assert a.commands == []  # nothing refused ever reached the terminal
         status, _ = post(url, b'{"name":"maintenance","args":{"enabled":true}}')
         assert status == 202
