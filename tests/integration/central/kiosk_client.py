@@ -13,7 +13,14 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from kiosk.contract import CONTRACT_VERSION, Channel, RpcMethod, new_msg_id, topic
+from kiosk.contract import (
+    CENTRAL_STATUS_TOPIC,
+    CONTRACT_VERSION,
+    Channel,
+    RpcMethod,
+    new_msg_id,
+    topic,
+)
 from tests.fixtures.broker import Broker
 
 TERMINAL = "SSK-T-0001"
@@ -75,6 +82,7 @@ class Kiosk:
         params: dict[str, Any],
         *,
         deadline_s: float = 10.0,
+        timeout: float = 10.0,
         v: int = CONTRACT_VERSION,
     ) -> dict[str, Any]:
         req = {
@@ -93,7 +101,7 @@ class Kiosk:
             topic(self.terminal, Channel.RPC_REQUEST), json.dumps(req), qos=1, properties=props
         )
         with self.cond:
-            assert self.cond.wait_for(lambda: req["msg_id"] in self.responses, timeout=10)
+            assert self.cond.wait_for(lambda: req["msg_id"] in self.responses, timeout=timeout)
             assert self.correlations[req["msg_id"]] == req["msg_id"].encode()
             return self.responses[req["msg_id"]]
 
@@ -116,3 +124,28 @@ class Kiosk:
                 f"{len(self.receipts)} receipts of {count}"
             )
             return list(self.receipts)
+
+
+def wait_central_online(broker: Broker, timeout: float = 20.0) -> dict[str, Any]:
+    """Block until the central's retained presence says `online` (its workers subscribed before
+    publishing it, and the broker handles one client's packets in order)."""
+    seen: list[dict[str, Any]] = []
+    got = threading.Event()
+
+    def on_message(_c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        body = json.loads(msg.payload)
+        if body.get("state") == "online":
+            seen.append(body)
+            got.set()
+
+    client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    client.on_message = on_message
+    client.connect("127.0.0.1", broker.port)
+    client.loop_start()
+    try:
+        client.subscribe(CENTRAL_STATUS_TOPIC, qos=1)
+        assert got.wait(timeout), "the central never said online"
+        return seen[-1]
+    finally:
+        client.loop_stop()
+        client.disconnect()

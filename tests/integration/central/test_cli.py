@@ -1,0 +1,84 @@
+"""`kiosk-central` as a real process: seed, run (answers RPCs, stops cleanly), bad config."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from kiosk.contract import RpcMethod
+from tests.fixtures.broker import Broker
+from tests.fixtures.central import TEST_HOLDER_ID, write_test_profile
+from tests.integration.central.kiosk_client import Kiosk, wait_central_online
+
+BIN = [sys.executable, "-c", "from central.cli import run; run()"]
+
+
+def _config(tmp_path: Path, broker: Broker) -> Path:
+    seed = write_test_profile(tmp_path / "seed")
+    cfg = tmp_path / "central.toml"
+    cfg.write_text(
+        f"""
+[storage]
+url = "sqlite:///{tmp_path / "c.db"}"
+[broker]
+port = {broker.port}
+client_id_prefix = "cli-test"
+reconnect_min_s = 0.1
+[workers]
+count = 2
+[seed]
+persons = 30
+months = 6
+profiles_glob = "{seed / "profiles" / "*.json"}"
+fingers_dir = "{seed / "fingers"}"
+[run]
+fleet_monitor = false
+"""
+    )
+    return cfg
+
+
+def test_seed_then_run_answers_and_stops_cleanly(tmp_path: Path, broker: Broker) -> None:
+    cfg = _config(tmp_path, broker)
+    seeded = subprocess.run(
+        [*BIN, "--config", str(cfg), "seed"], capture_output=True, text=True, timeout=60
+    )
+    assert seeded.returncode == 0, seeded.stderr
+    assert "persons: 31" in seeded.stdout and "card holders: testholder" in seeded.stdout
+    proc = subprocess.Popen(
+        [*BIN, "--config", str(cfg), "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    kiosk = None
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        line = proc.stdout.readline()
+        assert "kiosk-central running: 2 workers" in line, (
+            proc.stderr.read() if proc.poll() is not None else line
+        )
+        wait_central_online(broker)
+        kiosk = Kiosk(broker)
+        answer = kiosk.call(RpcMethod.PERSON_SUMMARY, {"id_number": TEST_HOLDER_ID}, timeout=20)
+        assert answer["ok"] and answer["result"]["name"] == "测试员"
+    finally:
+        if kiosk is not None:
+            kiosk.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+
+
+def test_bad_config_is_refused_with_the_key(tmp_path: Path) -> None:
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[workers]\ncount = 'many'\ncolour = 1\n")
+    done = subprocess.run(
+        [*BIN, "--config", str(cfg), "check-config"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert f"{cfg}:2: workers.count" in done.stderr
+    assert f"{cfg}:3: workers.colour" in done.stderr and "unknown key" in done.stderr
