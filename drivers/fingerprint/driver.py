@@ -84,6 +84,12 @@ _ACK_LEN: dict[int, int] = {
 }
 
 
+# Auto-baud probe order: the factory default, then the rates field modules are usually left at.
+_BAUD_PROBE_ORDER = (
+    57600, 115200, 9600, 19200, 38400, 28800, 48000, 67200, 76800, 86400, 96000, 105600,
+)  # fmt: skip
+
+
 class _LinkTimeoutError(Exception):
     """No complete reply before the deadline (internal: retried)."""
 
@@ -144,6 +150,8 @@ class FingerprintDriver:
         self._health = DeviceHealth.OFFLINE
         self._ever_opened = False
         self._led_supported: bool | None = None
+        self._baudrate = settings.baudrate  # changes when auto-baud finds the module elsewhere
+        self._probed = False
         self.stats = DriverStats()
 
     # --- Device protocol ----------------------------------------------------------------------
@@ -228,7 +236,7 @@ class FingerprintDriver:
         try:
             port = serial.Serial(
                 s.port,
-                s.baudrate,
+                self._baudrate,
                 timeout=s.read_slice,
                 write_timeout=max(s.query_timeout, 1.0),
                 exclusive=True,
@@ -271,10 +279,48 @@ class FingerprintDriver:
             self._log.info("reopened %s", s.port)
         self._ever_opened = True
         try:
-            self._handshake()
+            try:
+                self._handshake()
+            except FingerprintTimeoutError:
+                # A module left at another baud rate by a previous tool (reference F10) is
+                # silent or answers garbage: probe the other rates once before giving up.
+                if not (s.autobaud and not self._probed and self._probe_baud()):
+                    raise
+                self._handshake()
         except FingerprintError:
             self._close()  # a half-open link would skip the handshake next time
             raise
+
+    def _probe_baud(self) -> bool:
+        # Once per driver: a module that is silent at every rate must not cost a probe per call.
+        self._probed = True
+        port = self._port
+        assert port is not None
+        tried = self._baudrate
+        for rate in _BAUD_PROBE_ORDER:
+            if rate == tried:
+                continue
+            try:
+                port.baudrate = rate
+            except (serial.SerialException, ValueError, OSError):
+                continue
+            self._dirty = True
+            try:
+                self._run(
+                    "VfyPwd",
+                    codec.cmd_verify_password(self.settings.password, self._addr),
+                    self.settings.query_timeout,
+                    retries=0,
+                    reopen=False,
+                )
+            except (FingerprintTimeoutError, FingerprintProtocolError):
+                continue
+            self._log.warning("module answers at %d baud, not the configured %d", rate, tried)
+            self._baudrate = rate
+            return True
+        with contextlib.suppress(serial.SerialException, ValueError, OSError):
+            port.baudrate = tried
+        return False
 
     def _handshake(self) -> None:
         ack = self._run(

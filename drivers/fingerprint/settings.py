@@ -37,4 +37,5 @@ class FingerprintSettings:
     reopen_backoff_max: float = 5.0
     read_slice: float = 0.05  # pyserial read timeout; deadlines are checked between slices
     empty_library_at_start: bool = True
+    autobaud: bool = True  # on a silent handshake, probe the other 9600 x N rates once
     max_template_bytes: int = 4096  # a corrupt data phase cannot run away

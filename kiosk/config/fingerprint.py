@@ -46,6 +46,9 @@ class FingerprintConfig(ConfigSection):
     empty_library_at_start: bool = Field(
         True, title="Empty the module's library at start-up (no citizen data stays in it)"
     )
+    autobaud: bool = Field(
+        True, title="Probe the other baud rates when the module is silent at `baudrate`"
+    )
     emulator_profile: str = Field(
         "r307", title="Emulated model in demo mode", description="zfm20, r307, as608, r503."
     )
@@ -78,4 +81,5 @@ class FingerprintConfig(ConfigSection):
             reopen_backoff_max=self.reopen_backoff_max_s,
             read_slice=self.read_slice_s,
             empty_library_at_start=self.empty_library_at_start,
+            autobaud=self.autobaud,
         )

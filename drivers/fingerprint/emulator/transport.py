@@ -158,7 +158,7 @@ class PtyEmulator:
                 continue
             self.bytes_in += len(data)
             baud = self.host_baudrate()
-            if baud is not None and baud != self.module.baudrate:
+            if baud != self.module.baudrate:  # None: a rate a module cannot have
                 # Wrong baud: the UART samples bits at the wrong rate; the module hears noise and
                 # the host hears noise back. Modelled as a fixed scramble (deterministic tests).
                 self.module.receive(bytes(b ^ 0x5A for b in data))

@@ -205,11 +205,23 @@ def test_dribbled_reply_is_assembled(fp_rig: FingerprintRig) -> None:
 
 def test_wrong_baud_rate_is_garbage_then_a_timeout(fp_rig: FingerprintRig) -> None:
     fp_rig.emulator(baudrate=115200)
-    drv = fp_rig.driver(open_now=False)  # the driver speaks 57600
+    drv = fp_rig.driver(open_now=False, autobaud=False)  # the driver speaks 57600
     with pytest.raises(FingerprintTimeoutError):
         drv.open()
     assert drv.stats.garbage_bytes > 0
     assert drv.health is DeviceHealth.OFFLINE
+
+
+@pytest.mark.parametrize("module_baud", [115200, 9600])
+def test_autobaud_finds_a_module_left_at_another_rate(
+    fp_rig: FingerprintRig, module_baud: int
+) -> None:
+    emu = fp_rig.emulator(baudrate=module_baud)
+    drv = fp_rig.driver()  # configured for 57600, auto-baud on (the default)
+    assert drv.info().baudrate == module_baud
+    assert emu.host_baudrate() == module_baud
+    assert drv.verify(finger_template("f01")).matched
+    assert drv.health is DeviceHealth.ONLINE
 
 
 def test_wrong_password_is_a_clear_error(fp_rig: FingerprintRig) -> None:
