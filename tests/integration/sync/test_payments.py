@@ -1,0 +1,126 @@
+"""Payments through `kiosk pay` subprocesses: kill -9 at random points loses and duplicates
+nothing; every unknown payment is settled by reconciliation, never re-sent."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from kiosk.clock import SystemClock
+from kiosk.config import load_config
+from kiosk.journal import DEMO_KEY, Journal, Sealer
+from tests.fixtures.broker import Broker
+from tests.fixtures.sync_central import MiniCentral
+
+ROOT = Path(__file__).resolve().parents[3]
+KIOSK = [sys.executable, "-m", "kiosk.cli.main"]
+ID_NUMBER = "11010519491231002X"
+
+
+def write_config(folder: Path, port: int, terminal_id: str = "SSK-PAY-0001") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "kiosk.toml"
+    path.write_text(
+        f'[terminal]\nid = "{terminal_id}"\nstate_dir = "{folder / "state"}"\n'
+        f"[mqtt]\nport = {port}\n"
+    )
+    return path
+
+
+def kiosk(config: Path, *args: str) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK")}
+    return subprocess.Popen(
+        [*KIOSK, "--profile", "test", "--config", str(config), *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def open_journal(folder: Path) -> Journal:
+    cfg = load_config(profile="test", environ={}).config
+    return Journal(
+        folder / "state" / "journal.sqlite3",
+        config=cfg.journal,
+        sealer=Sealer(DEMO_KEY),
+        clock=SystemClock(),
+        terminal_id="SSK-PAY-0001",
+        boot_id="inspector",
+    )
+
+
+def test_a_payment_is_charged_once_and_answered(
+    tmp_path: Path, broker: Broker, mini_central: MiniCentral
+) -> None:
+    config = write_config(tmp_path / "k", broker.port)
+    proc = kiosk(config, "pay", "submit", "--amount", "1234", "--id-number", ID_NUMBER)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err.decode()
+    outcome = json.loads(out)
+    assert outcome["state"] == "accepted" and outcome["receipt_no"]
+    assert mini_central.charges[outcome["payment_key"]] == 1
+
+
+def test_a_lost_answer_leaves_the_payment_unknown_until_reconciled(
+    tmp_path: Path, broker: Broker, mini_central: MiniCentral
+) -> None:
+    mini_central.drop_payment_answers = 1  # charged, but the kiosk never hears it
+    config = write_config(tmp_path / "k", broker.port)
+    proc = kiosk(config, "pay", "submit", "--amount", "500", "--id-number", ID_NUMBER)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3, err.decode()
+    key = json.loads(out)["payment_key"]
+    assert json.loads(out)["state"] == "unknown"
+    rec = kiosk(config, "pay", "reconcile")
+    out, err = rec.communicate(timeout=60)
+    assert rec.returncode == 0, err.decode()
+    journal = open_journal(tmp_path / "k")
+    try:
+        row = journal.payment_get(key)
+        assert row is not None and row.state == "accepted"
+    finally:
+        journal.close()
+    assert mini_central.charges[key] == 1  # asked about, never re-sent
+    assert mini_central.rpc_methods["payment.submit"] == 1
+
+
+def test_kill_9_at_random_points_during_payments_loses_and_duplicates_nothing(
+    tmp_path: Path, broker: Broker, mini_central: MiniCentral
+) -> None:
+    rng = random.Random(5)
+    config = write_config(tmp_path / "k", broker.port)
+    rounds = 12
+    for i in range(rounds):
+        proc = kiosk(config, "pay", "submit", "--amount", str(100 + i), "--id-number", ID_NUMBER)
+        if i % 3 == 2:
+            proc.communicate(timeout=60)  # some run to the end
+        else:
+            # Startup takes ~0.5 s; kill anywhere from import to after the answer.
+            time.sleep(rng.uniform(0.3, 1.2))
+            proc.send_signal(signal.SIGKILL)
+            proc.communicate(timeout=30)
+    rec = kiosk(config, "pay", "reconcile")
+    out, err = rec.communicate(timeout=60)
+    assert rec.returncode == 0, err.decode() + out.decode()
+
+    journal = open_journal(tmp_path / "k")
+    try:
+        rows = journal.payments()
+    finally:
+        journal.close()
+    states = {r.payment_key: r.state for r in rows}
+    assert all(s in ("accepted", "declined", "void") for s in states.values()), states
+    # The ledger proves it: charged exactly the payments the kiosk believes accepted, once.
+    charged = {k for k, n in mini_central.charges.items() if n}
+    assert charged == {k for k, s in states.items() if s == "accepted"}
+    assert all(n == 1 for n in mini_central.charges.values())
+    assert set(mini_central.payments) <= set(states)  # nothing charged the kiosk forgot
+    amounts = {r.payment_key: r.amount_cents for r in rows}
+    assert mini_central.wallet_cents == 10_000_000 - sum(amounts[k] for k in charged)
