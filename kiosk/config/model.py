@@ -31,6 +31,6 @@ class KioskConfig(ConfigSection):
     camera: CameraConfig = Field(default_factory=CameraConfig)  # type: ignore[arg-type]
     face: FaceConfig = Field(default_factory=FaceConfig)  # type: ignore[arg-type]
     fingerprint: FingerprintConfig = Field(default_factory=FingerprintConfig)  # type: ignore[arg-type]
-    mqtt: MqttConfig = Field(default_factory=MqttConfig)  # type: ignore[arg-type]
-    journal: JournalConfig = Field(default_factory=JournalConfig)  # type: ignore[arg-type]
-    telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)  # type: ignore[arg-type]
+    mqtt: MqttConfig = Field(default_factory=MqttConfig)
+    journal: JournalConfig = Field(default_factory=JournalConfig)
+    telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
