@@ -12,8 +12,9 @@ __all__ = ["TelemetryConfig"]
 class TelemetryConfig(ConfigSection):
     """How often the terminal reports its health."""
 
-    enabled: bool = Field(True, title="Send telemetry")
-    interval_s: float = Field(60.0, gt=0, le=86_400, title="Telemetry every (s)")
+    enabled: bool = Field(default=True, title="Send telemetry")
+    interval_s: float = Field(default=60.0, gt=0, le=86_400, title="Telemetry every (s)")
     thermal_glob: str = Field(
-        "/sys/class/thermal/thermal_zone*/temp", title="Temperature sources (millidegrees C)"
+        default="/sys/class/thermal/thermal_zone*/temp",
+        title="Temperature sources (millidegrees C)",
     )
