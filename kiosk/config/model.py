@@ -8,6 +8,7 @@ from kiosk.config.base import ConfigSection
 from kiosk.config.camera import CameraConfig
 from kiosk.config.face import FaceConfig
 from kiosk.config.card import CardConfig
+from kiosk.config.card_emulator import CardEmulatorConfig
 from kiosk.config.fingerprint import FingerprintConfig
 from kiosk.config.journal import JournalConfig
 from kiosk.config.logging import LoggingConfig
@@ -28,6 +29,7 @@ class KioskConfig(ConfigSection):
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)  # type: ignore[arg-type]
     card: CardConfig = Field(default_factory=CardConfig)  # type: ignore[arg-type]
     psam: PsamConfig = Field(default_factory=PsamConfig)  # type: ignore[arg-type]
+    card_emulator: CardEmulatorConfig = Field(default_factory=CardEmulatorConfig)  # type: ignore[arg-type]
     camera: CameraConfig = Field(default_factory=CameraConfig)  # type: ignore[arg-type]
     face: FaceConfig = Field(default_factory=FaceConfig)  # type: ignore[arg-type]
     fingerprint: FingerprintConfig = Field(default_factory=FingerprintConfig)  # type: ignore[arg-type]

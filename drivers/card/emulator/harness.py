@@ -95,16 +95,31 @@ class EmulatedReaders:
         self.isolate = isolate
         self.start_timeout_s = start_timeout_s
         netns = f"/run/netns/{netns_name}" if isolate else None
-        kw = {"latency_s": latency_s, "silence_s": silence_s, "absent_s": absent_s, "netns": netns}
-        self.card = CardEmulator("127.0.0.1", port, name="slot0", reader_name=READER_NAMES[0], **kw)
-        self.psam = CardEmulator(
-            "127.0.0.1", port + 1, name="slot1", reader_name=READER_NAMES[1], **kw
-        )
+        self.card = self._slot(0, netns, latency_s, silence_s, absent_s)
+        self.psam = self._slot(1, netns, latency_s, silence_s, absent_s)
         self.reader_names = list(READER_NAMES)
         self.proc: subprocess.Popen[bytes] | None = None
         self.vpcd_loaded = False
         """True while the running pcscd has the vpcd reader configured."""
         self._log_file: IO[bytes] | None = None
+
+    def _slot(
+        self, index: int, netns: str | None, latency_s: float, silence_s: float, absent_s: float
+    ) -> CardEmulator:
+        return CardEmulator(
+            "127.0.0.1",
+            self.port + index,
+            latency_s=latency_s,
+            silence_s=silence_s,
+            absent_s=absent_s,
+            netns=netns,
+            name=f"slot{index}",
+            reader_name=READER_NAMES[index],
+        )
+
+    def slot(self, index: int) -> CardEmulator:
+        """Emulator of slot `index` (0 user card, 1 PSAM)."""
+        return self.card if index == 0 else self.psam
 
     @property
     def log_path(self) -> Path:
