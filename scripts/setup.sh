@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS=(pcscd vsmartcard-vpcd libpcsclite-dev swig pcsc-tools mosquitto mosquitto-clients
+DEBS=(pcscd vsmartcard-vpcd iproute2 libpcsclite-dev swig pcsc-tools mosquitto mosquitto-clients
       xvfb chromium chromium-driver postgresql
       facedetect opencv-doc opencv-data)
 missing=()
