@@ -17,6 +17,7 @@ class FaultKind(StrEnum):
     DELAY = "delay"  # F4: the reply comes `delay` seconds late
     GARBAGE = "garbage"  # F2: junk bytes before the reply's header
     DRIBBLE = "dribble"  # F5: the reply arrives a few bytes at a time
+    TRUNCATE = "truncate"  # F5: only the first half of the reply arrives
 
 
 @dataclass(slots=True)

@@ -158,6 +158,8 @@ class FakeModule:
                 data = data[: end - 1] + bytes([data[end - 1] ^ 0x01]) + data[end:]
             elif fault.kind is FaultKind.DRIBBLE:
                 pieces = 4
+            elif fault.kind is FaultKind.TRUNCATE:
+                data = data[: len(data) // 2]
         data = prefix + data
         if self._announce:
             # R50x: a lone 0x55 after power-on, before anything else (reference §1.1).

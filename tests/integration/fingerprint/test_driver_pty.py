@@ -203,6 +203,16 @@ def test_dribbled_reply_is_assembled(fp_rig: FingerprintRig) -> None:
     assert drv.stats.retries == 0
 
 
+def test_truncated_reply_hits_the_in_frame_deadline_and_is_retried(
+    fp_rig: FingerprintRig,
+) -> None:
+    emu = fp_rig.emulator()
+    drv = fp_rig.driver()
+    emu.module.faults.add(FaultKind.TRUNCATE)
+    assert drv.read_parameters().capacity == 1000
+    assert (drv.stats.timeouts, drv.stats.retries, drv.stats.drains) == (1, 1, 1)
+
+
 def test_wrong_baud_rate_is_garbage_then_a_timeout(fp_rig: FingerprintRig) -> None:
     fp_rig.emulator(baudrate=115200)
     drv = fp_rig.driver(open_now=False, autobaud=False)  # the driver speaks 57600
