@@ -23,6 +23,7 @@ class CardSettings:
     reader: str = ""  # substring of the PC/SC reader name; empty = the first reader
     insert_timeout_s: float = 60.0  # waiting for a card to be inserted
     apdu_timeout_s: float = 5.0  # one APDU round trip; 0 = wait for PC/SC forever
+    removal_probe_s: float = 1.0  # after a failed transmit: wait this long to see a removal
     t0_max_rounds: int = 16  # GET RESPONSE / Le-correction rounds for one command
     trace_apdus: bool = False  # log every APDU header and status word at DEBUG
     pin_entry: PinEntry = PinEntry.AUTO

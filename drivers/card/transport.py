@@ -93,8 +93,6 @@ _REMOVED = {
     scard.SCARD_W_UNPOWERED_CARD,
 }
 _SERVICE = {scard.SCARD_E_NO_SERVICE, scard.SCARD_E_SERVICE_STOPPED, scard.SCARD_E_INVALID_HANDLE}
-# SCardStatus state bit (pcsc-lite pcsclite.h); pyscard does not export it.
-_SCARD_PRESENT = 0x0004
 _READER_GONE = {scard.SCARD_E_READER_UNAVAILABLE, scard.SCARD_E_UNKNOWN_READER}
 
 
@@ -247,15 +245,30 @@ class PcscChannel:
             raise err from None
 
     def _classify_failure(self, err: CardError, what: str) -> CardError:
-        # A transmit that fails because vpcd lost the card reports SCARD_E_NOT_TRANSACTED or a
-        # comm error, not "removed": ask PC/SC whether the card is still there.
+        # A transmit that fails because the card left mid-command reports an empty answer,
+        # SCARD_E_NOT_TRANSACTED or a comm error, not "removed", and pcscd notices the removal
+        # only at its next presence poll: wait up to `removal_probe_s` for the reader to change.
+        hcontext = getattr(self._conn, "hcontext", None)
+        if hcontext is None:
+            return err
         try:
-            hresult, _reader, state, _proto, _atr = scard.SCardStatus(self._conn.hcard)
+            hresult, states = scard.SCardGetStatusChange(
+                hcontext, 0, [(self.reader, scard.SCARD_STATE_UNAWARE)]
+            )
+            if hresult == scard.SCARD_S_SUCCESS and states[0][1] & scard.SCARD_STATE_PRESENT:
+                current = states[0][1] & ~scard.SCARD_STATE_CHANGED
+                hresult, states = scard.SCardGetStatusChange(
+                    hcontext,
+                    int(self._settings.removal_probe_s * 1000),
+                    [(self.reader, current)],
+                )
+                if hresult == scard.SCARD_E_TIMEOUT:
+                    return CardProtocolError(
+                        f"{what}: the card stopped answering", hresult=err.hresult
+                    )
         except Exception:  # the probe is best effort
             return err
-        if hresult in _REMOVED or (hresult == scard.SCARD_S_SUCCESS and not state & _SCARD_PRESENT):
-            return CardRemovedError(f"{what}: the card was removed", hresult=err.hresult)
-        return err
+        return CardRemovedError(f"{what}: the card was removed", hresult=err.hresult)
 
     def _send(self, apdu: CommandApdu) -> ResponseApdu:
         raw = apdu.to_bytes()

@@ -39,6 +39,13 @@ def kiosk(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
     )
 
 
+def swap(slot: Any, name: str) -> None:
+    """Remove the card, wait until pcscd saw it go, insert another (a real swap takes time)."""
+    slot.card.remove()
+    slot.wait_absent(0)
+    slot.card.insert(name)
+
+
 def profile(name: str) -> SscProfile:
     prof = read_profile(name)
     assert isinstance(prof, SscProfile)
@@ -82,10 +89,10 @@ def test_exit_codes(card_slot: Any, pcscd: Any) -> None:
     res = kiosk("verify-pin", "--reader", reader, "--pin-stdin", stdin=WRONG_PIN.encode() + b"\n")
     assert res.returncode == 2
     assert "2 tries left" in res.stderr.decode()
-    card_slot.card.swap("pin_blocked")
+    swap(card_slot, "pin_blocked")
     res = kiosk("verify-pin", "--reader", reader, "--pin-stdin", stdin=b"123456\n")
     assert res.returncode == 3, res.stderr.decode()
-    card_slot.card.swap("pin_not_enabled")
+    swap(card_slot, "pin_not_enabled")
     res = kiosk("verify-pin", "--reader", reader, "--pin-stdin", stdin=b"123456\n")
     assert res.returncode == 4, res.stderr.decode()
     card_slot.card.remove()
@@ -161,7 +168,7 @@ def test_nothing_personal_in_logs(
             PinBuffer.from_bytes(NEW_PIN.encode()),
         )
     # The CLI, on a fresh card.
-    card_slot.card.swap(name)
+    swap(card_slot, name)
     stderr = b""
     for args, stdin in [
         (("read",), b""),

@@ -46,18 +46,19 @@ class Events:
 
 
 @pytest.fixture
-def monitored(pcscd: Any, card_settings: CardSettings) -> Iterator[tuple[Events, CardMonitor]]:
+def monitored(card_slot: Any, card_settings: CardSettings) -> Iterator[tuple[Events, CardMonitor]]:
     events = Events()
     # Watch slot 0 only (the PSAM sits in slot 1).
-    monitor = CardMonitor(events, dataclasses.replace(card_settings, reader=pcscd.reader_names[0]))
+    monitor = CardMonitor(
+        events, dataclasses.replace(card_settings, reader=card_slot.reader_names[0])
+    )
     monitor.start()
     try:
         events.wait_for(DeviceHealthChanged, lambda e: e.health is DeviceHealth.ONLINE)
+        events.seen.clear()
         yield events, monitor
     finally:
         monitor.stop()
-        pcscd.card.remove()
-        pcscd.card.clear_faults()
 
 
 def test_insert_and_remove(pcscd: Any, monitored: tuple[Events, CardMonitor]) -> None:
@@ -71,22 +72,22 @@ def test_insert_and_remove(pcscd: Any, monitored: tuple[Events, CardMonitor]) ->
     events.wait_for(CardRemoved, lambda e: e.device == reader)
 
 
-def test_sink_errors_do_not_kill_the_monitor(pcscd: Any, card_settings: CardSettings) -> None:
+def test_sink_errors_do_not_kill_the_monitor(card_slot: Any, card_settings: CardSettings) -> None:
     events = Events()
     calls = []
 
     def bad_sink(ev: DeviceEvent) -> None:
         calls.append(ev)
+        events(ev)
         if isinstance(ev, CardInserted):
             raise RuntimeError("sink bug")
-        events(ev)
 
     monitor = CardMonitor(bad_sink, card_settings)
     monitor.start()
     try:
-        pcscd.card.insert("ssc2")
-        events.wait_for(ReaderAdded)
-        pcscd.card.remove()
+        card_slot.card.insert("ssc2")
+        events.wait_for(CardInserted)
+        card_slot.card.remove()
         events.wait_for(CardRemoved)
         assert any(isinstance(c, CardInserted) for c in calls)
     finally:

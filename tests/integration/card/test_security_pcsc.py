@@ -16,7 +16,7 @@ import pytest
 from drivers.card import reader as pcsc
 from drivers.card.crypto import Algorithm
 from drivers.card.cryptogram import PsamCryptogramProvider, SoftwareCryptogramProvider
-from drivers.card.emulator import load_profile
+from drivers.card.emulator import VirtualCard, load_profile
 from drivers.card.errors import AuthenticationFailedError, KeyBlockedError, SecurityStatusError
 from drivers.card.psam import KeyUsage, PsamClient
 from drivers.card.security import (
@@ -50,9 +50,10 @@ def psam_channel(psam_slot: Any) -> Iterator[PcscChannel]:
         channel.close()
 
 
-def insert(service: Any, profile: str, **overrides: Any) -> PcscChannel:
-    """Put a card of `profile` in slot 0 and connect to it."""
-    service.card.insert(load_profile(profile, **overrides))
+def insert(service: Any, profile: str | VirtualCard, **overrides: Any) -> PcscChannel:
+    """Put a card (or a new card of profile `profile`) in slot 0 and connect to it."""
+    card = load_profile(profile, **overrides) if isinstance(profile, str) else profile
+    service.card.insert(card)
     service.wait_present(0)
     name = service.reader_names[0]
     return pcsc.connect(name, settings_for(name))

@@ -1,0 +1,86 @@
+"""Bank card number through real pcscd + vpcd: PSE and AID, GPO formats 80 and 77, swap step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from drivers.card.bank import CardSwappedError, SwapStep, read_bank_card, read_card_identity
+from drivers.card.emulator import load_profile
+from kiosk.cli.main import root
+from tests.integration.card.test_security_pcsc import insert
+
+
+@pytest.mark.parametrize(
+    ("profile", "use_pse", "found_by", "gpo_format"),
+    [
+        ("ssc3_financial", True, "pse", 1),
+        ("ssc3_financial", False, "aid", 1),
+        ("bank_card", True, "pse", 2),
+        ("bank_card", False, "aid", 2),
+    ],
+)
+def test_bank_number(
+    card_slot: Any, profile: str, use_pse: bool, found_by: str, gpo_format: int
+) -> None:
+    channel = insert(card_slot, profile)
+    try:
+        bank = read_bank_card(channel, use_pse=use_pse)
+    finally:
+        channel.close()
+    declared = card_slot.card.card.declared
+    pan = declared["financial"]["pan"] if "financial" in declared else declared["pan"]
+    assert bank.pan.reveal() == pan
+    assert pan not in str(bank) and pan not in repr(bank)
+    assert (bank.found_by, bank.gpo_format) == (found_by, gpo_format)
+
+
+def test_swap_step_same_card_required_another_refused(card_slot: Any) -> None:
+    ssc = load_profile("ssc3_financial")
+    channel = insert(card_slot, ssc)
+    try:
+        step = SwapStep(read_card_identity(channel, channel.atr))
+    finally:
+        channel.close()
+    # SSC out, bank card in: read it in the same reader.
+    card_slot.card.remove()
+    card_slot.wait_absent(0)
+    channel = insert(card_slot, "bank_card")
+    try:
+        step.record_bank_card(read_bank_card(channel))
+        # A bank card is not the SSC coming back early.
+        with pytest.raises(CardSwappedError):
+            step.check_return(None)
+    finally:
+        channel.close()
+    assert step.bank_card is not None
+    card_slot.card.remove()
+    card_slot.wait_absent(0)
+    # Another social security card is refused...
+    channel = insert(card_slot, "ssc3")
+    try:
+        with pytest.raises(CardSwappedError):
+            step.check_return(read_card_identity(channel, channel.atr))
+    finally:
+        channel.close()
+    card_slot.card.remove()
+    card_slot.wait_absent(0)
+    # ...the same one is accepted.
+    channel = insert(card_slot, ssc)
+    try:
+        step.check_return(read_card_identity(channel, channel.atr))
+    finally:
+        channel.close()
+
+
+def test_cli_bank_masked_unless_reveal(card_slot: Any) -> None:
+    insert(card_slot, "bank_card").close()
+    pan = card_slot.card.card.declared["financial"]["pan"]
+    runner = CliRunner()
+    masked = runner.invoke(root, ["--profile", "test", "card", "bank", "--timeout", "5"])
+    assert masked.exit_code == 0, masked.output
+    assert pan not in masked.output and pan[:6] in masked.output and pan[-4:] in masked.output
+    shown = runner.invoke(root, ["--profile", "test", "card", "bank", "--reveal", "--timeout", "5"])
+    assert shown.exit_code == 0 and pan in shown.output
