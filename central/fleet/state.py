@@ -85,6 +85,7 @@ class TerminalRecord:
     sessions: int | None = None
     errors: int | None = None
     maintenance: bool = False
+    degraded: bool = False
     stale: bool = False
     flapping: bool = False
     transitions: deque[float] = field(default_factory=deque)  # monotonic times
@@ -99,6 +100,10 @@ class TerminalRecord:
         if not self.health:
             return "unknown"
         return "ok" if all(v == "online" for v in self.health.values()) else "degraded"
+
+    def set_health(self, health: dict[str, str]) -> None:
+        self.health = health
+        self.degraded = self.health_summary == "degraded"  # cached: counts run per viewer poll
 
     def as_json(self, now_mono: float) -> dict[str, Any]:
         last_cmd = next(reversed(self.commands.values()), None) if self.commands else None
@@ -145,8 +150,12 @@ class FleetState:
         flap_window_s: float,
         flap_threshold: int,
         commands_kept: int = 5,
+        reevaluate_every_s: float = 0.2,
     ) -> None:
         self._clock = clock
+        self._reevaluate_every = reevaluate_every_s
+        self._last_reevaluation: float | None = None
+        self._counts_cache: tuple[int, dict[str, int]] = (-1, {})
         self._stale_after = stale_after_s
         self._flap_window = flap_window_s
         self._flap_threshold = flap_threshold
@@ -156,12 +165,14 @@ class FleetState:
         self._lock = threading.Lock()
         self.malformed_total = 0
         self.ignored_wills = 0
+        self.messages_applied = 0  # status + telemetry + acks taken in (health page, bench)
 
     # ---- writers (MQTT thread) -------------------------------------------------------------
 
     def apply_status(self, terminal_id: str, update: StatusUpdate) -> None:
         """A retained status message: birth `online`, Will `offline`, or clean `stopped`."""
         with self._lock:
+            self.messages_applied += 1
             t = self._terminal(terminal_id)
             now = self._clock.monotonic()
             # A Will from an earlier boot can arrive after the next birth (Sparkplug bdSeq rule):
@@ -194,6 +205,7 @@ class FleetState:
     def apply_telemetry(self, terminal_id: str, update: TelemetryUpdate) -> None:
         """A periodic telemetry message: health, backlog, counters. Proves the terminal alive."""
         with self._lock:
+            self.messages_applied += 1
             t = self._terminal(terminal_id)
             if update.historical:
                 # Replayed from the terminal's backlog: proves it is alive now, but its values
@@ -205,7 +217,7 @@ class FleetState:
                 t.boot_id = update.boot_id
             if update.version:
                 t.version = update.version
-            t.health = dict(update.health)
+            t.set_health(dict(update.health))
             t.backlog = update.backlog
             t.oldest_unsent_s = update.oldest_unsent_s
             t.dead = update.dead
@@ -223,6 +235,7 @@ class FleetState:
     def apply_ack(self, terminal_id: str, update: AckUpdate) -> bool:
         """A cmd/ack. Returns False when it names a command this monitor did not send."""
         with self._lock:
+            self.messages_applied += 1
             t = self._terminal(terminal_id)
             self._seen(t, self._clock.monotonic())
             cmd = t.commands.get(update.command_id)
@@ -357,27 +370,33 @@ class FleetState:
 
     def _reevaluate(self) -> None:
         now, wall = self._clock.monotonic(), self._clock.wall()
+        # Every viewer's stream asks a few times a second; with 10,000 terminals a full pass
+        # costs ~10 ms under the lock (bench/fleet_monitor.py), so viewers share one pass.
+        last = self._last_reevaluation
+        if last is not None and 0 <= now - last < self._reevaluate_every:
+            return
+        self._last_reevaluation = now
         for t in self._terminals.values():
             if self._flags(t, now, wall):
                 self._rev += 1
                 t.rev = self._rev
 
     def _counts(self) -> dict[str, int]:
+        if self._counts_cache[0] == self._rev:
+            return dict(self._counts_cache[1])
+        ts = self._terminals.values()
         counts = {
             "total": len(self._terminals),
             "online": 0,
             "offline": 0,
             "stopped": 0,
             "unknown": 0,
-            "stale": 0,
-            "flapping": 0,
-            "degraded": 0,
-            "backlog": 0,
         }
-        for t in self._terminals.values():
+        for t in ts:
             counts[t.presence] += 1
-            counts["stale"] += t.stale
-            counts["flapping"] += t.flapping
-            counts["degraded"] += t.health_summary == "degraded"
-            counts["backlog"] += bool(t.backlog)
-        return counts
+        counts["stale"] = sum(t.stale for t in ts)
+        counts["flapping"] = sum(t.flapping for t in ts)
+        counts["degraded"] = sum(t.degraded for t in ts)
+        counts["backlog"] = sum(bool(t.backlog) for t in ts)
+        self._counts_cache = (self._rev, counts)
+        return dict(counts)

@@ -145,6 +145,7 @@ class FleetWebServer:
                 "broker": self._broker_connected(),
                 "counts": self._state.counts(),
                 "malformed_total": self._state.malformed_total,
+                "messages_applied": self._state.messages_applied,
             }
             self._reply_json(h, HTTPStatus.OK, health)
         elif path == "/api/stream":
