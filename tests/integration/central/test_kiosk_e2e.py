@@ -1,0 +1,118 @@
+"""The real kiosk payment client (`kiosk pay`, helper E's sync) against the real central.
+
+kill -9 of the kiosk at random points during payments: the central ledger proves that nothing
+is charged twice and that, after reconciliation, the kiosk and the ledger agree on every key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.fixtures.broker import Broker
+from tests.fixtures.central import TEST_HOLDER_ID, CentralHandle
+from tests.integration.central.kiosk_client import wait_central_online
+
+ROOT = Path(__file__).resolve().parents[3]
+KIOSK = [sys.executable, "-m", "kiosk.cli.main"]
+
+
+def _config(folder: Path, port: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "kiosk.toml"
+    path.write_text(
+        f'[terminal]\nid = "SSK-E2E-0001"\nstate_dir = "{folder / "state"}"\n'
+        f"[mqtt]\nport = {port}\n"
+    )
+    return path
+
+
+def _kiosk(config: Path, *args: str) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK")}
+    return subprocess.Popen(
+        [*KIOSK, "--profile", "test", "--config", str(config), *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def test_bill_paid_through_the_kiosk_client(
+    tmp_path: Path, broker: Broker, central: CentralHandle
+) -> None:
+    wait_central_online(broker)
+    config = _config(tmp_path / "k", broker.port)
+    bill_id, amount = central.unpaid_bill("gas")
+    before = central.wallet_cents()
+    args = [
+        "pay",
+        "submit",
+        "--amount",
+        str(amount),
+        "--id-number",
+        TEST_HOLDER_ID,
+        "--reference",
+        bill_id,
+    ]
+    proc = _kiosk(config, *args)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err.decode()
+    outcome = json.loads(out)
+    assert outcome["state"] == "accepted" and outcome["receipt_no"]
+    assert central.payments()[outcome["payment_key"]] == ("accepted", amount, "")
+    assert central.wallet_cents() == before - amount
+    # the same bill again, a new key: declined by the ledger, exit code 2
+    again = _kiosk(config, *args)
+    out, err = again.communicate(timeout=60)
+    assert again.returncode == 2, err.decode()
+    assert json.loads(out)["state"] == "declined"
+    assert central.wallet_cents() == before - amount
+
+
+def test_kill_9_during_payments_charges_nothing_twice(
+    tmp_path: Path, broker: Broker, central: CentralHandle
+) -> None:
+    wait_central_online(broker)
+    rng = random.Random(11)
+    config = _config(tmp_path / "k", broker.port)
+    before = central.wallet_cents()
+    for i in range(8):
+        proc = _kiosk(
+            config,
+            "pay",
+            "submit",
+            "--amount",
+            str(100 + i),
+            "--id-number",
+            TEST_HOLDER_ID,
+            "--purpose",
+            "contribution",
+            "--reference",
+            "202611",
+        )
+        if i % 3 == 2:
+            proc.communicate(timeout=60)
+        else:
+            time.sleep(rng.uniform(0.3, 1.2))  # anywhere from start-up to after the answer
+            proc.send_signal(signal.SIGKILL)
+            proc.communicate(timeout=30)
+    rec = _kiosk(config, "pay", "reconcile")
+    out, err = rec.communicate(timeout=60)
+    assert rec.returncode == 0, err.decode() + out.decode()
+    listing = _kiosk(config, "pay", "list")
+    out, err = listing.communicate(timeout=60)
+    assert listing.returncode == 0, err.decode()
+    kiosk_view = {r["key"]: (r["state"], r["amount_cents"]) for r in json.loads(out)}
+    assert all(s in ("accepted", "declined", "void") for s, _ in kiosk_view.values()), kiosk_view
+    ledger = central.payments()  # one row per key: a key cannot be charged twice
+    charged = {k for k, (state, _, _) in ledger.items() if state == "accepted"}
+    assert charged == {k for k, (s, _) in kiosk_view.items() if s == "accepted"}
+    assert set(ledger) <= set(kiosk_view)  # nothing the kiosk forgot
+    assert central.wallet_cents() == before - sum(ledger[k][1] for k in charged)
