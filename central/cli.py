@@ -80,8 +80,7 @@ def run_command(ctx: typer.Context) -> None:
     except (CentralError, OSError) as e:
         typer.echo(f"kiosk-central: cannot start: {e}", err=True)
         raise typer.Exit(1) from None
-    monitor = service.monitor
-    url = getattr(monitor, "url", None) if monitor is not None else None
+    url = service.monitor.url if service.monitor is not None else None
     typer.echo(
         f"kiosk-central running: {cfg.workers.count} workers on {cfg.broker.host}:{cfg.broker.port}"
         + (f", fleet monitor at {url}" if url else "")

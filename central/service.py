@@ -6,11 +6,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from central.config import CentralConfig
 from central.storage import open_storage
 from central.worker import CentralWorker, WorkerStats, new_boot_id
 from kiosk.contract import Telemetry
+
+if TYPE_CHECKING:
+    from central.fleet.monitor import FleetMonitor
 
 __all__ = ["CentralService"]
 
@@ -42,7 +46,7 @@ class CentralService:
             )
             for i in range(config.workers.count)
         ]
-        self.monitor: object | None = None  # central.fleet.monitor.FleetMonitor when enabled
+        self.monitor: FleetMonitor | None = None  # when [run] fleet_monitor
         self._started: list[CentralWorker] = []
 
     def start(self, *, wait: bool = True) -> None:
@@ -84,7 +88,7 @@ class CentralService:
         monitor, self.monitor = self.monitor, None
         if monitor is not None:
             try:
-                monitor.stop()  # type: ignore[attr-defined]
+                monitor.stop()
             except Exception:
                 logger.exception("fleet monitor stop failed")
         while self._started:
