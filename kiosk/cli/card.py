@@ -24,7 +24,7 @@ from drivers.card.errors import (
 from drivers.card.holder import CardHolder
 from drivers.card.reader import card_present
 from drivers.card.settings import CardSettings
-from drivers.personal import PinBuffer, PinFormatError
+from drivers.personal import Masked, PinBuffer, PinFormatError
 from kiosk.cli.common import fail, load_or_exit
 from kiosk.privacy import dumps
 
@@ -116,6 +116,9 @@ def _prompt_pin(prompt: str, from_stdin: bool) -> PinBuffer:
 def _print_holder(holder: CardHolder, *, as_json: bool, reveal: bool) -> None:
     data = holder.to_dict()
     if as_json:
+        if not reveal:
+            # Masked output on purpose: the masks themselves are safe to print.
+            data = {k: v.masked if isinstance(v, Masked) else v for k, v in data.items()}
         typer.echo(dumps(data, reveal=reveal, indent=2))
         return
     for key, value in data.items():
