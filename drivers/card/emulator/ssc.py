@@ -280,6 +280,8 @@ class SscCard(VirtualCard):
             if not cmd.data:
                 return Answer.error(0x6700)
             if cmd.data == SSSE_NAME:
+                # Selecting an application (even the current one) starts it afresh.
+                self.authenticated = set()
                 self._enter_df(self.ssse)
                 return Answer() if cmd.p2 & 0x0C == 0x0C else Answer(self.ssse.fci)
             if self.emv is not None:
