@@ -20,6 +20,7 @@ import json
 import logging
 import re
 import threading
+import uuid
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -82,6 +83,9 @@ class FleetWebServer:
         self._heartbeat = heartbeat_s
         self._static = _load_static()
         self._stopping = threading.Event()
+        # Event ids are "<instance>-<rev>": a browser resuming against a restarted monitor (whose
+        # revisions started again from 0) must get a full picture, not a delta of the new one.
+        self._instance = uuid.uuid4().hex[:8]
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -149,8 +153,7 @@ class FleetWebServer:
             }
             self._reply_json(h, HTTPStatus.OK, health)
         elif path == "/api/stream":
-            since = _int(h.headers.get("Last-Event-ID") or query.get("since", ["0"])[0])
-            self._stream(h, since)
+            self._stream(h, self._resume_from(h.headers.get("Last-Event-ID")))
         elif (m := _TERMINAL_PATH.match(path)) and not m.group(2):
             record = self._state.get(m.group(1))
             if record is None:
@@ -220,7 +223,8 @@ class FleetWebServer:
                 if d["terminals"] or first or broker != last_broker:
                     d["broker"] = broker
                     data = json.dumps(d, separators=(",", ":"))
-                    h.wfile.write(f"id: {d['rev']}\nevent: fleet\ndata: {data}\n\n".encode())
+                    event_id = f"{self._instance}-{d['rev']}"
+                    h.wfile.write(f"id: {event_id}\nevent: fleet\ndata: {data}\n\n".encode())
                     h.wfile.flush()
                     since, last_broker, idle, first = d["rev"], broker, 0.0, False
                 elif idle >= self._heartbeat:
@@ -231,6 +235,11 @@ class FleetWebServer:
                 idle += self._push_interval
         except (BrokenPipeError, ConnectionResetError, TimeoutError):
             pass  # the browser went away; EventSource reconnects with Last-Event-ID if it wants
+
+    def _resume_from(self, last_event_id: str | None) -> int:
+        """The revision to resume from: 0 (full picture) unless the id is one of ours."""
+        instance, _, rev = (last_event_id or "").partition("-")
+        return _int(rev) if instance == self._instance else 0
 
     def _reply_static(self, h: BaseHTTPRequestHandler, name: str) -> None:
         body = self._static[name]

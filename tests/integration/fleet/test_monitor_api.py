@@ -194,13 +194,48 @@ def test_live_stream_sends_a_full_picture_then_changes(
 
 
 def _next_event(stream: Any) -> dict[str, Any]:
-    data = None
+    """The next `fleet` event's data, with its SSE id under "_id"."""
+    data: dict[str, Any] | None = None
+    event_id = ""
     while True:
         line = stream.readline().decode()
-        if line.startswith("data: "):
+        if line.startswith("id: "):
+            event_id = line[len("id: ") :].strip()
+        elif line.startswith("data: "):
             data = json.loads(line[len("data: ") :])
         elif line == "\n" and data is not None:
-            return data  # type: ignore[no-any-return]
+            data["_id"] = event_id
+            return data
+
+
+def _open_stream(url: str, last_event_id: str | None = None) -> Any:
+    headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
+    return urllib.request.urlopen(
+        urllib.request.Request(url + "api/stream", headers=headers), timeout=10
+    )
+
+
+def test_live_stream_resumes_from_its_own_ids_only(
+    broker: Broker, fleet_monitor: FleetMonitor
+) -> None:
+    a = SimTerminal(broker.port, "k-070").start()
+    b = SimTerminal(broker.port, "k-071").start()
+    try:
+        wait_until(lambda: fleet_monitor.state.counts()["total"] == 2, "two terminals")
+        with _open_stream(fleet_monitor.url) as r:
+            last_id = _next_event(r)["_id"]
+        a.send_telemetry(outbox_depth=4)
+        wait_until(lambda: terminal(fleet_monitor, "k-070")["backlog"] == 4, "backlog")  # type: ignore[index]
+        with _open_stream(fleet_monitor.url, last_id) as r:
+            resumed = _next_event(r)
+        assert resumed["full"] is False and [t["id"] for t in resumed["terminals"]] == ["k-070"]
+        # an id from another monitor instance (say, before a restart) gets the full picture
+        with _open_stream(fleet_monitor.url, "0badc0de-" + last_id.split("-")[1]) as r:
+            other = _next_event(r)
+        assert other["full"] is True and len(other["terminals"]) == 2
+    finally:
+        a.stop()
+        b.stop()
 
 
 def test_page_and_assets_carry_a_strict_content_security_policy(
