@@ -324,8 +324,8 @@ class PacketParser:
         del self._buf[:n]
         self.discarded += n
 
-    def packets(self) -> Iterator[Packet | BadFrame]:
-        """Yield every complete frame (or rejected frame) now in the buffer."""
+    def next(self) -> Packet | BadFrame | None:
+        """The next complete frame (or rejected frame) in the buffer, or None when incomplete."""
         buf = self._buf
         while True:
             start = buf.find(HEADER)
@@ -333,27 +333,30 @@ class PacketParser:
                 # Keep a trailing 0xEF: it may be the first half of a header.
                 keep = 1 if buf.endswith(b"\xef") else 0
                 self._skip(len(buf) - keep)
-                return
+                return None
             if start:
                 self._skip(start)
             if len(buf) < 9:
-                return
+                return None
             address, pid, length = struct.unpack_from(">IBH", buf, 2)
             if length < 3 or length > MAX_LEN:
                 self._skip(1)
-                yield BadFrame("length", 1)
-                continue
+                return BadFrame("length", 1)
             end = 9 + length
             if len(buf) < end:
-                return
+                return None
             payload = bytes(buf[9 : end - 2])
             (rx_sum,) = struct.unpack_from(">H", buf, end - 2)
             if checksum(pid, payload) != rx_sum:
                 self._skip(1)
-                yield BadFrame("checksum", 1)
-                continue
+                return BadFrame("checksum", 1)
             del buf[:end]
-            yield Packet(address, pid, payload)
+            return Packet(address, pid, payload)
+
+    def packets(self) -> Iterator[Packet | BadFrame]:
+        """Yield every complete frame (or rejected frame) now in the buffer."""
+        while (item := self.next()) is not None:
+            yield item
 
 
 def chunk_data(data: bytes | bytearray, chunk: int, address: int = DEFAULT_ADDRESS) -> list[bytes]:

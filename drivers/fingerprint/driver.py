@@ -152,6 +152,8 @@ class FingerprintDriver:
         self._led_supported: bool | None = None
         self._baudrate = settings.baudrate  # changes when auto-baud finds the module elsewhere
         self._probed = False
+        self._fd = -1
+        self._poller = select.poll()
         self.stats = DriverStats()
 
     # --- Device protocol ----------------------------------------------------------------------
@@ -244,6 +246,9 @@ class FingerprintDriver:
         except (serial.SerialException, OSError, ValueError) as e:
             raise _LinkGoneError(str(e)) from None
         self._port = port
+        self._fd = port.fileno()  # cached: the hot path reads and writes it directly
+        self._poller = select.poll()
+        self._poller.register(self._fd, select.POLLIN)
         self._parser = PacketParser()
         self._dirty = False
 
@@ -381,15 +386,13 @@ class FingerprintDriver:
         port = self._port
         assert port is not None
         parser = self._parser
-        try:
-            fd = port.fileno()
-        except (serial.SerialException, ValueError) as e:
-            raise _LinkGoneError(str(e)) from None
+        fd = self._fd
+        slice_ms = self.settings.read_slice * 1000
         last_progress = self._now()
         while True:
             if parser.buffered:
                 before = parser.discarded
-                for item in parser.packets():
+                while (item := parser.next()) is not None:
                     if isinstance(item, BadFrame):
                         self.stats.bad_frames += 1
                         self._dirty = True
@@ -404,7 +407,7 @@ class FingerprintDriver:
                     return item
                 self.stats.garbage_bytes += parser.discarded - before
             try:
-                ready, _, _ = select.select([fd], [], [], self.settings.read_slice)
+                ready = self._poller.poll(slice_ms)
                 chunk = os.read(fd, 4096) if ready else b""
                 if ready and not chunk:
                     # Readable with no data: the device went away (pyserial reports the same).
@@ -431,8 +434,8 @@ class FingerprintDriver:
         The port is pyserial's (opened, configured, non-blocking); only the write is direct."""
         port = self._port
         assert port is not None
+        fd = self._fd
         try:
-            fd = port.fileno()
             n = os.write(fd, data)
             if n == len(data):
                 return
