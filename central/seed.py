@@ -174,7 +174,7 @@ def load_holder_profiles(pattern: str, skipped: list[str] | None = None) -> list
         finger = _first(holder, "demo_finger") or _first(data, "demo_finger")
         found.append(
             HolderProfile(
-                profile=str(data.get("name") or path.stem),
+                profile=path.stem,
                 id_number=id_number.upper(),
                 name=str(_first(holder, "name", "full_name") or "测试持卡人"),
                 sex=_sex(_first(holder, "sex", "gender"), id_number),

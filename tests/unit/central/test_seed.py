@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from central.config import load_central_config, resolve_path
 from central.idnumber import is_valid_id_number
 from central.seed import load_holder_profiles, seed_database
 from central.storage import Storage
@@ -77,3 +78,23 @@ def test_profile_loader_is_tolerant(tmp_path: Path) -> None:
         assert db.one(
             "SELECT photo, finger_template FROM persons WHERE id_number = ?", (TEST_HOLDER_ID,)
         ) == (None, None)
+
+
+def test_the_repository_card_profiles_become_persons() -> None:
+    """The card emulator's profiles (helper B) and demo templates (helper D), read as data."""
+    cfg = load_central_config(environ={}).seed.model_copy(update={"persons": 5, "months": 2})
+    holders = load_holder_profiles(cfg.profiles_glob)
+    assert len(holders) >= 5, "the card emulator profiles should declare card holders"
+    assert len({h.id_number for h in holders}) == len(holders)
+    with Storage("sqlite:///:memory:") as db:
+        summary = seed_database(db, cfg)
+        assert set(summary.holders) == {h.profile for h in holders}
+        rows = db.query(
+            "SELECT profile, demo_finger, photo IS NOT NULL, finger_template IS NOT NULL"
+            " FROM persons WHERE profile IS NOT NULL"
+        )
+        assert any(photo for _, _, photo, _ in rows), "a holder with an EF08 photo"
+        fingers = resolve_path(cfg.fingers_dir)
+        for profile, finger, _, has_tpl in rows:
+            if finger and (fingers / f"{finger}.tpl").is_file():
+                assert has_tpl, profile
