@@ -114,16 +114,22 @@ def test_operator_sees_the_fleet_live_and_pings_a_terminal(
 
         doomed.crash()  # no DISCONNECT: the broker publishes its retained will
         wait.until(lambda d: cell(d, "hall-a-002", "c-presence").startswith("offline"))
-        wait.until(lambda d: "stale" in cell(d, "hall-b-007", "c-flags"))
-        assert "stale" not in cell(chrome, "hall-a-001", "c-flags")
-        assert "stale" not in cell(chrome, "hall-a-002", "c-flags")  # offline is not stale
+        # Only the silent one turns stale. Waited for as one condition: on a loaded machine a
+        # heartbeat may come late and flag a live terminal for a moment; that is not the point.
+        wait.until(
+            lambda d: (
+                "stale" in cell(d, "hall-b-007", "c-flags")
+                and "stale" not in cell(d, "hall-a-001", "c-flags")
+                and d.find_element(By.ID, "count-stale").text == "1"
+            )
+        )
+        assert "stale" not in cell(chrome, "hall-a-002", "c-flags")  # offline is never stale
         assert cell(chrome, "hall-b-007", "c-health").startswith("degraded")
         assert "camera: no_device" in cell(chrome, "hall-b-007", "c-health")
         assert cell(chrome, "hall-b-007", "c-backlog").startswith("12")
 
         # counts at the top follow
         wait.until(lambda d: d.find_element(By.ID, "count-offline").text == "1")
-        assert chrome.find_element(By.ID, "count-stale").text == "1"
         assert chrome.find_element(By.ID, "count-flapping").text == "1"
         assert chrome.find_element(By.ID, "count-total").text == "5"
 
