@@ -28,6 +28,7 @@ class Fault:
     count: int = 1
     delay: float = 0.0
     garbage: bytes = b"\x55\x00\xef\x13\x37"
+    frame: int = 0  # BAD_CHECKSUM: which frame of the reply (0 = the ACK, 1.. = data packets)
 
 
 class FaultPlan:
@@ -38,10 +39,16 @@ class FaultPlan:
         self._faults: list[Fault] = []
 
     def add(
-        self, kind: FaultKind, count: int = 1, *, delay: float = 0.0, garbage: bytes | None = None
+        self,
+        kind: FaultKind,
+        count: int = 1,
+        *,
+        delay: float = 0.0,
+        garbage: bytes | None = None,
+        frame: int = 0,
     ) -> None:
         """Arm a fault for the next `count` replies (-1: until `clear()`)."""
-        fault = Fault(kind, count, delay)
+        fault = Fault(kind, count, delay, frame=frame)
         if garbage is not None:
             fault.garbage = garbage
         with self._lock:

@@ -153,9 +153,14 @@ class FakeModule:
             elif fault.kind is FaultKind.GARBAGE:
                 prefix += fault.garbage
             elif fault.kind is FaultKind.BAD_CHECKSUM:
-                # Flip a bit of the first frame's checksum: line noise on a long USB cable.
-                end = 9 + int.from_bytes(data[7:9], "big")
-                data = data[: end - 1] + bytes([data[end - 1] ^ 0x01]) + data[end:]
+                # Flip a bit of one frame's checksum: line noise on a long USB cable.
+                end = 0
+                for _ in range(fault.frame + 1):
+                    if end + 9 > len(data):
+                        break
+                    end += 9 + int.from_bytes(data[end + 7 : end + 9], "big")
+                else:
+                    data = data[: end - 1] + bytes([data[end - 1] ^ 0x01]) + data[end:]
             elif fault.kind is FaultKind.DRIBBLE:
                 pieces = 4
             elif fault.kind is FaultKind.TRUNCATE:

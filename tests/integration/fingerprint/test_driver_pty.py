@@ -141,6 +141,9 @@ def test_checksum_errors_in_the_data_phase_retry_the_transfer(fp_rig: Fingerprin
     emu.module.faults.add(FaultKind.BAD_CHECKSUM)  # UpChar's ACK
     assert bytes(drv.upload_template(1)) == finger_template("f02")
     assert drv.stats.retries == 1
+    emu.module.faults.add(FaultKind.BAD_CHECKSUM, frame=3)  # the third data packet
+    assert bytes(drv.upload_template(1)) == finger_template("f02")
+    assert (drv.stats.retries, drv.stats.bad_frames) == (2, 2)
 
 
 def test_checksum_errors_every_time_give_a_protocol_error(fp_rig: FingerprintRig) -> None:
