@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 from central.service import CentralService
 from central.worker import CentralWorker
 from kiosk.contract import CONTRACT_VERSION, Channel, RpcMethod
 from tests.fixtures.broker import Broker
-from tests.fixtures.central import TEST_HOLDER_ID, CentralHandle
+from tests.fixtures.central import TEST_HOLDER_ID, CentralHandle, start_test_central
+from tests.fixtures.postgres import PostgresServer
 from tests.integration.central.kiosk_client import Kiosk
 
 
@@ -173,3 +175,55 @@ def test_central_presence_is_retained(central: CentralHandle, broker: Broker) ->
     finally:
         client.loop_stop()
         client.disconnect()
+
+
+def test_two_workers_on_postgresql(
+    tmp_path: Path, broker: Broker, postgres_server: PostgresServer
+) -> None:
+    """The same shared-subscription split with the ledger on PostgreSQL (by URL)."""
+    handle = start_test_central(tmp_path, broker, storage_url=postgres_server.create_database())
+    kiosks = [Kiosk(broker, f"SSK-PG-{i:04d}") for i in range(2)]
+    try:
+        sent = [k.event() for _ in range(100) for k in kiosks]
+        for k in kiosks:
+            assert {r["outcome"] for r in k.wait_receipts(100)} == {"accepted"}
+        assert sorted(handle.event_ids()) == sorted(sent)
+        assert all(w.stats.events_accepted > 0 for w in handle.service.workers)
+        answer = kiosks[0].call(RpcMethod.PERSON_SUMMARY, {"id_number": TEST_HOLDER_ID})
+        assert answer["ok"] and answer["result"]["wallet_balance_cents"] == 1_000_000
+    finally:
+        for k in kiosks:
+            k.close()
+        handle.service.stop()
+
+
+def test_versions_outside_n_minus_1_and_n_are_refused(
+    central: CentralHandle, broker: Broker
+) -> None:
+    kiosk = Kiosk(broker)
+    try:
+        old = kiosk.call(
+            RpcMethod.PERSON_SUMMARY, {"id_number": TEST_HOLDER_ID}, v=CONTRACT_VERSION - 2
+        )
+        assert not old["ok"] and old["error"]["code"] == "unsupported_version"
+        prev = kiosk.call(
+            RpcMethod.PERSON_SUMMARY, {"id_number": TEST_HOLDER_ID}, v=CONTRACT_VERSION - 1
+        )
+        assert prev["ok"]
+    finally:
+        kiosk.close()
+
+
+def test_workers_come_back_after_the_broker_is_killed(
+    central: CentralHandle, broker: Broker
+) -> None:
+    broker.kill()
+    broker.start()  # same port, same persistence folder
+    _wait(lambda: all(w.wait_ready(0) for w in central.service.workers), timeout=30)
+    kiosk = Kiosk(broker)
+    try:
+        msg_id = kiosk.event()
+        assert kiosk.wait_receipts(1)[0]["msg_id"] == msg_id
+        assert kiosk.call(RpcMethod.PERSON_SUMMARY, {"id_number": TEST_HOLDER_ID})["ok"]
+    finally:
+        kiosk.close()
