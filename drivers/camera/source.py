@@ -18,13 +18,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from drivers.camera.errors import CameraError, FrameInvalidError
+from drivers.camera.errors import CameraError, CameraUnavailableError, FrameInvalidError
 from drivers.camera.frames import validate_frame
-from drivers.camera.results import Frame, SourceStats
+from drivers.camera.results import Frame, Image, SourceStats
 from drivers.camera.settings import SourceSettings
 from drivers.vocabulary import DeviceEvent, DeviceHealth, DeviceHealthChanged, DeviceKind
 
-__all__ = ["FrameSource", "SourceKind", "classify_source"]
+__all__ = ["FrameSource", "SourceKind", "classify_source", "read_file_frames"]
 
 SourceKind = str  # "device" | "file" | "synthetic"
 
@@ -36,6 +36,25 @@ def classify_source(spec: str) -> SourceKind:
     if spec.startswith("synthetic:"):
         return "synthetic"
     return "file"
+
+
+def read_file_frames(path: Path, limit: int | None = None) -> Iterator[Image]:
+    """Every frame of a video file, in order, validated (no thread, no pacing, no dropping):
+    for benchmarks and tools that must see each frame. Invalid frames raise
+    `FrameInvalidError`; a file that cannot be opened raises `CameraUnavailableError`."""
+    cap = cv2.VideoCapture(str(path))
+    try:
+        if not cap.isOpened():
+            raise CameraUnavailableError("cannot open video", detail=str(path))
+        n = 0
+        while limit is None or n < limit:
+            ok, img = cap.read()
+            if not ok:
+                return
+            n += 1
+            yield validate_frame(img)
+    finally:
+        cap.release()
 
 
 class _Capture:
