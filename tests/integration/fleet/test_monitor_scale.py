@@ -12,6 +12,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from central.fleet.monitor import FleetMonitor
 from kiosk.contract import Channel, topic
 from tests.fixtures.broker import Broker
+from tests.fixtures.browser import artifacts_dir
 from tests.fixtures.fleet import telemetry_payload, wait_until
 from tests.integration.fleet.test_monitor_browser import row_ids
 
@@ -51,6 +52,7 @@ def test_three_thousand_terminals(
     wait.until(lambda d: len(row_ids(d)) == ROW_LIMIT)
     assert chrome.find_element(By.ID, "more").is_displayed()
     assert row_ids(chrome)[0] == "k-00000"
+    chrome.save_screenshot(str(artifacts_dir() / "fleet-monitor-3000.png"))
 
     # sort: a second click on the header reverses the order
     header = chrome.find_element(By.CSS_SELECTOR, 'th[data-key="id"]')
