@@ -15,6 +15,7 @@ import typer
 
 from central.config import CentralConfig, CentralConfigError, load_central_config
 from central.errors import CentralError
+from central.logs import install_redaction
 from central.seed import seed_database
 from central.service import CentralService
 from central.storage import open_storage
@@ -58,6 +59,7 @@ def main(
         level=getattr(logging, log_level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    install_redaction()
     ctx.obj = _State(config_path=config)
 
 
