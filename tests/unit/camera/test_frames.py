@@ -49,3 +49,15 @@ def test_letterbox_keeps_aspect() -> None:
     out = letterbox(np.full((100, 100, 3), 255, np.uint8), 640, 480)
     assert out.shape == (480, 640, 3)
     assert out[:, :80].max() == 0 and out[:, 80:560].min() == 255
+
+
+def test_frame_source_is_a_kiosk_device() -> None:
+    from drivers.camera.settings import SourceSettings
+    from drivers.camera.source import FrameSource
+    from drivers.vocabulary import DeviceHealth, DeviceKind
+    from kiosk.device import Device
+
+    src = FrameSource(SourceSettings(source="/nonexistent.avi"))
+    assert isinstance(src, Device)
+    assert src.kind is DeviceKind.CAMERA and src.health is DeviceHealth.OFFLINE
+    src.stop()  # stopping a source that never started is harmless
