@@ -76,6 +76,8 @@ def run_command(ctx: typer.Context) -> None:
 
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
+    if cfg.run.seed_if_empty:
+        _seed_if_empty(cfg)
     try:
         # Not waiting for the broker: paho keeps retrying, and the broker may start after us.
         service.start(wait=False)
@@ -102,6 +104,19 @@ def run_command(ctx: typer.Context) -> None:
             )
     finally:
         service.stop()
+
+
+def _seed_if_empty(cfg: CentralConfig) -> None:
+    try:
+        with open_storage(cfg.storage) as db:
+            db.create_schema()
+            row = db.one("SELECT COUNT(*) FROM persons")
+            if row is not None and int(row[0]) == 0:
+                summary = seed_database(db, cfg.seed)
+                logger.info("empty database seeded: %s", summary.counts)
+    except CentralError as e:
+        typer.echo(f"kiosk-central: cannot prepare the database: {e}", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command("seed")

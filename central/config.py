@@ -173,6 +173,9 @@ class RunConfig(_Section):
     fleet_monitor: bool = Field(
         default=True, title="Serve the fleet monitor web page ([fleet] section) in the same process"
     )
+    seed_if_empty: bool = Field(
+        default=True, title="`run` seeds the database first when it holds no person (demo)"
+    )
 
 
 class CentralConfig(_Section):

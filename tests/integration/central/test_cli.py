@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from central.storage import Storage
 from kiosk.contract import RpcMethod
 from tests.fixtures.broker import Broker
 from tests.fixtures.central import TEST_HOLDER_ID, write_test_profile
@@ -82,3 +83,35 @@ def test_bad_config_is_refused_with_the_key(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert f"{cfg}:2: workers.count" in done.stderr
     assert f"{cfg}:3: workers.colour" in done.stderr and "unknown key" in done.stderr
+
+
+def test_run_seeds_an_empty_database_and_serves_the_monitor(tmp_path: Path, broker: Broker) -> None:
+    cfg = _config(tmp_path, broker)
+    cfg.write_text(
+        cfg.read_text().replace("fleet_monitor = false", "fleet_monitor = true")
+        + "[fleet]\nhttp_port = 0\n"
+    )
+    proc = subprocess.Popen(
+        [*BIN, "--config", str(cfg), "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    kiosk = None
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        line = proc.stdout.readline()
+        assert "fleet monitor at http://127.0.0.1:" in line, (
+            proc.stderr.read() if proc.poll() is not None else line
+        )
+        with Storage(f"sqlite:///{tmp_path / 'c.db'}") as db:
+            assert db.one("SELECT COUNT(*) FROM persons") == (31,)
+        wait_central_online(broker)
+        kiosk = Kiosk(broker)
+        assert kiosk.call(RpcMethod.ACCOUNTS, {"id_number": TEST_HOLDER_ID})["ok"]
+    finally:
+        if kiosk is not None:
+            kiosk.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
