@@ -7,6 +7,7 @@ Pure (no I/O, no clock). Everything a terminal sends is untrusted: any failure b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from central.fleet.errors import MalformedMessageError
 from kiosk.contract import (
@@ -64,6 +65,7 @@ class AckUpdate:
     command_id: str
     state: str
     detail: str = ""
+    result: dict[str, Any] = field(default_factory=dict)
 
 
 FleetMessage = StatusUpdate | TelemetryUpdate | AckUpdate
@@ -123,7 +125,7 @@ def parse_message(topic_name: str, payload: bytes) -> tuple[str, FleetMessage] |
         a = decode(CommandAck, payload)
         _same_terminal(terminal_id, a)
         return terminal_id, AckUpdate(
-            command_id=a.command_id, state=a.status.value, detail=a.detail
+            command_id=a.command_id, state=a.status.value, detail=a.detail, result=a.result
         )
     except ContractError as e:
         raise UnusableMessageError(terminal_id, f"{e.reason}: {e.detail}"[:200]) from None

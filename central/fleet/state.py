@@ -6,6 +6,7 @@ request); one lock guards everything, and nothing inside it blocks or does I/O.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -32,6 +33,9 @@ Presence = str
 ACK_STATES = ("sent", "accepted", "in_progress", "rejected", "succeeded", "failed", "expired")
 _RANK = {"sent": 0, "accepted": 1, "in_progress": 2}
 _FINAL = {"rejected", "succeeded", "failed", "expired"}
+# A command's result (e.g. collect_logs' redacted log tail) is kept up to this size per command;
+# it is served on request, never pushed in the live stream.
+MAX_RESULT_BYTES = 128 * 1024
 
 
 class Clock(Protocol):
@@ -53,9 +57,10 @@ class CommandRecord:
     expires_wall: float
     updated_wall: float
     detail: str = ""
+    result: dict[str, Any] = field(default_factory=dict)
 
-    def as_json(self) -> dict[str, Any]:
-        return {
+    def as_json(self, with_result: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
             "command_id": self.command_id,
             "name": self.name,
             "state": self.state,
@@ -63,7 +68,11 @@ class CommandRecord:
             "sent": self.sent_wall,
             "expires": self.expires_wall,
             "updated": self.updated_wall,
+            "has_result": bool(self.result),
         }
+        if with_result:
+            out["result"] = self.result
+        return out
 
 
 @dataclass
@@ -248,6 +257,13 @@ class FleetState:
                 cmd.state = update.state
                 cmd.detail = update.detail
                 cmd.updated_wall = self._clock.wall()
+                if update.result:
+                    size = len(json.dumps(update.result))
+                    cmd.result = (
+                        update.result
+                        if size <= MAX_RESULT_BYTES
+                        else {"dropped": f"result of {size} bytes is over {MAX_RESULT_BYTES}"}
+                    )
             self._touch(t)
             return True
 
@@ -289,6 +305,14 @@ class FleetState:
             self._touch(t)
 
     # ---- readers (web threads) -------------------------------------------------------------
+
+    def command(self, terminal_id: str, command_id: str) -> dict[str, Any] | None:
+        """One recent command of a terminal with its result, or None if not (or no longer) kept."""
+        with self._lock:
+            self._reevaluate()
+            t = self._terminals.get(terminal_id)
+            cmd = None if t is None else t.commands.get(command_id)
+            return None if cmd is None else cmd.as_json(with_result=True)
 
     def knows(self, terminal_id: str) -> bool:
         with self._lock:

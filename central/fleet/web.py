@@ -4,6 +4,7 @@ Routes
 - ``GET /`` the page; ``GET /static/<file>`` its script and style (a fixed list, no paths).
 - ``GET /api/fleet?since=REV`` terminals changed after REV (all when absent) and counts.
 - ``GET /api/terminals/<id>`` one terminal.
+- ``GET /api/terminals/<id>/commands/<command_id>`` one recent command with its result.
 - ``GET /api/stream`` Server-Sent Events: the same deltas, pushed; resumes from Last-Event-ID.
 - ``GET /api/health`` broker connection and totals (for probes).
 - ``POST /api/terminals/<id>/commands`` body ``{"name": "ping", "args": {}}`` → 202 + command.
@@ -51,6 +52,7 @@ CSP = (
 )
 MAX_BODY = 16 * 1024
 _TERMINAL_PATH = re.compile(r"^/api/terminals/([A-Za-z0-9_-]{1,64})(/commands)?$")
+_COMMAND_PATH = re.compile(r"^/api/terminals/([A-Za-z0-9_-]{1,64})/commands/([A-Za-z0-9-]{1,64})$")
 
 
 def _load_static() -> dict[str, bytes]:
@@ -160,6 +162,12 @@ class FleetWebServer:
                 self._reply_json(h, HTTPStatus.NOT_FOUND, {"error": "unknown terminal"})
             else:
                 self._reply_json(h, HTTPStatus.OK, record)
+        elif m := _COMMAND_PATH.match(path):
+            command = self._state.command(m.group(1), m.group(2))
+            if command is None:
+                self._reply_json(h, HTTPStatus.NOT_FOUND, {"error": "unknown command"})
+            else:
+                self._reply_json(h, HTTPStatus.OK, command)
         else:
             self._reply_json(h, HTTPStatus.NOT_FOUND, {"error": "not found"})
 

@@ -183,6 +183,15 @@
       const state = pick(t.command.state, CMD_STATES, "sent");
       c[8].replaceChildren(el("span", "cmd-name", t.command.name + " "), pill(state, "cmd-state s-" + state));
       if (t.command.detail) c[8].appendChild(el("span", "sub", clip(t.command.detail, 60)));
+      if (t.command.has_result) {
+        // The result (a log tail can be 100 kB) is fetched only when asked for, as JSON text.
+        const a = el("a", "cmd-result", "result");
+        a.href = "/api/terminals/" + encodeURIComponent(t.id) + "/commands/" +
+          encodeURIComponent(t.command.command_id);
+        a.target = "_blank";
+        a.rel = "noopener noreferrer";
+        c[8].appendChild(a);
+      }
       c[8].title = t.command.detail || "";
     } else {
       c[8].replaceChildren(el("span", "muted", "—"));

@@ -16,7 +16,13 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from central.fleet.monitor import FleetMonitor
 from tests.fixtures.broker import Broker
-from tests.fixtures.fleet import SimTerminal, start_fleet_monitor, telemetry_payload, wait_until
+from tests.fixtures.fleet import (
+    SIM_LOG_LINES,
+    SimTerminal,
+    start_fleet_monitor,
+    telemetry_payload,
+    wait_until,
+)
 
 
 def get(url: str) -> Any:
@@ -158,6 +164,16 @@ def test_command_refusals(broker: Broker, fleet_monitor: FleetMonitor) -> None:
         assert status == 202
         wait_until(lambda: a.commands, "maintenance command")
         assert a.commands[0].args == {"enabled": True}
+
+        status, cmd = post(url, b'{"name":"collect_logs","args":{"lines":50}}')
+        assert status == 202
+        wait_until(
+            lambda: terminal(fleet_monitor, "k-040")["command"]["has_result"],  # type: ignore[index]
+            "collect_logs result",
+        )
+        full = get(f"{fleet_monitor.url}api/terminals/k-040/commands/{cmd['command_id']}")
+        assert full["state"] == "succeeded" and full["result"] == {"lines": SIM_LOG_LINES}
+        assert "result" not in terminal(fleet_monitor, "k-040")["command"]  # type: ignore[index]
     finally:
         a.stop()
 

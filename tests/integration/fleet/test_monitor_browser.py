@@ -5,6 +5,7 @@ strings stay text. Leaves a screenshot in artifacts/fleet-monitor.png."""
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 from collections.abc import Iterator
 
@@ -14,13 +15,13 @@ from paho.mqtt.enums import CallbackAPIVersion
 from selenium.webdriver import Chrome
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from central.fleet.monitor import FleetMonitor
 from kiosk.contract import Channel, topic
 from tests.fixtures.broker import Broker
 from tests.fixtures.browser import artifacts_dir
-from tests.fixtures.fleet import SimTerminal, status_payload
+from tests.fixtures.fleet import SIM_LOG_LINES, SimTerminal, status_payload
 
 WAIT_S = 20.0
 HOSTILE = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>'
@@ -154,6 +155,17 @@ def test_operator_sees_the_fleet_live_and_pings_a_terminal(
         wait.until(lambda d: len(row_ids(d)) == 5)
 
         chrome.save_screenshot(str(artifacts_dir() / "fleet-monitor.png"))
+        # a command from the "more…" list; its result is fetched on request, as JSON text
+        Select(
+            chrome.find_element(By.CSS_SELECTOR, 'tr[data-id="hall-a-001"] select.cmd-select')
+        ).select_by_visible_text("collect logs")
+        wait.until(lambda d: "collect_logs succeeded" in cell(d, "hall-a-001", "c-command"))
+        link = chrome.find_element(By.CSS_SELECTOR, 'tr[data-id="hall-a-001"] a.cmd-result')
+        chrome.get(str(link.get_attribute("href")))
+        assert json.loads(chrome.find_element(By.TAG_NAME, "body").text)["result"] == {
+            "lines": SIM_LOG_LINES
+        }
+
         errors = [e for e in chrome.get_log("browser") if e["level"] == "SEVERE"]  # type: ignore[no-untyped-call]
         assert errors == [], errors
     finally:

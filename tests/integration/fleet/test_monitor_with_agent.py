@@ -53,6 +53,17 @@ def test_real_agent_appears_answers_ping_and_stops(
             "the agent's ack",
         )
         assert done["state"] == "succeeded", done
+        sent = fleet_monitor.send_command("SSK-E2E-0001", "collect_logs", {"lines": 20})
+        wait_until(
+            lambda: (
+                (c := fleet_monitor.state.command("SSK-E2E-0001", sent["command_id"]))
+                and c["state"] == "succeeded"
+                and c
+            ),
+            "the agent's log tail",
+        )
+        logs = fleet_monitor.state.command("SSK-E2E-0001", sent["command_id"])
+        assert logs is not None and isinstance(logs["result"]["lines"], list)
     finally:
         agent.stop()
     wait_until(

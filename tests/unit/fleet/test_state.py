@@ -192,3 +192,15 @@ def test_malformed_messages_are_counted_per_terminal(state: FleetState) -> None:
     t = state.get("k-001")
     assert t is not None and t["malformed"] == 1 and t["problem"] == "bad_json: x"
     assert state.malformed_total == 2
+
+
+def test_command_result_is_kept_bounded_and_served_on_request(state: FleetState) -> None:
+    state.apply_status("k-001", online())
+    state.record_command("k-001", "c-1", "collect_logs", expires_wall=1e12)
+    state.record_command("k-001", "c-2", "collect_logs", expires_wall=1e12)
+    state.apply_ack("k-001", AckUpdate("c-1", "succeeded", result={"lines": ["a", "b"]}))
+    state.apply_ack("k-001", AckUpdate("c-2", "succeeded", result={"lines": ["x" * 200_000]}))
+    assert state.command("k-001", "c-1")["result"] == {"lines": ["a", "b"]}  # type: ignore[index]
+    assert "dropped" in state.command("k-001", "c-2")["result"]  # type: ignore[index]
+    assert "result" not in state.get("k-001")["command"]  # type: ignore[index]
+    assert state.command("k-001", "nope") is None
