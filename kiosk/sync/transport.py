@@ -193,6 +193,9 @@ class PahoTransport:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_publish = self._on_publish
+        client.on_subscribe = self._on_subscribe
+        self._sub_mid: int | None = None
+        self._session_present = False
         self._client = client
 
     # ------------------------------------------------------------------ public
@@ -291,8 +294,10 @@ class PahoTransport:
             was_connected = was_connected or self.connected
             if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
                 break
-        if self._connected.is_set():
+        if self._connected.is_set() and not self._stop.is_set():
             self._mark_down("loop ended")
+        # When stopping, stay "connected" so that _shutdown sends a normal DISCONNECT: a socket
+        # closed without one makes the broker publish the will.
         return was_connected
 
     def _shutdown(self) -> None:
@@ -338,14 +343,28 @@ class PahoTransport:
         self.connects += 1
         self.last_error = ""
         self._backoff.connected(self._clock.monotonic())
-        self._connected.set()
         session_present = bool(flags.session_present)
         self.log.info("connected to broker (session present: %s)", session_present)
         with self._lock:
             filters = list(self._filters)
-        if filters:
-            # Always (re)subscribe: cheap, and right whether or not the session was resumed.
-            client.subscribe([(f, 1) for f in filters])
+        if not filters:
+            self._ready(session_present)
+            return
+        # Always (re)subscribe: cheap, and right whether or not the session was resumed. The
+        # connection counts as up only at the SUBACK, so nothing sent to us before is missed.
+        self._session_present = session_present
+        _, self._sub_mid = client.subscribe([(f, 1) for f in filters])
+
+    def _on_subscribe(
+        self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, props: Any
+    ) -> None:
+        if mid == self._sub_mid and not self._connected.is_set():
+            if any(getattr(r, "is_failure", False) for r in reasons):
+                self._note_error(f"subscription refused: {reasons}")
+            self._ready(self._session_present)
+
+    def _ready(self, session_present: bool) -> None:
+        self._connected.set()
         cb = self.on_connected
         if cb is not None:
             try:
