@@ -32,7 +32,7 @@ class KioskConfig(ConfigSection):
     card_emulator: CardEmulatorConfig = Field(default_factory=CardEmulatorConfig)  # type: ignore[arg-type]
     camera: CameraConfig = Field(default_factory=CameraConfig)  # type: ignore[arg-type]
     face: FaceConfig = Field(default_factory=FaceConfig)  # type: ignore[arg-type]
-    fingerprint: FingerprintConfig = Field(default_factory=FingerprintConfig)  # type: ignore[arg-type]
+    fingerprint: FingerprintConfig = Field(default_factory=FingerprintConfig)
     mqtt: MqttConfig = Field(default_factory=MqttConfig)
     journal: JournalConfig = Field(default_factory=JournalConfig)
     telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
