@@ -19,7 +19,6 @@ from drivers.camera.results import (
     Challenge,
     FaceCheckResult,
     Frame,
-    LivenessOutcome,
     LivenessResult,
     QualityReason,
 )
@@ -129,12 +128,3 @@ class FaceVerifier:
             liveness.outcome.value,
         )
         return result
-
-    @staticmethod
-    def no_face_result(challenges: tuple[Challenge, ...]) -> FaceCheckResult:
-        """The result for a check that saw no frame at all."""
-        return FaceCheckResult(
-            match=None,
-            liveness=LivenessResult(LivenessOutcome.NO_FACE, challenges, 0),
-            quality=QualityReason.NO_FACE,
-        )
