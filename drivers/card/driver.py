@@ -44,8 +44,12 @@ class CardSession:
 
     def read_holder(self) -> CardHolder:
         """Read EF05 and EF06 (flow 5.1, with the security hook) → `CardHolder`."""
-        with self.channel.transaction():
-            return self.ssc.read_holder()
+
+        def read() -> CardHolder:
+            with self.channel.transaction():
+                return self.ssc.read_holder()
+
+        return self.channel.run(read, "read holder")
 
     @property
     def pin_pad(self) -> ReaderPinPad | None:
@@ -75,8 +79,15 @@ class CardSession:
             if pin is not None:
                 pin.wipe()
             raise
-        with self.channel.transaction():
-            self.ssc.verify_pin(pad if pad is not None else pin)  # type: ignore[arg-type]
+
+        def verify() -> None:
+            with self.channel.transaction():
+                self.ssc.verify_pin(pad if pad is not None else pin)  # type: ignore[arg-type]
+
+        if pad is not None:
+            verify()  # the citizen types: PcscChannel.control has the PIN pad's own deadline
+        else:
+            self.channel.run(verify, "verify PIN")
 
     def change_pin(self, old: PinBuffer | None = None, new: PinBuffer | None = None) -> None:
         """CHANGE PIN from two keypad buffers (wiped here), or on the reader's PIN pad (both
@@ -88,12 +99,19 @@ class CardSession:
                 if buf is not None:
                     buf.wipe()
             raise
-        with self.channel.transaction():
-            if pad is not None:
-                self.ssc.change_pin(pad)
-            else:
-                assert old is not None
-                self.ssc.change_pin(old, new)
+
+        def change() -> None:
+            with self.channel.transaction():
+                if pad is not None:
+                    self.ssc.change_pin(pad)
+                else:
+                    assert old is not None
+                    self.ssc.change_pin(old, new)
+
+        if pad is not None:
+            change()
+        else:
+            self.channel.run(change, "change PIN")
 
     def close(self) -> None:
         """Disconnect (the card stays powered for the next session); never raises."""

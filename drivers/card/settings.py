@@ -22,7 +22,8 @@ class CardSettings:
 
     reader: str = ""  # substring of the PC/SC reader name; empty = the first reader
     insert_timeout_s: float = 60.0  # waiting for a card to be inserted
-    apdu_timeout_s: float = 5.0  # one APDU round trip; 0 = wait for PC/SC forever
+    apdu_timeout_s: float = 5.0  # one APDU round trip; 0 = wait for PC/SC forever (no I/O thread)
+    operation_timeout_s: float = 10.0  # one driver operation (holder read, PIN verify) as a whole
     removal_probe_s: float = 1.0  # after a failed transmit: wait this long to see a removal
     t0_max_rounds: int = 16  # GET RESPONSE / Le-correction rounds for one command
     trace_apdus: bool = False  # log every APDU header and status word at DEBUG

@@ -22,6 +22,9 @@ class CardConfig(ConfigSection):
     apdu_timeout_s: float = Field(
         5.0, ge=0, le=120, title="One APDU round trip (s)", description="0 = no deadline."
     )
+    operation_timeout_s: float = Field(
+        10.0, gt=0, le=300, title="One card operation, e.g. a holder read (s)"
+    )
     removal_probe_s: float = Field(
         1.0, gt=0, le=10, title="After a failed command, wait this long to see a removal (s)"
     )
@@ -48,6 +51,7 @@ class CardConfig(ConfigSection):
             reader=self.reader,
             insert_timeout_s=self.insert_timeout_s,
             apdu_timeout_s=self.apdu_timeout_s,
+            operation_timeout_s=self.operation_timeout_s,
             removal_probe_s=self.removal_probe_s,
             t0_max_rounds=self.t0_max_rounds,
             trace_apdus=self.trace_apdus,

@@ -101,7 +101,11 @@ def test_garbage_answer(card_slot: Any, driver: CardDriver) -> None:
 def test_silent_card_times_out(card_slot: Any, card_settings: CardSettings) -> None:
     # A deadline shorter than the emulator's silence: the driver gives up first.
     silence = float(card_slot.card.silence_s)
-    driver = CardDriver(dataclasses.replace(card_settings, apdu_timeout_s=silence / 4))
+    driver = CardDriver(
+        dataclasses.replace(
+            card_settings, apdu_timeout_s=silence / 4, operation_timeout_s=silence / 4
+        )
+    )
     card_slot.card.insert("ssc2")
     name = driver.wait_for_card()
     card_slot.card.inject(Fault.SILENCE, after=2)
