@@ -17,6 +17,7 @@ login in front in production. Cross-site writes are refused (JSON content type +
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -125,12 +126,25 @@ class FleetWebServer:
                 logger.debug("%s " + format, self.client_address[0], *args)
 
             def do_GET(self) -> None:
-                web._get(self)
+                web._guarded(web._get, self)
 
             def do_POST(self) -> None:
-                web._post(self)
+                web._guarded(web._post, self)
 
         return Handler
+
+    def _guarded(
+        self, route: Callable[[BaseHTTPRequestHandler], None], h: BaseHTTPRequestHandler
+    ) -> None:
+        """Run a route; a bug answers 500 and is logged, never kills the server's thread."""
+        try:
+            route(h)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        except Exception:
+            logger.exception("%s %s failed", h.command, h.path[:200])
+            with contextlib.suppress(OSError):
+                self._reply_json(h, HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "internal"})
 
     def _get(self, h: BaseHTTPRequestHandler) -> None:
         url = urlsplit(h.path)
