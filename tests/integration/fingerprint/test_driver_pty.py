@@ -340,3 +340,25 @@ def test_driver_is_a_core_device(fp_rig: FingerprintRig) -> None:
 
     drv = fp_rig.driver(open_now=False)
     assert isinstance(drv, Device)
+
+
+def test_callers_on_several_threads_are_serialised(fp_rig: FingerprintRig) -> None:
+    fp_rig.emulator(finger="f01")
+    drv = fp_rig.driver()
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(20):
+                assert drv.template_count() == 0
+                assert drv.verify(finger_template("f01")).matched
+        except BaseException as e:  # collected for the main thread's assertion
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert drv.stats.retries == 0

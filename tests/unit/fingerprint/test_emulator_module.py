@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from drivers.fingerprint import codec
 from drivers.fingerprint.codec import Packet, PacketParser
@@ -150,3 +152,16 @@ def test_latency_emulation_scales_with_wire_time() -> None:
     module = FakeModule(get_profile("r307"), latency_scale=1.0)
     (reply,) = module.receive(codec.cmd_template_count())
     assert reply.delay > 12 * 10 / 57600
+
+
+@given(st.lists(st.integers(1, 40), min_size=1, max_size=30), st.binary(max_size=20))
+def test_module_receiver_handles_any_slicing_and_junk(cuts: list[int], junk: bytes) -> None:
+    module = FakeModule(get_profile("r307"))
+    stream = junk.replace(b"\xef", b"\x00") + codec.cmd_template_count() * 3
+    replies = []
+    at = 0
+    for n in [*cuts, len(stream)]:
+        replies += module.receive(stream[at : at + n])
+        at += n
+    assert len(replies) == 3
+    assert all(codec.parse_packet(r.data).code == 0 for r in replies)
