@@ -45,14 +45,17 @@ def _wait_for_stop(stop: threading.Event) -> None:
     def _on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    old = signal.signal(signal.SIGTERM, _on_signal)
+    main = threading.current_thread() is threading.main_thread()
+    # Signal handlers can only be set from the main thread (tests run this in another one).
+    old = signal.signal(signal.SIGTERM, _on_signal) if main else None
     try:
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, old)
+        if main:
+            signal.signal(signal.SIGTERM, old)
 
 
 def run_foreground(

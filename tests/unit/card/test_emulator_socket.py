@@ -23,8 +23,8 @@ WAIT_S = 5.0  # bound for socket waits; a correct emulator answers within millis
 class FakeVpcd:
     """Plays vpcd: listens, accepts the card's connection, sends framed messages."""
 
-    def __init__(self) -> None:
-        self.server = socket.create_server(("127.0.0.1", 0))
+    def __init__(self, port: int = 0) -> None:
+        self.server = socket.create_server(("127.0.0.1", port))
         self.server.settimeout(WAIT_S)
         self.port = self.server.getsockname()[1]
         self.conn: socket.socket | None = None
