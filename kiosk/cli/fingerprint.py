@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,12 +13,16 @@ from typing import Annotated
 import typer
 
 from drivers.fingerprint.driver import FingerprintDriver
+from drivers.fingerprint.emulator import make_emulator
 from drivers.fingerprint.errors import FingerprintError
 from drivers.fingerprint.results import PROMPT_TEXT, Prompt
 from drivers.personal import wipe_bytes
 from kiosk.cli.common import fail, load_or_exit
 
-app = typer.Typer(help="Fingerprint scanner: info, enrol, verify, self-test.", no_args_is_help=True)
+app = typer.Typer(
+    help="Fingerprint scanner: info, enrol, verify, self-test; emulate one for the demo.",
+    no_args_is_help=True,
+)
 
 PortOption = Annotated[
     str | None, typer.Option("--port", "-p", help="Serial port (default: [fingerprint] port).")
@@ -112,3 +118,44 @@ def selftest(ctx: typer.Context, port: PortOption = None) -> None:
     typer.echo("Self-test passed." if report.passed else "Self-test FAILED.")
     if not report.passed:
         raise typer.Exit(1)
+
+
+@app.command()
+def emulate(
+    ctx: typer.Context,
+    finger: Annotated[
+        str | None, typer.Option(help="Finger a cooperative person places (f01..f08).")
+    ] = "f01",
+    port: Annotated[
+        str | None, typer.Option("--link", help="Symlink to create (default: [fingerprint] port).")
+    ] = None,
+) -> None:
+    """Run an emulated module on a pseudo-terminal until Ctrl-C (demo and development only).
+
+    Model, latency, baud rate and password come from [fingerprint] emulator_* and the module
+    settings, so the kiosk and the emulator agree."""
+    section = load_or_exit(ctx).config.fingerprint
+    link = port or section.port
+    emulator = make_emulator(
+        link,
+        profile=section.emulator_profile,
+        finger=finger,
+        latency_scale=section.emulator_latency_scale,
+        baudrate=section.baudrate,
+        password=section.password,
+        address=section.address,
+    )
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    try:
+        emulator.start()
+    except OSError as e:
+        raise fail(f"Cannot create the emulated port at {link}: {e.strerror}") from None
+    typer.echo(
+        f"Emulated {section.emulator_profile} fingerprint module at {link}. Ctrl-C stops it."
+    )
+    try:
+        done.wait()
+    finally:
+        emulator.stop()

@@ -55,3 +55,27 @@ def test_selftest_passes_and_a_missing_scanner_is_said_plainly(fp_rig: Fingerpri
     code, out = kiosk("selftest", "--port", fp_rig.link)
     assert code == 0, out
     assert "Self-test passed." in out
+
+
+def test_emulate_serves_until_terminated(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    link = tmp_path / "ttyFP0"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kiosk.cli.main", "--profile", "test", "fingerprint", "emulate",
+         "--finger", "f03", "--link", str(link)],
+        cwd=Path(__file__).resolve().parents[3], stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        assert "Emulated r307 fingerprint module" in proc.stdout.readline()
+        code, out = kiosk("verify", "--template", str(tmp_path / "none.tpl"), "--port", str(link))
+        assert code == 2 and "Cannot read the template" in out
+        (tmp_path / "f03.tpl").write_bytes(finger_template("f03"))
+        code, out = kiosk("verify", "--template", str(tmp_path / "f03.tpl"), "--port", str(link))
+        assert code == 0, out
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=10) == 0
+    assert not link.exists()
