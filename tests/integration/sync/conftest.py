@@ -39,7 +39,7 @@ def make_sync(tmp_path: Path, broker: Broker) -> Iterator[Factory]:
         journal_path: Path | None = None,
         **mqtt: Any,
     ) -> tuple[SyncService, Journal]:
-        cfg = kiosk_config(broker.port, **mqtt)
+        cfg = kiosk_config(mqtt.pop("port", broker.port), **mqtt)
         journal = Journal(
             journal_path or tmp_path / f"{terminal_id}.sqlite3",
             config=cfg.journal,
