@@ -362,3 +362,5 @@ def test_callers_on_several_threads_are_serialised(fp_rig: FingerprintRig) -> No
         t.join()
     assert errors == []
     assert drv.stats.retries == 0
+    # No input draining on a healthy line: only after a timeout or a resync (it costs throughput).
+    assert drv.stats.drains == 0
