@@ -188,8 +188,21 @@ class CentralWorker:
         return self._ready.wait(timeout)
 
     def stop(self) -> None:
-        """Publish `stopped` (presence worker), disconnect, flush telemetry, close the database."""
+        """Leave the shared group, publish `stopped` (presence worker), disconnect (the session
+        is kept), flush telemetry, close the database.
+
+        Leaving the group first matters: mosquitto gives an offline member of a shared group
+        with a persistent session its share of new messages and queues them until it returns,
+        so a worker stopped for good would hold requests hostage. A worker that crashes keeps
+        its subscription; its share waits for its restart (no loss: persistent session)."""
         self._stopping.set()
+        if self._client.is_connected():
+            left = threading.Event()
+            self._client.on_unsubscribe = lambda *_a: left.set()
+            group = self._cfg.broker.share_group
+            self._client.unsubscribe([shared_filter(ch, group) for ch in CONSUMED])
+            if not left.wait(2.0):
+                self.log.warning("no UNSUBACK: the broker may keep routing our share to us")
         if self._presence and self._client.is_connected():
             info = self._client.publish(
                 CENTRAL_STATUS_TOPIC,

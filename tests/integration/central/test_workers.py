@@ -4,6 +4,9 @@ hostile payloads, telemetry ingest."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -62,27 +65,82 @@ def test_redelivered_events_are_receipted_as_duplicates(
         kiosk.close()
 
 
-def test_requests_queued_while_a_worker_is_down_are_not_lost(
-    central: CentralHandle, broker: Broker
-) -> None:
-    """A worker stopped (persistent session kept by the broker) gets its share on return."""
+def test_a_cleanly_stopped_worker_leaves_the_group(central: CentralHandle, broker: Broker) -> None:
+    """Stopped on purpose, a worker unsubscribes first: the others take all the load at once."""
     kiosk = Kiosk(broker)
     service = central.service
     try:
-        stopped = service.workers[1]
-        stopped.stop()
+        service.workers[1].stop()
+        service._started.remove(service.workers[1])
         sent = [kiosk.event() for _ in range(60)]
-        # worker 1's share (if the broker queued some for its session) waits for its return
+        receipts = kiosk.wait_receipts(60)  # nothing waits for worker 1
+        assert {r["msg_id"] for r in receipts} == set(sent)
+        assert service.workers[0].stats.events_accepted == 60
         again = CentralWorker(1, central.config, boot_id=service.boot_id)
         again.start()
         service.workers[1] = again
-        service._started[1] = again  # so the fixture stops it
+        service._started.append(again)  # so the fixture stops it
         assert again.wait_ready(10)
-        receipts = kiosk.wait_receipts(60)
-        assert {r["msg_id"] for r in receipts} == set(sent)
-        assert sorted(central.event_ids()) == sorted(sent)
+        more = [kiosk.event() for _ in range(40)]
+        kiosk.wait_receipts(100)
+        assert sorted(central.event_ids()) == sorted(sent + more)
     finally:
         kiosk.close()
+
+
+def test_kill_9_of_a_central_process_loses_nothing(
+    tmp_path: Path, central: CentralHandle, broker: Broker
+) -> None:
+    """A second central process in the same group is killed (-9) and restarted: its share of
+    the requests published meanwhile waits in its persistent session, and every event is
+    applied exactly once."""
+    cfg = tmp_path / "other.toml"
+    cfg.write_text(
+        f'[storage]\nurl = "{central.config.storage.url}"\n'
+        f'[broker]\nport = {broker.port}\nclient_id_prefix = "other"\n'
+        "[workers]\ncount = 1\n[run]\nfleet_monitor = false\nseed_if_empty = false\n"
+    )
+
+    def start_other() -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from central.cli import run; run()",
+                "--config",
+                str(cfg),
+                "run",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        assert proc.stdout is not None and "running" in proc.stdout.readline()
+        return proc
+
+    kiosk = Kiosk(broker)
+    other = start_other()
+    try:
+        _wait(lambda: "other-w0" in broker.log_file.read_text())
+        warm = [kiosk.event() for _ in range(20)]  # the group now has three members
+        kiosk.wait_receipts(20)
+        other.kill()
+        other.wait(10)
+        sent = [kiosk.event() for _ in range(90)]
+        # The in-process workers answer their two thirds; the killed process's third waits.
+        _wait(lambda: len(kiosk.receipts) >= 20 + 50)
+        time.sleep(0.5)
+        waiting = 110 - len(kiosk.receipts)
+        assert waiting > 0, "the broker queued nothing for the killed member"
+        other = start_other()
+        receipts = kiosk.wait_receipts(110, timeout=30)
+        assert {r["msg_id"] for r in receipts} == set(warm + sent)
+        assert sorted(central.event_ids()) == sorted(warm + sent)
+    finally:
+        kiosk.close()
+        other.terminate()
+        other.wait(20)
 
 
 def test_hostile_payloads_are_rejected_and_crash_nothing(
