@@ -75,7 +75,8 @@ class FaceVerifier:
         """Check the person in `frames` against `reference_photo`.
 
         Frames are consumed until liveness is decided and `verify_frames` good frontal frames
-        were compared, or the frames run out (a source that stops counts as a timeout; the
+        were compared (at most one more `step_timeout` after the liveness decision), or the
+        frames run out (a source that stops counts as a timeout; the
         step time limit is measured on the frames' own timestamps). `challenges` overrides
         the random draw (a demo source that can only turn one way). `prompt`, if given, is
         called with what to show the citizen whenever it changes.
@@ -90,6 +91,7 @@ class FaceVerifier:
         last_quality = QualityReason.NO_FACE
         shown: QualityReason | Challenge | None = None
         liveness: LivenessResult | None = None
+        decided_at: float | None = None
         try:
             for frame in frames:
                 grey, faces = self._detector.detect(frame.image)
@@ -105,16 +107,22 @@ class FaceVerifier:
                         distances.append(distance(emb, ref))
                         wipe(emb)
                 liveness = live.feed(pose, frame.at)
-                want: QualityReason | Challenge | None = (
-                    live.prompt if verdict.ok else verdict.reason
-                )
+                want: QualityReason | Challenge | None = verdict.reason
+                if verdict.ok:
+                    # the challenge while it runs; once decided, "hold still" for the match
+                    want = live.prompt if liveness is None else QualityReason.OK
                 if prompt is not None and want is not None and want != shown:
                     shown = want
                     prompt(want)
-                if liveness is not None and (
-                    len(distances) >= s.verify_frames or not liveness.live
-                ):
-                    break
+                if liveness is not None:
+                    if len(distances) >= s.verify_frames or not liveness.live:
+                        break
+                    # live, but still short of frontal frames to compare: wait one more step
+                    # time for the citizen to face the camera again, never forever
+                    if decided_at is None:
+                        decided_at = frame.at
+                    elif frame.at - decided_at > s.step_timeout:
+                        break
         finally:
             wipe(ref)
         if liveness is None:

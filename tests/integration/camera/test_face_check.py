@@ -8,8 +8,9 @@ for byte, rotated in plane, and turned in depth as a flat print (perspective war
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import cv2
 import numpy as np
@@ -213,3 +214,23 @@ def test_result_holds_no_image_or_embedding(
                 walk(item)
 
     walk(result)
+
+
+@pytest.mark.timeout(60)
+def test_check_ends_on_an_endless_stream_that_never_faces_again(
+    face_settings: FaceSettings, script_frames: ScriptFrames, reference_jpeg: Callable[[str], bytes]
+) -> None:
+    # a live camera never runs out of frames: after the turn the citizen keeps looking away,
+    # and more frontal frames are wanted than were seen
+    verifier = FaceVerifier(dataclasses.replace(face_settings, verify_frames=10), random.Random(1))
+    frames = script_frames("turn-left", "grace_hopper")
+    turned = frames[10].image
+
+    def endless() -> Iterator[Frame]:
+        yield from frames[:14]
+        for i in itertools.count(14):
+            yield Frame(turned, i + 1, i / 15.0)
+
+    result = verifier.check(reference_jpeg("grace_hopper"), endless(), challenges=LEFT)
+    assert result.liveness is not None and result.liveness.live
+    assert result.match is not None and 1 <= result.match.frames < 10 and result.match.match
