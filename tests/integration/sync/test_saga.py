@@ -1,0 +1,104 @@
+"""The activation saga killed between each pair of steps finishes or compensates on restart.
+
+The kiosk runs as a subprocess (saga_child) with a file-backed card, the injected card-writer
+interface; the card-level write, read-back and probe through real pcscd + vpcd are covered by
+test_saga_card.py.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.broker import Broker
+from tests.fixtures.sync_central import MiniCentral
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def child(
+    tmp: Path, port: int, mode: str, kill_at: str = "", key: str = ""
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.integration.sync.saga_child",
+            "--journal",
+            str(tmp / "journal.sqlite3"),
+            "--card",
+            str(tmp / "card.rec"),
+            "--port",
+            str(port),
+            "--mode",
+            mode,
+            "--kill-at",
+            kill_at,
+            "--key",
+            key,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+
+
+# step killed after → (card present at restart?, expected end state, central state)
+CASES = [
+    ("created", True, "failed", None),  # approval never asked: nothing to undo
+    ("approved", True, "done", "confirmed"),
+    ("written", True, "done", "confirmed"),
+    ("write-recorded", True, "done", "confirmed"),
+    ("read-back", True, "done", "confirmed"),
+    ("approved", False, "compensated", "cancelled"),
+    ("written", False, "compensated", "cancelled"),
+]
+
+
+@pytest.mark.parametrize(("kill_at", "card_back", "end", "central_state"), CASES)
+def test_killed_between_steps_then_recovered(
+    tmp_path: Path,
+    broker: Broker,
+    mini_central: MiniCentral,
+    kill_at: str,
+    card_back: bool,
+    end: str,
+    central_state: str | None,
+) -> None:
+    key = str(uuid.uuid4())
+    first = child(tmp_path, broker.port, "start", kill_at=kill_at, key=key)
+    assert first.returncode == -9, first.stderr[-2000:]
+    if not card_back:
+        (tmp_path / "card.absent").write_text("")
+    second = child(tmp_path, broker.port, "recover")
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert second.stdout.split() == [end]
+    with mini_central.lock:
+        rec = mini_central.activations.get(key)
+        kinds = [e.kind.value for e in mini_central.events]
+        applied = dict(mini_central.applied)
+    if central_state is None:
+        assert rec is None and kinds == []
+    else:
+        assert rec is not None and rec["state"] == central_state
+        assert kinds == [f"activation_{central_state}"]  # exactly one closing event
+        assert all(n == 1 for n in applied.values())
+    card = tmp_path / "card.rec"
+    if end == "done":
+        assert card.read_text() == key
+
+
+def test_uninterrupted_activation(
+    tmp_path: Path, broker: Broker, mini_central: MiniCentral
+) -> None:
+    key = str(uuid.uuid4())
+    run = child(tmp_path, broker.port, "start", key=key)
+    assert run.returncode == 0 and run.stdout.split() == ["done"], run.stderr[-2000:]
+    assert mini_central.activations[key]["state"] == "confirmed"
+    again = child(tmp_path, broker.port, "recover")  # nothing left to recover
+    assert again.returncode == 0 and again.stdout.split() == []
