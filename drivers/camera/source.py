@@ -8,7 +8,9 @@ A slow consumer never slows capture: the single slot is overwritten and `dropped
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sys
 import threading
 import time
 from collections import deque
@@ -111,6 +113,10 @@ class FrameSource:
         self._last_error = ""
         self._size = (0, 0)
         self._synthetic_path: Path | None = None
+        # OpenCV prints its own warnings for every failed open (each reconnect attempt) to
+        # stderr, bypassing our logging; keep its errors only, our log says it once
+        with contextlib.suppress(AttributeError, cv2.error):
+            cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
     # -- public API (any thread) -------------------------------------------------------------
 
@@ -222,11 +228,14 @@ class FrameSource:
         kind = classify_source(spec)
         try:
             if kind == "device":
-                cap = cv2.VideoCapture(int(spec))
+                # V4L2 directly: the default order also tries FFMPEG, which cannot open cameras
+                # in the pip wheel and only adds a warning
+                backend = cv2.CAP_V4L2 if sys.platform.startswith("linux") else cv2.CAP_ANY
+                cap = cv2.VideoCapture(int(spec), backend)
                 fps = 0.0  # a camera paces itself
             else:
                 path = self._synthetic_file() if kind == "synthetic" else Path(spec)
-                if not path.is_file():
+                if not path.exists():  # exists, not is_file: /dev/video0 is a device node
                     self._last_error = f"no such file: {path}"
                     return None
                 cap = cv2.VideoCapture(str(path))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -260,7 +261,7 @@ def write_synthetic_video(spec: str, *, fps: float = 15.0, folder: Path | None =
 
     framed = compose(load_photo(photo_name))
     frames = render_script(script, framed, points)
-    tmp = path.with_suffix(".part.avi")
+    tmp = path.with_suffix(f".{os.getpid()}.part.avi")  # parallel test workers may race
     writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter.fourcc(*"MJPG"), fps, (FRAME_W, FRAME_H))
     if not writer.isOpened():
         raise CameraUnavailableError("cannot write synthetic video", detail=str(tmp))

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from drivers.camera.detect import FaceDetector
-from drivers.camera.errors import FaceModelError, ReferencePhotoError
+from drivers.camera.errors import FaceModelError, FrameInvalidError, ReferencePhotoError
 from drivers.camera.frames import decode_jpeg, letterbox
 from drivers.camera.models import LANDMARKS_5, RECOGNITION, model_path
 from drivers.camera.results import FaceBox, Image, MatchResult
@@ -97,7 +97,7 @@ class FaceEmbedder:
         photo or one from the central system). `ReferencePhotoError` if undecodable/faceless."""
         try:
             image = decode_jpeg(photo)
-        except Exception as e:
+        except FrameInvalidError as e:
             raise ReferencePhotoError("reference photo cannot be read", detail=str(e)) from None
         framed = letterbox(image, 640, 480)
         _, faces = self._ref_detector.detect(framed)
