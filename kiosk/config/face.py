@@ -35,7 +35,7 @@ class FaceConfig(ConfigSection):
     max_offcentre: float = Field(0.22, gt=0, le=0.5, title="Largest face-centre offset")
     min_brightness: float = Field(60.0, ge=0, le=255, title="Below: too dark")
     max_brightness: float = Field(200.0, ge=0, le=255, title="Above: too bright")
-    min_sharpness: float = Field(40.0, ge=0, title="Below: blurred")
+    min_sharpness: float = Field(30.0, ge=0, title="Below: blurred")
     several_faces_min_width: float = Field(
         0.6, gt=0, le=1, title="A second face at least this wide (vs the largest) is refused"
     )
