@@ -41,6 +41,7 @@ from kiosk.contract import (
     FingerprintResult,
     InsuranceKind,
     Message,
+    PaymentState,
     PaymentStatusParams,
     PaymentSubmitParams,
     PersonParams,
@@ -129,7 +130,13 @@ class RpcService:
             if self._clock() > request.deadline:
                 if isinstance(params, PaymentSubmitParams):
                     # Recorded, so the key can never be applied later (status says DECLINED).
-                    self._ledger.submit_payment(terminal_id, rid, params, deadline=request.deadline)
+                    # A late REDELIVERY of a payment applied in time answers what was applied:
+                    # "deadline passed" would make the kiosk believe it was not charged.
+                    done = self._ledger.submit_payment(
+                        terminal_id, rid, params, deadline=request.deadline
+                    )
+                    if done.state is PaymentState.ACCEPTED:
+                        return self._ok(rid, done)
                 return self._error(rid, "deadline_passed", "received after the request deadline")
             result = self._table[request.method](terminal_id, request, params)
         except NotFoundError as e:
@@ -139,6 +146,9 @@ class RpcService:
             return self._error(rid, "internal", "storage unavailable, retry", permanent=False)
         except CentralError as e:
             return self._error(rid, e.code, e.message)
+        return self._ok(rid, result)
+
+    def _ok(self, rid: str, result: BaseModel) -> RpcResponse:
         return RpcResponse(
             request_id=rid,
             ok=True,

@@ -224,3 +224,26 @@ def test_deadline_and_terminal_are_enforced(central_db: tuple[Storage, SeedConfi
 def test_masks() -> None:
     assert mask_name("张三丰") == "张**"
     assert mask_account("6217001234567890123") == "621700*********0123"
+
+
+def test_a_late_redelivery_of_an_applied_payment_is_not_called_late(
+    central_db: tuple[Storage, SeedConfig],
+) -> None:
+    db, _ = central_db
+    svc = _service(db)
+    bill = db.one(
+        "SELECT bill_id, amount_cents FROM bills WHERE holder_id = ? AND status = 'unpaid'",
+        (TEST_HOLDER_ID,),
+    )
+    assert bill is not None
+    pay = {
+        "payment_key": str(uuid.uuid4()),
+        "id_number": TEST_HOLDER_ID,
+        "purpose": "utility_bill",
+        "reference": bill[0],
+        "amount_cents": int(bill[1]),
+    }
+    in_time = _ok(_call(svc, RpcMethod.PAYMENT_SUBMIT, pay))
+    assert in_time["state"] == "accepted"
+    redelivered = _call(svc, RpcMethod.PAYMENT_SUBMIT, pay, deadline=NOW - 1)
+    assert _ok(redelivered) == in_time
