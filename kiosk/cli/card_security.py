@@ -103,7 +103,9 @@ def secure_read(
     hook = (
         make_security_hook(
             PsamCryptogramProvider(psam.client),
-            require_internal=loaded.config.psam.internal_auth,
+            # Production accepts a user card only after internal authentication (docs §6).
+            require_internal=loaded.config.psam.internal_auth
+            or loaded.config.terminal.mode is Mode.PRODUCTION,
         )
         if psam is not None
         else None

@@ -13,6 +13,13 @@ from kiosk.cli.main import root
 from tests.integration.card.test_security_pcsc import insert
 
 
+def _declared_pan(service: Any) -> str:
+    """The PAN the profile in slot 0 declares (an SSC's financial app, or a bank card)."""
+    declared = service.card.card.declared
+    fin = declared.get("financial")
+    return str(fin.pan if fin is not None else declared["pan"])
+
+
 @pytest.mark.parametrize(
     ("profile", "use_pse", "found_by", "gpo_format"),
     [
@@ -30,8 +37,7 @@ def test_bank_number(
         bank = read_bank_card(channel, use_pse=use_pse)
     finally:
         channel.close()
-    declared = card_slot.card.card.declared
-    pan = declared["financial"]["pan"] if "financial" in declared else declared["pan"]
+    pan = _declared_pan(card_slot)
     assert bank.pan.reveal() == pan
     assert pan not in str(bank) and pan not in repr(bank)
     assert (bank.found_by, bank.gpo_format) == (found_by, gpo_format)
@@ -77,7 +83,7 @@ def test_swap_step_same_card_required_another_refused(card_slot: Any) -> None:
 
 def test_cli_bank_masked_unless_reveal(card_slot: Any) -> None:
     insert(card_slot, "bank_card").close()
-    pan = card_slot.card.card.declared["financial"]["pan"]
+    pan = _declared_pan(card_slot)
     runner = CliRunner()
     masked = runner.invoke(root, ["--profile", "test", "card", "bank", "--timeout", "5"])
     assert masked.exit_code == 0, masked.output

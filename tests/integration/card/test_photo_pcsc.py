@@ -53,6 +53,7 @@ def test_photo_without_rkssse_is_refused(card_slot: Any) -> None:
 
 
 def test_cli_read_saves_the_photo(psam_slot: Any, tmp_path: Path) -> None:
+    psam_slot.wait_present(1)
     insert(psam_slot, "ssc3").close()
     out = tmp_path / "holder.jpg"
     result = CliRunner().invoke(
