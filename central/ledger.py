@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 
 from central.config import LedgerConfig
-from central.errors import StorageError
+from central.errors import RejectedError, StorageError
 from central.idnumber import mask_id
 from central.storage import Row, Storage
 from kiosk.contract import (
@@ -91,7 +91,7 @@ class Ledger:
         """Apply `params.payment_key` at most once: debit the wallet and, for a utility bill,
         mark it paid. A key seen before answers what was stored, whatever the new params."""
         key = params.payment_key
-        stored = self._payment_row(key)
+        stored = self._payment_row(key, terminal_id)
         if stored is not None:
             return self._payment_result(stored, submit=True)
         now = self._clock()
@@ -131,7 +131,7 @@ class Ledger:
         except _DeclinedError as d:
             if d.reason:
                 self._record_decline(key, terminal_id, request_id, params, d.reason, now)
-        stored = self._payment_row(key)
+        stored = self._payment_row(key, terminal_id)
         if stored is None:  # cannot happen: the key was recorded one way or the other
             raise StorageError(f"payment {key} vanished")
         return self._payment_result(stored, submit=True)
@@ -210,7 +210,7 @@ class Ledger:
     def payment_status(self, terminal_id: str, payment_key: str) -> PaymentResult:
         """What the ledger did with a key. A key never seen is voided now (answer NOT_FOUND), so
         a submit still in flight can never be applied after the kiosk concluded "not charged"."""
-        stored = self._payment_row(payment_key)
+        stored = self._payment_row(payment_key, terminal_id)
         if stored is None:
             with self._db.transaction() as db:
                 db.execute(
@@ -231,16 +231,24 @@ class Ledger:
                     ),
                 )
             logger.info("payment %s unknown: voided at the request of %s", payment_key, terminal_id)
-            stored = self._payment_row(payment_key)
+            stored = self._payment_row(payment_key, terminal_id)
             assert stored is not None
         return self._payment_result(stored, submit=False)
 
-    def _payment_row(self, key: str) -> Row | None:
-        return self._db.one(
-            "SELECT payment_key, state, amount_cents, balance_after_cents, receipt_no, reason"
-            " FROM payments WHERE payment_key = ?",
+    def _payment_row(self, key: str, terminal_id: str) -> Row | None:
+        """The stored outcome of `key`; a key of another terminal is refused (`forbidden`), so
+        no kiosk can read, or claim, someone else's payment by replaying its key."""
+        row = self._db.one(
+            "SELECT payment_key, state, amount_cents, balance_after_cents, receipt_no, reason,"
+            " terminal_id FROM payments WHERE payment_key = ?",
             (key,),
         )
+        if row is None:
+            return None
+        if row[6] != terminal_id:
+            logger.warning("payment key %s of %s asked by %s", key, row[6], terminal_id)
+            raise RejectedError("payment key belongs to another terminal", code="forbidden")
+        return row[:6]
 
     @staticmethod
     def _payment_result(row: Row, *, submit: bool) -> PaymentResult:

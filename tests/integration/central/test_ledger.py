@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from central.config import LedgerConfig, SeedConfig
+from central.errors import RejectedError
 from central.ledger import Ledger
 from central.storage import Storage
 from kiosk.contract import (
@@ -261,3 +262,18 @@ def test_activation_saga_states(central_db: tuple[Storage, SeedConfig]) -> None:
         ),
     )
     assert (declined.state, declined.reason) == (ActivationState.DECLINED, "card_mismatch")
+
+
+def test_a_key_of_another_terminal_is_refused(central_db: tuple[Storage, SeedConfig]) -> None:
+    db, _ = central_db
+    ledger = _ledger(db)
+    bill, amount = _bill(db)
+    params = _pay(bill, amount)
+    assert ledger.submit_payment(TERMINAL, "r", params, deadline=NOW + 30).state is (
+        PaymentState.ACCEPTED
+    )
+    with pytest.raises(RejectedError) as e:
+        ledger.payment_status("SSK-OTHER-9", params.payment_key)
+    assert e.value.code == "forbidden"
+    with pytest.raises(RejectedError):
+        ledger.submit_payment("SSK-OTHER-9", "r", params, deadline=NOW + 30)
