@@ -308,7 +308,7 @@ class Ledger:
                         reason="",
                     )
                 if isinstance(data_model, ActivationConfirmed):
-                    self._confirm_activation(db, data_model)
+                    self._confirm_activation(db, event.terminal_id, data_model)
                 elif isinstance(data_model, ActivationCancelled):
                     self._cancel_activation(db, event.terminal_id, data_model)
         except _DeclinedError as d:
@@ -361,7 +361,7 @@ class Ledger:
                 )
                 row = self._activation_row(db, p.activation_key)
                 assert row is not None
-        _, state_text, approval_id, reason = row
+        _, state_text, approval_id, reason, _owner = row
         return ActivationApproveResult(
             activation_key=p.activation_key,
             state=ActivationState(state_text),
@@ -382,15 +382,17 @@ class Ledger:
     @staticmethod
     def _activation_row(db: Storage, key: str) -> Row | None:
         return db.one(
-            "SELECT activation_key, state, approval_id, reason FROM activations"
+            "SELECT activation_key, state, approval_id, reason, terminal_id FROM activations"
             " WHERE activation_key = ?",
             (key,),
         )
 
-    def _confirm_activation(self, db: Storage, c: ActivationConfirmed) -> None:
+    def _confirm_activation(self, db: Storage, terminal_id: str, c: ActivationConfirmed) -> None:
         row = self._activation_row(db, c.activation_key)
         if row is None:
             raise _DeclinedError("unknown_activation")
+        if row[4] != terminal_id:  # only the terminal that asked may confirm or cancel
+            raise _DeclinedError("forbidden")
         state = row[1]
         if state == ActivationState.CONFIRMED.value:
             return  # a second confirmation event of the same activation: nothing more to do
@@ -424,6 +426,8 @@ class Ledger:
                 ),
             )
             return
+        if row[4] != terminal_id:
+            raise _DeclinedError("forbidden")
         db.execute(
             "UPDATE activations SET state = ?, reason = ?, updated_at = ? WHERE activation_key = ?",
             (ActivationState.CANCELLED.value, c.reason, self._clock(), c.activation_key),

@@ -277,3 +277,20 @@ def test_a_key_of_another_terminal_is_refused(central_db: tuple[Storage, SeedCon
     assert e.value.code == "forbidden"
     with pytest.raises(RejectedError):
         ledger.submit_payment("SSK-OTHER-9", "r", params, deadline=NOW + 30)
+
+
+def test_only_the_asking_terminal_confirms_or_cancels(
+    central_db: tuple[Storage, SeedConfig],
+) -> None:
+    db, _ = central_db
+    ledger = _ledger(db)
+    key = str(uuid.uuid4())
+    approve = ActivationApproveParams(
+        activation_key=key, id_number=TEST_HOLDER_ID, card_number="T00000001"
+    )
+    assert ledger.approve_activation(TERMINAL, approve).state is ActivationState.APPROVED
+    hostile = _event(EventKind.ACTIVATION_CANCELLED, {"activation_key": key, "reason": "x"})
+    hostile = hostile.model_copy(update={"terminal_id": "SSK-OTHER-9"})
+    r = ledger.record_event(hostile)
+    assert (r.outcome, r.reason) == (ReceiptOutcome.REJECTED, "forbidden")
+    assert ledger.activation_status(key).state is ActivationState.APPROVED
