@@ -116,3 +116,26 @@ def test_kill_9_during_payments_charges_nothing_twice(
     assert charged == {k for k, (s, _) in kiosk_view.items() if s == "accepted"}
     assert set(ledger) <= set(kiosk_view)  # nothing the kiosk forgot
     assert central.wallet_cents() == before - sum(ledger[k][1] for k in charged)
+
+
+def test_the_kiosk_agent_reports_to_the_central(
+    tmp_path: Path, broker: Broker, central: CentralHandle
+) -> None:
+    """`kiosk agent` (telemetry every second in the test profile) lands in the central's
+    terminals table through the shared-subscription ingest."""
+    wait_central_online(broker)
+    config = _config(tmp_path / "k", broker.port)
+    agent = _kiosk(config, "agent")
+    try:
+        deadline = time.monotonic() + 30
+        rows: list[tuple[object, ...]] = []
+        while time.monotonic() < deadline and not rows:
+            rows = central.query("SELECT terminal_id, telemetry FROM terminals")
+            time.sleep(0.2)
+        assert rows, agent.stderr.read1().decode() if agent.poll() is not None else "no row"  # type: ignore[union-attr]
+        assert rows[0][0] == "SSK-E2E-0001"
+        assert json.loads(str(rows[0][1]))["software_version"]
+        assert central.service.stats().rejected == {}
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        agent.communicate(timeout=30)
