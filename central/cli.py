@@ -11,6 +11,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
+import sdnotify
 import typer
 
 from central.config import CentralConfig, CentralConfigError, load_central_config
@@ -90,6 +91,8 @@ def run_command(ctx: typer.Context) -> None:
         + (f", fleet monitor at {url}" if url else "")
     )
     sys.stdout.flush()
+    # systemd Type=notify: READY once the workers and the monitor are started (no-op elsewhere).
+    sdnotify.SystemdNotifier().notify("READY=1")
     try:
         while not stop.wait(60.0):
             s = service.stats()
@@ -103,6 +106,7 @@ def run_command(ctx: typer.Context) -> None:
                 sum(s.rejected.values()),
             )
     finally:
+        sdnotify.SystemdNotifier().notify("STOPPING=1")
         service.stop()
 
 
