@@ -15,7 +15,8 @@ and light, plus face-free frames (a wall, noise). Every frame is processed, none
 * verify: one 128-D embedding of a live face (5-point alignment + ResNet) and its distance to
   a reference embedding computed beforehand.
 
-Rounds alternate pipeline and raw; medians are reported. Lines: `figure=...`, and last the
+Pipeline and raw alternate frame by frame (same load on both sides); figures are medians
+over the rounds, the headline the median of the per-round ratios. Lines: `figure=...`, and last the
 headline `ratio=<pipeline/raw> target>=0.8`.
 """
 
@@ -44,7 +45,7 @@ from drivers.camera.source import read_file_frames  # noqa: E402
 from drivers.camera.synthetic import compose, load_photo  # noqa: E402
 from drivers.camera.verify import FaceEmbedder, distance  # noqa: E402
 
-ROUNDS = 3
+ROUNDS = 5
 # candidates for the detector (face.md §3.1); the configured default is alt2
 CASCADES = (
     "haarcascade_frontalface_alt2.xml",
@@ -75,23 +76,28 @@ def make_video(folder: Path) -> Path:
     return path
 
 
-def pipeline_fps(video: Path, detector: FaceDetector, settings: FaceSettings) -> tuple[float, int]:
+def interleaved_round(
+    video: Path, prepared: list[np.ndarray], detector: FaceDetector, settings: FaceSettings
+) -> tuple[float, float, int]:
+    """One pass over the video: each frame goes through the whole pipeline, then the bare
+    detector runs on the same frame's prepared image. Interleaving frame by frame keeps both
+    sides under the same machine load. Returns (pipeline fps, raw fps, frames passing)."""
+    pipe_s = raw_s = 0.0
     ok = 0
-    n = 0
-    t0 = time.perf_counter()
-    for image in read_file_frames(video):
+    frames = read_file_frames(video)
+    for grey_ready in prepared:
+        t0 = time.perf_counter()
+        image = next(frames)  # capture: decode + validation
         grey, faces = detector.detect(image)
         if assess(grey, faces, settings).ok:
             ok += 1
-        n += 1
-    return n / (time.perf_counter() - t0), ok
-
-
-def raw_fps(prepared: list[np.ndarray], detector: FaceDetector) -> float:
-    t0 = time.perf_counter()
-    for grey in prepared:
-        detector.detect_grey(grey)
-    return len(prepared) / (time.perf_counter() - t0)
+        t1 = time.perf_counter()
+        detector.detect_grey(grey_ready)
+        t2 = time.perf_counter()
+        pipe_s += t1 - t0
+        raw_s += t2 - t1
+    del frames  # releases the VideoCapture
+    return len(prepared) / pipe_s, len(prepared) / raw_s, ok
 
 
 def main() -> None:
@@ -108,11 +114,13 @@ def main() -> None:
         pipe_runs: list[float] = []
         raw_runs: list[float] = []
         good = 0
-        pipeline_fps(video, detector, settings)  # warm-up (page cache, cascade)
+        interleaved_round(video, prepared, detector, settings)  # warm-up (page cache, cascade)
+        ratios: list[float] = []
         for _ in range(ROUNDS):
-            fps, good = pipeline_fps(video, detector, settings)
+            fps, raw_fps, good = interleaved_round(video, prepared, detector, settings)
             pipe_runs.append(fps)
-            raw_runs.append(raw_fps(prepared, detector))
+            raw_runs.append(raw_fps)
+            ratios.append(fps / raw_fps)
         # the measured detector choice: each candidate cascade on the same prepared frames
         choices = []
         for cascade in CASCADES:
@@ -142,7 +150,7 @@ def main() -> None:
     print(f"figure=verify_distance value={d:.3f} target<{settings.match_threshold}")
     print(f"figure=pipeline_fps value={pipe:.1f} target>=20")
     print(f"figure=verify_ms value={verify_ms:.1f} target<150")
-    print(f"ratio={pipe / raw:.3f} target>=0.8")
+    print(f"ratio={statistics.median(ratios):.3f} target>=0.8")
 
 
 if __name__ == "__main__":
