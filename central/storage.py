@@ -140,6 +140,7 @@ class Storage:
     def __init__(self, url: str, *, busy_timeout_s: float = 10.0, connect_timeout_s: float = 10.0):
         self.url = url
         self._in_tx = False
+        self._connect_timeout = max(1, int(connect_timeout_s))
         self._sqlite: sqlite3.Connection | None = None
         self._pg: psycopg.Connection[Row] | None = None
         self.dialect: Literal["sqlite", "postgresql"]
@@ -162,7 +163,7 @@ class Storage:
             else:
                 self.dialect = "postgresql"
                 self._pg = psycopg.connect(
-                    url, autocommit=True, connect_timeout=max(1, int(connect_timeout_s))
+                    url, autocommit=True, connect_timeout=self._connect_timeout
                 )
         except (sqlite3.Error, psycopg.Error, OSError) as e:
             raise StorageError(f"cannot open {self.safe_url}: {e}") from e
@@ -176,6 +177,21 @@ class Storage:
             return f"{scheme}://{cred.split(':', 1)[0]}@{host}"
         return self.url
 
+    def _pg_conn(self) -> psycopg.Connection[Row]:
+        """The PostgreSQL connection, reopened if the server dropped it (restart, failover,
+        idle kill) while no transaction was open; the call that met the broken connection
+        already failed with a (transient) StorageError."""
+        assert self._pg is not None
+        if (self._pg.broken or self._pg.closed) and not self._in_tx:
+            logger.warning("database connection lost: reconnecting to %s", self.safe_url)
+            try:
+                self._pg = psycopg.connect(
+                    self.url, autocommit=True, connect_timeout=self._connect_timeout
+                )
+            except psycopg.Error as e:
+                raise StorageError(f"cannot reconnect to {self.safe_url}: {e}") from e
+        return self._pg
+
     def _sql(self, sql: str) -> str:
         return _pg_sql(sql) if self.dialect == "postgresql" else sql
 
@@ -184,8 +200,7 @@ class Storage:
         try:
             if self._sqlite is not None:
                 return self._sqlite.execute(sql, params).rowcount
-            assert self._pg is not None
-            with self._pg.cursor() as cur:
+            with self._pg_conn().cursor() as cur:
                 cur.execute(self._sql(sql), params)
                 return cur.rowcount
         except (sqlite3.Error, psycopg.Error) as e:
@@ -196,8 +211,7 @@ class Storage:
         try:
             if self._sqlite is not None:
                 return [tuple(r) for r in self._sqlite.execute(sql, params).fetchall()]
-            assert self._pg is not None
-            with self._pg.cursor() as cur:
+            with self._pg_conn().cursor() as cur:
                 cur.execute(self._sql(sql), params)
                 return [tuple(r) for r in cur.fetchall()]
         except (sqlite3.Error, psycopg.Error) as e:
@@ -214,8 +228,7 @@ class Storage:
             if self._sqlite is not None:
                 self._sqlite.executemany(sql, rows)
                 return
-            assert self._pg is not None
-            with self._pg.cursor() as cur:
+            with self._pg_conn().cursor() as cur:
                 cur.executemany(self._sql(sql), rows)
         except (sqlite3.Error, psycopg.Error) as e:
             raise StorageError(str(e)) from e
@@ -229,9 +242,8 @@ class Storage:
             marks = ",".join("?" * len(rows[0]))
             self.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
             return
-        assert self._pg is not None
         try:
-            with self._pg.cursor() as cur, cur.copy(f"COPY {table} FROM STDIN") as copy:
+            with self._pg_conn().cursor() as cur, cur.copy(f"COPY {table} FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
         except psycopg.Error as e:
@@ -244,18 +256,20 @@ class Storage:
         if self._in_tx:
             raise StorageError("transactions do not nest")
         self.execute("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
-        self._in_tx = True
+        self._in_tx = True  # from here a lost connection is an error, never a silent reconnect
         try:
             yield self
+            # A COMMIT that fails leaves the outcome unknown to us: the caller answers a
+            # transient error and the kiosk retries the same key, which the ledger resolves.
+            self.execute("COMMIT")
         except BaseException:
-            self._in_tx = False
             try:
                 self.execute("ROLLBACK")
             except StorageError:
-                logger.exception("rollback failed")
+                logger.warning("rollback failed (connection lost?)")
             raise
-        self._in_tx = False
-        self.execute("COMMIT")
+        finally:
+            self._in_tx = False
 
     def create_schema(self) -> None:
         """Create missing tables (idempotent) and record the schema version."""

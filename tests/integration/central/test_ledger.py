@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from central.config import LedgerConfig, SeedConfig
-from central.errors import RejectedError
+from central.errors import RejectedError, StorageError
 from central.ledger import Ledger
 from central.storage import Storage
 from kiosk.contract import (
@@ -294,3 +294,27 @@ def test_only_the_asking_terminal_confirms_or_cancels(
     r = ledger.record_event(hostile)
     assert (r.outcome, r.reason) == (ReceiptOutcome.REJECTED, "forbidden")
     assert ledger.activation_status(key).state is ActivationState.APPROVED
+
+
+def test_postgresql_connection_loss_is_transient(postgres_url: str) -> None:
+    """The server kills our connection: the call in hand fails (StorageError, the kiosk will
+    retry the key), the next one reconnects."""
+    import psycopg
+
+    with Storage(postgres_url) as db:
+        db.create_schema()
+        pid = db.one("SELECT pg_backend_pid()")
+        assert pid is not None
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid[0],))
+        with pytest.raises(StorageError):
+            db.one("SELECT 1")
+        assert db.one("SELECT 1") == (1,)
+        # lost inside a transaction: an error, no silent reconnect
+        with pytest.raises(StorageError), db.transaction():
+            pid = db.one("SELECT pg_backend_pid()")
+            assert pid is not None
+            with psycopg.connect(postgres_url, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid[0],))
+            db.execute("INSERT INTO wallets VALUES ('x', 1)")
+        assert db.one("SELECT COUNT(*) FROM wallets") == (0,)
