@@ -28,7 +28,7 @@ class KioskConfig(ConfigSection):
     logging: LoggingConfig = Field(default_factory=LoggingConfig)  # type: ignore[arg-type]
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)  # type: ignore[arg-type]
     card: CardConfig = Field(default_factory=CardConfig)  # type: ignore[arg-type]
-    psam: PsamConfig = Field(default_factory=PsamConfig)  # type: ignore[arg-type]
+    psam: PsamConfig = Field(default_factory=PsamConfig)
     card_emulator: CardEmulatorConfig = Field(default_factory=CardEmulatorConfig)  # type: ignore[arg-type]
     camera: CameraConfig = Field(default_factory=CameraConfig)  # type: ignore[arg-type]
     face: FaceConfig = Field(default_factory=FaceConfig)  # type: ignore[arg-type]

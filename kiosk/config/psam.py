@@ -30,42 +30,50 @@ class PsamConfig(ConfigSection):
     """The PSAM in the reader's second slot (docs/card-security.md §5-§6)."""
 
     enabled: bool = Field(
-        True,
+        default=True,
         title="Use a PSAM",
         description="false = no PSAM: cards are not authenticated and 3rd-gen holder data is "
         "not readable.",
     )
     reader: str = Field(
-        "",
+        default="",
         title="PSAM reader name",
         description="Substring of the PSAM's PC/SC reader name; empty = the reader at `slot`.",
     )
     slot: int = Field(
-        1, ge=0, le=15, title="PSAM slot", description="Index in the reader list when no name."
+        default=1,
+        ge=0,
+        le=15,
+        title="PSAM slot",
+        description="Index in the reader list when no name.",
     )
     tak_algorithm: Literal["sm4", "3des"] = Field(
-        "sm4", title="TAK algorithm", description="Cipher of the terminal authentication key."
+        default="sm4",
+        title="TAK algorithm",
+        description="Cipher of the terminal authentication key.",
     )
     tak_kcv: str = Field(
-        "",
+        default="",
         pattern=r"^([0-9A-Fa-f]{6})?$",
         title="TAK key check value",
         description="First 3 bytes (hex) of E_TAK(0…0); required in production mode.",
     )
     tak_credential: str = Field(
-        "psam-tak",
+        default="psam-tak",
         pattern=r"^[A-Za-z0-9._-]{1,64}$",
         title="TAK credential name",
         description="File in $CREDENTIALS_DIRECTORY holding the terminal's TAK in hex.",
     )
     trusted_readers: tuple[str, ...] = Field(
-        (), title="Trusted PSAM reader names", description="Empty = any (production only)."
+        default=(), title="Trusted PSAM reader names", description="Empty = any (production only)."
     )
     trusted_atrs: tuple[HexAtr, ...] = Field(
-        (), title="Trusted PSAM ATRs (hex)", description="Empty = any (production only)."
+        default=(), title="Trusted PSAM ATRs (hex)", description="Empty = any (production only)."
     )
     internal_auth: bool = Field(
-        True, title="Authenticate every card", description="INTERNAL AUTHENTICATE before reads."
+        default=True,
+        title="Authenticate every card",
+        description="INTERNAL AUTHENTICATE before reads.",
     )
 
     def algorithm(self) -> Algorithm:
