@@ -11,6 +11,8 @@ import os
 from collections.abc import Callable, Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from drivers.card.apdu import CommandApdu, ResponseApdu
 from drivers.card.crypto import Algorithm, cryptogram, diversify, process_key
@@ -149,3 +151,10 @@ def test_missing_key_is_typed() -> None:
         SoftwareCryptogramProvider({}).cryptogram(
             usage=KeyUsage.UK, algorithm=Algorithm.SM4, card_factor=bytes(8), data=bytes(8)
         )
+
+
+@given(st.binary(max_size=64))
+def test_parse_algorithms_raises_only_psam_errors(data: bytes) -> None:
+    with contextlib.suppress(PsamCommandError):
+        algs, _, _ = parse_algorithms(data)
+        assert all(isinstance(a, Algorithm) for a in algs)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from drivers.card.apdu import CommandApdu, ResponseApdu
 from drivers.card.errors import CardDataError, SecurityStatusError
@@ -57,3 +61,12 @@ def test_jpeg_and_fcp_checks() -> None:
     with pytest.raises(CardDataError):
         parse_fcp_size(H("6203820101"))
     assert parse_fcp_size(H("62048002 1000".replace(" ", ""))) == 0x1000
+
+
+@given(st.binary(max_size=64))
+def test_photo_parsers_raise_only_card_data_errors(data: bytes) -> None:
+    with contextlib.suppress(CardDataError):
+        parse_fcp_size(data)
+    with contextlib.suppress(CardDataError):
+        out = jpeg_payload(data)
+        assert out[:2] == b"\xff\xd8" and out[-2:] == b"\xff\xd9"
