@@ -225,11 +225,12 @@ class CardEmulator:
                 _log.error("%s: cannot join network namespace: %s", self.name, exc)
                 return
         while not self._stop.is_set():
+            # Cleared before reading the state, so an insert() in between is never missed.
+            self._wake.clear()
             with self._lock:
                 card = self._card
                 wait = self._absent_until - time.monotonic()
             if card is None or wait > 0:
-                self._wake.clear()
                 self._wake.wait(max(wait, 0.0) if card is not None else None)
                 continue
             try:
