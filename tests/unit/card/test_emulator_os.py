@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from drivers.card.emulator import list_profiles, load_profile, read_profile
 from drivers.card.emulator.bank import BankCard
@@ -346,3 +348,16 @@ def test_declared_fields_for_tests() -> None:
     prof = read_profile("ssc2")
     assert d["id_number"] == prof.id_number and d["pin"] == "123456"  # type: ignore[union-attr]
     assert d["card_id"] == prof.card_id.hex().upper()  # type: ignore[union-attr]
+
+
+@given(
+    st.sampled_from(["ssc2", "ssc3_financial", "bank_card", "psam"]),
+    st.lists(st.binary(max_size=40), max_size=12),
+)
+def test_any_bytes_get_a_status_word(name: str, apdus: list[bytes]) -> None:
+    card = load_profile(name)
+    card.power_on()
+    for apdu in apdus:
+        out = card.execute(apdu)
+        assert len(out) >= 2
+        assert out[-2] in (0x90, 0x61, 0x6C, 0x62, 0x63, 0x65, 0x67, 0x69, 0x6A, 0x6B, 0x6D, 0x6E)
