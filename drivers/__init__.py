@@ -1,1 +1,1 @@
-"""Hardware drivers: card (PC/SC), camera (OpenCV), fingerprint (serial). Imports nothing of kiosk or ui."""
+"""Hardware drivers: card (PC/SC), camera, fingerprint (serial). Never imports kiosk or ui."""

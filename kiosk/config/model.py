@@ -6,9 +6,9 @@ from pydantic import Field
 
 from kiosk.config.base import ConfigSection
 from kiosk.config.camera import CameraConfig
-from kiosk.config.face import FaceConfig
 from kiosk.config.card import CardConfig
 from kiosk.config.card_emulator import CardEmulatorConfig
+from kiosk.config.face import FaceConfig
 from kiosk.config.fingerprint import FingerprintConfig
 from kiosk.config.journal import JournalConfig
 from kiosk.config.logging import LoggingConfig
