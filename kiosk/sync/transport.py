@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import ssl
 import threading
 from collections.abc import Callable
@@ -194,6 +195,7 @@ class PahoTransport:
         client.on_message = self._on_message
         client.on_publish = self._on_publish
         client.on_subscribe = self._on_subscribe
+        client.on_socket_open = self._on_socket_open
         self._sub_mid: int | None = None
         self._session_present = False
         self._client = client
@@ -372,10 +374,19 @@ class PahoTransport:
             except Exception:
                 self.log.exception("on_connected handler failed")
 
+    def _on_socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        # paho leaves Nagle on: an RPC answer then waits for the delayed ACK of the PUBACK
+        # before it (~40 ms per hop, measured 88 ms round trips on loopback without this).
+        with contextlib.suppress(OSError, AttributeError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
     ) -> None:
-        if self._connected.is_set():
+        if self._stop.is_set():
+            self._connected.clear()  # our own clean disconnect
+            self.log.info("disconnected from broker: %s", reason)
+        elif self._connected.is_set():
             self._mark_down(str(reason))
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
