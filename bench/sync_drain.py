@@ -84,15 +84,17 @@ def start_broker(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
     raise RuntimeError("mosquitto did not start")
 
 
+def _nodelay(client: mqtt.Client, userdata: Any, sock: Any) -> None:
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 def client(port: int, name: str) -> mqtt.Client:
     c = mqtt.Client(
         callback_api_version=CallbackAPIVersion.VERSION2, client_id=name, protocol=mqtt.MQTTv5
     )
     c.max_inflight_messages_set(INFLIGHT)
     # Nagle off, as the kiosk transport does (see PahoTransport._on_socket_open).
-    c.on_socket_open = lambda cl, u, sock: sock.setsockopt(  # type: ignore[union-attr]
-        socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
-    )
+    c.on_socket_open = _nodelay
     c.connect("127.0.0.1", port)
     c.loop_start()
     while not c.is_connected():
