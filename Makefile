@@ -9,7 +9,7 @@ setup:
 	@bash scripts/setup.sh
 
 demo: setup
-	@$(PY) -m kiosk.demo
+	@.venv/bin/kiosk demo
 
 test: setup
 	@$(PY) -m pytest $(PYTEST_ARGS)

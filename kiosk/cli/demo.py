@@ -1,0 +1,30 @@
+"""`kiosk demo`: the whole kiosk on emulated hardware (what `make demo` runs)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from kiosk.demo import DemoError, DemoOptions, run_demo
+
+__all__ = ["register"]
+
+
+def demo(
+    profile: Annotated[
+        str, typer.Option(help="Card profile in the reader (kiosk card emulate --list).")
+    ] = "ssc3",
+    once: Annotated[bool, typer.Option(help="Run every step once, then stop.")] = False,
+) -> None:
+    """Run the kiosk on emulated hardware with a local broker, central system and fleet monitor."""
+    try:
+        code = run_demo(DemoOptions(profile=profile, once=once), typer.echo)
+    except DemoError as e:
+        typer.echo(f"demo: {e}", err=True)
+        raise typer.Exit(1) from None
+    raise typer.Exit(code)
+
+
+def register(root: typer.Typer) -> None:
+    root.command("demo")(demo)

@@ -1,0 +1,324 @@
+"""The demo: the whole kiosk on emulated hardware, with a local broker and central system.
+
+`make demo` runs this. Until the touch UI exists it shows, step by step, what a terminal does:
+reads the emulated social security card through the real pcscd (PSAM-authenticated, the
+holder's photo included), checks the face against that photo on a generated camera stream and
+the finger on the emulated scanner, then runs the kiosk agent connected to the central system,
+whose fleet monitor page shows the terminal live. Everything it starts, it stops on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from drivers.card.emulator import read_profile
+from drivers.card.emulator.harness import EmulatedReaders, foreign_pcscd
+from drivers.card.emulator.runner import LOCK_PATH
+from kiosk.config.loader import PROJECT_DIR, load_config
+
+__all__ = ["DemoError", "DemoOptions", "run_demo"]
+
+Say = Callable[[str], None]
+
+
+class DemoError(RuntimeError):
+    """The demo cannot start; the message says what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    """What the demo runs. `once`: run every step, then stop (used by the tests)."""
+
+    profile: str = "ssc3"
+    once: bool = False
+    state_dir: Path = PROJECT_DIR / "var" / "demo"
+    broker_port: int = 1883
+    monitor_port: int = 8080
+
+
+@dataclass
+class _Running:
+    """Processes and devices started so far, stopped in reverse order."""
+
+    stops: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
+
+    def add(self, name: str, stop: Callable[[], None]) -> None:
+        self.stops.append((name, stop))
+
+    def stop_all(self, say: Say) -> None:
+        while self.stops:
+            name, stop = self.stops.pop()
+            try:
+                stop()
+            except Exception as e:  # keep stopping the rest
+                say(f"  (stopping {name} failed: {e})")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _free_port(preferred: int) -> int:
+    if _port_free(preferred):
+        return preferred
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(what: str, ready: Callable[[], bool], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not ready():
+        if time.monotonic() > deadline:
+            raise DemoError(f"{what} did not come up within {timeout_s:.0f} s")
+        time.sleep(0.1)
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as r:
+            return bool(r.status == 200)
+    except OSError:
+        return False
+
+
+def _terminate(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _spawn(
+    name: str, argv: list[str], running: _Running, log: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start a process logging to `log`; registered to be stopped with the demo."""
+    out = log.open("ab")
+    proc = subprocess.Popen(argv, env=env, cwd=PROJECT_DIR, stdout=out, stderr=subprocess.STDOUT)
+
+    def stop() -> None:
+        _terminate(proc)
+        out.close()
+
+    running.add(name, stop)
+    return proc
+
+
+@contextlib.contextmanager
+def _reader_lock() -> Iterator[None]:
+    """The machine-wide lock of the one pcscd (tests and `kiosk card emulate` take it too)."""
+    with open(LOCK_PATH, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DemoError(
+                "another test run or demo owns the emulated card reader; wait for it to finish"
+            ) from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"kiosk demo pid {os.getpid()}\n")
+        lock.flush()
+        yield
+
+
+def _stop_system_pcscd(say: Say) -> None:
+    """On a systemd machine the packaged pcscd is socket-activated; the demo needs the only one."""
+    others = foreign_pcscd()
+    if shutil.which("systemctl") and Path("/run/systemd/system").is_dir():
+        active = subprocess.run(
+            ["systemctl", "is-active", "--quiet", "pcscd.socket"], check=False
+        ).returncode
+        if active == 0 or others:
+            say(
+                "  stopping the system pcscd for the demo"
+                " (`systemctl start pcscd.socket` restores it)"
+            )
+            subprocess.run(["systemctl", "stop", "pcscd.socket", "pcscd.service"], check=False)
+            others = foreign_pcscd()
+    if others:
+        pid, cmd = others[0]
+        raise DemoError(f"another pcscd runs (pid {pid}: {cmd}); stop it and run the demo again")
+
+
+def _kiosk(args: list[str], env: dict[str, str], say: Say, *, check: bool = True) -> int:
+    """Run one `kiosk ...` command, showing its output indented."""
+    say(f"  $ kiosk {' '.join(args)}")
+    result = subprocess.run(
+        [sys.executable, "-m", "kiosk.cli.main", *args],
+        env=env,
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    for line in (result.stdout + result.stderr).splitlines():
+        if " DEBUG " in line or " INFO " in line:
+            continue  # the demo shows results, not logs
+        say(f"    {line}")
+    if check and result.returncode != 0:
+        raise DemoError(f"`kiosk {' '.join(args)}` failed with exit status {result.returncode}")
+    return result.returncode
+
+
+def _start_broker(opts: DemoOptions, running: _Running, say: Say) -> int:
+    mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    if not Path(mosquitto).exists():
+        raise DemoError("mosquitto is not installed: run `make setup`")
+    port = _free_port(opts.broker_port)
+    workdir = opts.state_dir / "mosquitto"
+    workdir.mkdir(parents=True, exist_ok=True)
+    conf = workdir / "mosquitto.conf"
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+        f"persistence_location {workdir}/\nlog_dest file {workdir}/mosquitto.log\n"
+        + ("user root\n" if os.geteuid() == 0 else "")
+    )
+    _spawn("broker", [mosquitto, "-c", str(conf)], running, workdir / "stdout.log")
+    _wait("the MQTT broker", lambda: _listening(port), 10)
+    say(f"  broker: mosquitto on 127.0.0.1:{port}")
+    return port
+
+
+def _start_central(opts: DemoOptions, broker_port: int, running: _Running, say: Say) -> str:
+    http_port = _free_port(opts.monitor_port)
+    env = dict(os.environ)
+    env.update(
+        {
+            "CENTRAL__BROKER__PORT": str(broker_port),
+            "CENTRAL__STORAGE__URL": f"sqlite:///{opts.state_dir / 'central.db'}",
+            "CENTRAL__FLEET__HTTP_PORT": str(http_port),
+            "CENTRAL__SEED__PERSONS": "300",
+        }
+    )
+    argv = [sys.executable, "-m", "central.cli", "run"]
+    proc = _spawn("central", argv, running, opts.state_dir / "central.log", env)
+    url = f"http://127.0.0.1:{http_port}"
+    _wait(
+        "the central system", lambda: _http_ok(url + "/api/health") or proc.poll() is not None, 60
+    )
+    if proc.poll() is not None:
+        raise DemoError(f"the central system stopped; see {opts.state_dir / 'central.log'}")
+    say(f"  central system: seeded, RPC workers up; fleet monitor at {url}/")
+    return url
+
+
+def _start_fingerprint(opts: DemoOptions, finger: str, running: _Running, say: Say) -> Path:
+    link = opts.state_dir / "ttyFP0"
+    argv = [sys.executable, "-m", "drivers.fingerprint.emulator", "--link", str(link)]
+    _spawn("fingerprint emulator", [*argv, "--finger", finger], running, opts.state_dir / "fp.log")
+    _wait("the fingerprint emulator", link.exists, 10)
+    say(f"  fingerprint scanner: emulated module on {link} (finger {finger} on the window)")
+    return link
+
+
+def _terminal_online(monitor_url: str, terminal_id: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{monitor_url}/api/terminals/{terminal_id}", timeout=1) as r:
+            return b'"online"' in r.read()
+    except OSError:
+        return False
+
+
+def run_demo(opts: DemoOptions, say: Say = print) -> int:
+    """Run the demo; returns the exit status. Raises DemoError with a plain message."""
+    if os.geteuid() != 0:
+        raise DemoError(
+            "the demo keeps the emulated reader off the network in a namespace: run it as root"
+        )
+    opts.state_dir.mkdir(parents=True, exist_ok=True)
+    profile = read_profile(opts.profile)
+    finger = str(getattr(profile, "demo_finger", "f01"))
+    running = _Running()
+    with _reader_lock():
+        try:
+            say("1/6 starting the broker and the central system")
+            broker_port = _start_broker(opts, running, say)
+            monitor_url = _start_central(opts, broker_port, running, say)
+
+            say(f"2/6 inserting the emulated card ({opts.profile}) and the PSAM into the reader")
+            _stop_system_pcscd(say)
+            readers = EmulatedReaders(opts.state_dir / "pcscd")
+            running.add("card reader", readers.close)
+            readers.start()
+            readers.card.insert(opts.profile)
+            readers.psam.insert("psam")
+            for name in readers.reader_names:
+                say(f"  reader: {name}")
+            _start_fingerprint(opts, finger, running, say)
+
+            env = dict(os.environ)
+            env.update({"KIOSK_PROFILE": "demo", "KIOSK__MQTT__PORT": str(broker_port)})
+            photo = opts.state_dir / "holder-photo.jpg"
+            say("3/6 reading the card (masked, as on every screen and log)")
+            _kiosk(["card", "read", "--photo", str(photo)], env, say)
+
+            say("4/6 checking the face against the card's photo (generated camera stream)")
+            _kiosk(
+                [
+                    "face",
+                    "verify",
+                    "--reference",
+                    str(photo),
+                    "--source",
+                    "synthetic:turn-left-right",
+                ],
+                env,
+                say,
+                check=False,
+            )
+            photo.unlink(missing_ok=True)  # biometric data lives only as long as the check
+
+            say("5/6 checking the finger on the scanner against the holder's reference template")
+            template = PROJECT_DIR / "config" / "demo" / "fingers" / f"{finger}.tpl"
+            _kiosk(["fingerprint", "verify", "--template", str(template)], env, say, check=False)
+
+            say("6/6 starting the kiosk agent (journal, MQTT sync, telemetry, remote commands)")
+            argv = [sys.executable, "-m", "kiosk.cli.main", "agent"]
+            agent = _spawn("agent", argv, running, opts.state_dir / "agent.log", env)
+            terminal_id = load_config(profile="demo", environ={}).config.terminal.id
+            _wait(
+                "the terminal in the fleet monitor",
+                lambda: _terminal_online(monitor_url, terminal_id),
+                30,
+            )
+            say(f"  terminal {terminal_id} is online in the fleet monitor: {monitor_url}/")
+            if opts.once:
+                say("demo complete")
+                return 0
+            say("The kiosk runs. Open the fleet monitor in a browser; Ctrl-C stops everything.")
+            with contextlib.suppress(KeyboardInterrupt):
+                while agent.poll() is None:
+                    time.sleep(0.5)
+            return 0
+        finally:
+            say("stopping the demo")
+            running.stop_all(say)
