@@ -63,6 +63,7 @@ class SyncService:
         self.maintenance = False
         self.status_topic = topic(self.terminal_id, Channel.STATUS)
         self._hooks: list[Callable[[], object]] = []
+        self._stopped = False
         if transport is None:
             will = Will(
                 self.status_topic,
@@ -116,7 +117,12 @@ class SyncService:
             self.commands.start()
 
     def stop(self) -> None:
-        """Retained `stopped`, clean disconnect (the will is not sent), threads joined."""
+        """Retained `stopped`, clean disconnect (the will is not sent), threads joined.
+
+        Idempotent."""
+        if self._stopped:
+            return
+        self._stopped = True
         if self.commands is not None:
             self.commands.stop()
         self.drainer.stop()

@@ -1,0 +1,138 @@
+"""Persistent session, lane priority and RPC errors against a real broker."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk.contract import (
+    BillsParams,
+    BillsResult,
+    Channel,
+    Command,
+    EventKind,
+    PaymentResult,
+    PaymentStatusParams,
+    PersonParams,
+    PersonSummary,
+    RpcMethod,
+    Telemetry,
+    UtilityKind,
+)
+from kiosk.journal import DataClass, Lane
+from kiosk.sync import OfflineError, RpcRejectedError, RpcTimeoutError
+from tests.fixtures.broker import Broker
+from tests.fixtures.sync_central import MiniCentral
+from tests.integration.sync.conftest import Factory
+from tests.integration.sync.test_drain import wait_until
+from tests.integration.sync.test_security import raw_client
+
+
+class Control:
+    """A minimal AgentControl recording what it was asked."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+
+    def set_maintenance(self, enabled: bool) -> None:
+        self.calls.append(("maintenance", enabled))
+
+    def reload_config(self) -> str:
+        return "nothing"
+
+    def set_config(self, key: str, value: Any) -> dict[str, Any]:
+        return {}
+
+    def restart_app(self) -> None:
+        pass
+
+    def rebirth(self) -> None:
+        self.calls.append(("rebirth", None))
+
+    def log_tail(self, lines: int) -> list[str]:
+        return []
+
+
+def test_a_command_sent_while_the_kiosk_was_stopped_arrives_after_restart(
+    tmp_path: Path, make_sync: Factory, mini_central: MiniCentral
+) -> None:
+    journal_path = tmp_path / "persist.sqlite3"
+    sync, journal = make_sync("SSK-SES-0001", journal_path=journal_path, control=Control())
+    assert sync.transport.wait_connected(10)  # type: ignore[attr-defined]
+    sync.stop()
+    journal.close()
+    now = time.time()
+    cmd = Command(
+        command_id=str(uuid.uuid4()),
+        name="maintenance",
+        args={"enabled": True},
+        issued_at=now,
+        expires_at=now + 60,
+    )
+    mini_central.send_command("SSK-SES-0001", cmd)  # queued by the broker in the session
+    control = Control()
+    sync2, _ = make_sync("SSK-SES-0001", journal_path=journal_path, control=control)
+    assert sync2.transport.wait_connected(10)  # type: ignore[attr-defined]
+    assert wait_until(lambda: ("maintenance", True) in control.calls)
+
+
+def test_business_rows_drain_before_telemetry(
+    make_sync: Factory, mini_central: MiniCentral, broker: Broker
+) -> None:
+    sync, journal = make_sync("SSK-PRI-0001", start=False)
+    for i in range(30):
+        journal.enqueue_message(
+            lambda env, i=i: Telemetry(software_version="t", uptime_s=float(i), **env),
+            Channel.TELEMETRY,
+            Lane.TELEMETRY,
+            DataClass.OPERATIONAL,
+        )
+        journal.enqueue_event(EventKind.SESSION_STATS, {"i": i})
+    order: list[str] = []
+    watcher = raw_client(broker.port, "watcher-pri")
+    watcher.on_message = lambda c, u, m: order.append(m.topic.rsplit("/", 1)[-1])
+    watcher.subscribe([("ssk/v1/SSK-PRI-0001/events", 1), ("ssk/v1/SSK-PRI-0001/telemetry", 1)])
+    time.sleep(0.2)
+    try:
+        sync.start()
+        assert wait_until(lambda: order.count("telemetry") >= 30 and order.count("events") >= 30)
+    finally:
+        watcher.loop_stop()
+        watcher.disconnect()
+    assert order.index("telemetry") >= 30  # every business row went first
+
+
+def test_rpc_errors_are_typed(
+    make_sync: Factory, mini_central: MiniCentral, broker: Broker
+) -> None:
+    sync, _ = make_sync("SSK-RPC-0001")
+    assert sync.transport.wait_connected(10)  # type: ignore[attr-defined]
+    ok = sync.rpc.call(
+        RpcMethod.PERSON_SUMMARY, PersonParams(id_number="11010519491231002X"), PersonSummary
+    )
+    assert ok.name == "张三"
+    with pytest.raises(RpcRejectedError) as e:
+        sync.rpc.call(
+            RpcMethod.BILLS,
+            BillsParams(utility=UtilityKind.WATER, account_number="12345678"),
+            BillsResult,
+        )
+    assert e.value.remote_code == "unsupported"
+    mini_central.stop()  # nobody answers any more
+    with pytest.raises(RpcTimeoutError):
+        sync.rpc.call(
+            RpcMethod.PAYMENT_STATUS,
+            PaymentStatusParams(payment_key="k-00000001"),
+            PaymentResult,
+            timeout=0.5,
+        )
+    broker.kill()
+    assert wait_until(lambda: not sync.connected)
+    with pytest.raises(OfflineError):
+        sync.rpc.call(
+            RpcMethod.PERSON_SUMMARY, PersonParams(id_number="11010519491231002X"), PersonSummary
+        )
