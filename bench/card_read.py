@@ -46,7 +46,13 @@ def best_of(samples: list[float]) -> float:
 
 def main() -> int:
     lock = open(LOCK_PATH, "a+")  # noqa: SIM115 - held for the whole run
-    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        holder = lock.read().strip() or "another process"
+        print(f"waiting for {LOCK_PATH}: held by {holder} (one pcscd per machine)", file=sys.stderr)
+        fcntl.flock(lock, fcntl.LOCK_EX)
     others = foreign_pcscd()
     if others:
         print(f"a pcscd is already running: {others}; stop it first", file=sys.stderr)
