@@ -295,6 +295,9 @@ class PahoTransport:
                 rc = MQTTErrorCode.MQTT_ERR_CONN_LOST
             was_connected = was_connected or self.connected
             if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                if not was_connected:
+                    # e.g. TLS 1.3: the broker refuses our certificate after the handshake.
+                    self._note_error(f"connection closed before CONNACK ({rc.name})")
                 break
         if self._connected.is_set() and not self._stop.is_set():
             self._mark_down("loop ended")

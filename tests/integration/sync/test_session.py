@@ -84,9 +84,13 @@ def test_business_rows_drain_before_telemetry(
     make_sync: Factory, mini_central: MiniCentral, broker: Broker
 ) -> None:
     sync, journal = make_sync("SSK-PRI-0001", start=False)
+
+    def report(env: dict[str, Any]) -> Telemetry:
+        return Telemetry(software_version="t", uptime_s=1.0, **env)
+
     for i in range(30):
         journal.enqueue_message(
-            lambda env, i=i: Telemetry(software_version="t", uptime_s=float(i), **env),
+            report,
             Channel.TELEMETRY,
             Lane.TELEMETRY,
             DataClass.OPERATIONAL,
