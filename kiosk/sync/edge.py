@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from kiosk.clock import Clock
 from kiosk.contract import (
+    CENTRAL_STATUS_TOPIC,
     COMMAND_ARGS,
     KIOSK_SUBSCRIBES,
     MAX_PAYLOAD_BYTES,
@@ -28,6 +29,7 @@ from kiosk.contract import (
     ContractError,
     EventReceipt,
     RpcResponse,
+    StatusMessage,
     decode,
     parse_topic,
 )
@@ -104,6 +106,15 @@ class InboundGuard:
         return verdict
 
     def _check(self, msg: InboundMessage) -> Accepted | Rejected:
+        if msg.topic == CENTRAL_STATUS_TOPIC:
+            # The central's retained birth: routed as the STATUS channel (a kiosk never
+            # receives terminal status topics, KIOSK_SUBSCRIBES has no STATUS).
+            if len(msg.payload) > MAX_PAYLOAD_BYTES:
+                return Rejected("too_large", f"{len(msg.payload)} bytes")
+            try:
+                return Accepted(Channel.STATUS, decode(StatusMessage, msg.payload), msg)
+            except ContractError as e:
+                return Rejected(e.reason, e.detail)
         parsed = parse_topic(msg.topic)
         if parsed is None:
             return Rejected("topic", "not a terminal topic")
@@ -183,7 +194,11 @@ class Router:
                 except Exception:
                     log.exception("rejection handler failed")
             return
+        handler = self._routes.get(verdict.channel)
+        if handler is None:
+            log.info("no route for %s", verdict.channel.value)
+            return
         try:
-            self._routes[verdict.channel](verdict)
+            handler(verdict)
         except Exception:
             log.exception("handler of %s failed", verdict.channel.value)

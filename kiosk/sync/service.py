@@ -16,6 +16,7 @@ from typing import Any
 from kiosk.clock import Clock
 from kiosk.config.mqtt import MqttConfig
 from kiosk.contract import (
+    CENTRAL_STATUS_TOPIC,
     KIOSK_SUBSCRIBES,
     AckStatus,
     Channel,
@@ -27,7 +28,7 @@ from kiosk.contract import (
 from kiosk.journal.store import Journal
 from kiosk.sync.commands import AgentControl, CommandProcessor
 from kiosk.sync.drain import OutboxDrainer
-from kiosk.sync.edge import InboundGuard, Rejected, Router
+from kiosk.sync.edge import Accepted, InboundGuard, Rejected, Router
 from kiosk.sync.rpc import RpcClient
 from kiosk.sync.transport import InboundMessage, PahoTransport, Transport, Will
 
@@ -101,11 +102,18 @@ class SyncService:
             Channel.RPC_RESPONSE: self.rpc.on_response,
             Channel.EVENT_RECEIPT: self.drainer.on_receipt,
             Channel.CMD: self.commands.on_command if self.commands else self._no_commands,
+            Channel.STATUS: self._on_central_status,
         }
         self.router = Router(self.guard, routes, on_rejected=self._on_rejected)
         transport.on_message = self.router.dispatch
         transport.on_connected = self._on_connected
-        transport.subscribe([topic(self.terminal_id, ch) for ch in sorted(KIOSK_SUBSCRIBES)])
+        transport.subscribe(
+            [topic(self.terminal_id, ch) for ch in sorted(KIOSK_SUBSCRIBES)]
+            + [CENTRAL_STATUS_TOPIC]
+        )
+        self._control = control
+        self._central_boot: str | None = None
+        self.rebirths = 0
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -175,6 +183,20 @@ class SyncService:
                 log.exception("on-connect hook %s failed", getattr(hook, "__name__", hook))
 
     # ------------------------------------------------------------------ inbound odds and ends
+
+    def _on_central_status(self, accepted: Accepted) -> None:
+        """The central's retained birth: a new central boot gets our full state (rebirth)."""
+        status = accepted.message
+        assert isinstance(status, StatusMessage)
+        if status.state is not PresenceState.ONLINE:
+            return
+        previous, self._central_boot = self._central_boot, status.boot_id
+        if previous is None or previous == status.boot_id:
+            return  # first sight after our own connect: our birth is already out
+        log.info("central restarted (boot %s): republishing our state", status.boot_id)
+        self.rebirths += 1
+        rebirth = self._control.rebirth if self._control is not None else self.publish_status
+        threading.Thread(target=rebirth, name="sync-rebirth", daemon=True).start()
 
     def _no_commands(self, accepted: object) -> None:
         log.warning("command received but this process runs no command handlers")

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from kiosk.contract import (
+    CENTRAL_STATUS_TOPIC,
     BillsParams,
     BillsResult,
     Channel,
@@ -19,9 +20,12 @@ from kiosk.contract import (
     PaymentStatusParams,
     PersonParams,
     PersonSummary,
+    PresenceState,
     RpcMethod,
+    StatusMessage,
     Telemetry,
     UtilityKind,
+    encode,
 )
 from kiosk.journal import DataClass, Lane
 from kiosk.sync import OfflineError, RpcRejectedError, RpcTimeoutError
@@ -140,3 +144,31 @@ def test_rpc_errors_are_typed(
         sync.rpc.call(
             RpcMethod.PERSON_SUMMARY, PersonParams(id_number="11010519491231002X"), PersonSummary
         )
+
+
+def test_a_new_central_boot_triggers_a_rebirth(
+    make_sync: Factory, mini_central: MiniCentral
+) -> None:
+    control = Control()
+    sync, _ = make_sync("SSK-RBT-0001", control=control)
+    assert sync.transport.wait_connected(10)  # type: ignore[attr-defined]
+
+    def birth(boot: str) -> None:
+        status = StatusMessage(
+            msg_id=str(uuid.uuid4()),
+            terminal_id="central",
+            boot_id=boot,
+            seq=1,
+            wall=time.time(),
+            state=PresenceState.ONLINE,
+        )
+        assert mini_central.client is not None
+        mini_central.client.publish(CENTRAL_STATUS_TOPIC, encode(status), qos=1, retain=True)
+
+    birth("central-boot-1")
+    assert wait_until(lambda: sync._central_boot == "central-boot-1")
+    assert control.calls == []  # first sight: nothing to redo
+    birth("central-boot-2")
+    assert wait_until(lambda: ("rebirth", None) in control.calls)
+    mini_central.publish_raw(CENTRAL_STATUS_TOPIC, b"{garbage")  # hostile: rejected, no crash
+    assert wait_until(lambda: sync.guard.rejections["bad_json"] == 1)
