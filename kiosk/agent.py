@@ -113,6 +113,7 @@ class Agent:
         self.health = health
         self.boot_id = uuid.uuid4().hex
         self.exit_code = 0
+        self.sessions = 0
         self._stop = threading.Event()
         self._ring = _LogRing()
         self.journal: Journal | None = None
@@ -208,8 +209,12 @@ class Agent:
             except Exception:
                 log.exception("journal purge failed")
 
+    def note_session(self) -> None:
+        """A citizen session ended (counted in telemetry `sessions`); any thread."""
+        self.sessions += 1
+
     def _counters(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+        out: dict[str, Any] = {"sessions": self.sessions}
         if self.sync is not None:
             out.update(self.sync.counters())
             out["maintenance"] = self.sync.maintenance

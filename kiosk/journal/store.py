@@ -24,6 +24,7 @@ from kiosk.clock import Clock
 from kiosk.config.journal import JournalConfig
 from kiosk.contract import (
     CONTRACT_VERSION,
+    MAX_PAYLOAD_BYTES,
     BusinessEvent,
     Channel,
     EventKind,
@@ -335,6 +336,9 @@ class Journal:
         data_class: DataClass,
     ) -> None:
         payload = encode(message)
+        if len(payload) > MAX_PAYLOAD_BYTES:
+            # Refused at creation: the broker and the central would refuse it on every retry.
+            raise ValueError(f"message of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
         encrypted = data_class is DataClass.PERSONAL
         if encrypted:
             payload = self._sealer.seal(payload, env["msg_id"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
 import uuid
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from kiosk.agent import Agent
-from kiosk.contract import Command, PresenceState
+from kiosk.contract import AckStatus, Command, PresenceState
 from tests.fixtures.broker import Broker
 from tests.fixtures.sync_central import MiniCentral
 from tests.integration.sync.conftest import kiosk_config
@@ -95,9 +96,18 @@ def test_remote_commands_are_acked_and_run_once(agent: Agent, mini_central: Mini
     assert wait_until(lambda: acks_of(mini_central, bad.command_id)[-1:] == ["failed"])
     assert agent.config.telemetry.interval_s == 5
 
+    logging.getLogger("kiosk.test").warning("citizen %s asked", "11010519491231002X")
     logs = command("collect_logs", {"lines": 50})
     mini_central.send_command(TID, logs)
     assert wait_until(lambda: "succeeded" in acks_of(mini_central, logs.command_id))
+    with mini_central.lock:
+        lines = next(
+            a.result["lines"]
+            for a in mini_central.acks
+            if a.command_id == logs.command_id and a.status is AckStatus.SUCCEEDED
+        )
+    assert any("citizen" in line for line in lines)
+    assert not any("11010519491231002X" in line for line in lines)  # redacted
 
     rebirth = command("rebirth")
     births = len(states_of(mini_central))

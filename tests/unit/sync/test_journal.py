@@ -227,3 +227,13 @@ def test_telemetry_backlog_is_bounded_oldest_dropped(tmp_path: Path) -> None:
         assert j.stats().depth == len(ids)
     finally:
         j.close()
+
+
+def test_an_oversized_message_is_refused_at_creation(tmp_path: Path) -> None:
+    j = make(tmp_path / "j.sqlite3")
+    try:
+        with pytest.raises(ValueError):
+            j.enqueue_event(EventKind.APPLICATION, {"blob": "x" * 300_000})
+        assert j.stats().depth == 0
+    finally:
+        j.close()
