@@ -156,3 +156,7 @@ def check_config_command(ctx: typer.Context) -> None:
 def run() -> None:
     """Console-script entry point (`kiosk-central`)."""
     app()
+
+
+if __name__ == "__main__":
+    run()

@@ -168,7 +168,7 @@ def _stop_system_pcscd(say: Say) -> None:
         raise DemoError(f"another pcscd runs (pid {pid}: {cmd}); stop it and run the demo again")
 
 
-def _kiosk(args: list[str], env: dict[str, str], say: Say, *, check: bool = True) -> int:
+def _kiosk(args: list[str], env: dict[str, str], say: Say) -> None:
     """Run one `kiosk ...` command, showing its output indented."""
     say(f"  $ kiosk {' '.join(args)}")
     result = subprocess.run(
@@ -184,9 +184,8 @@ def _kiosk(args: list[str], env: dict[str, str], say: Say, *, check: bool = True
         if " DEBUG " in line or " INFO " in line:
             continue  # the demo shows results, not logs
         say(f"    {line}")
-    if check and result.returncode != 0:
+    if result.returncode != 0:
         raise DemoError(f"`kiosk {' '.join(args)}` failed with exit status {result.returncode}")
-    return result.returncode
 
 
 def _start_broker(opts: DemoOptions, running: _Running, say: Say) -> int:
@@ -273,33 +272,30 @@ def run_demo(opts: DemoOptions, say: Say = print) -> int:
             readers.psam.insert("psam")
             for name in readers.reader_names:
                 say(f"  reader: {name}")
-            _start_fingerprint(opts, finger, running, say)
+            fp_link = _start_fingerprint(opts, finger, running, say)
 
             env = dict(os.environ)
-            env.update({"KIOSK_PROFILE": "demo", "KIOSK__MQTT__PORT": str(broker_port)})
+            env.update(
+                {
+                    "KIOSK_PROFILE": "demo",
+                    "KIOSK__MQTT__PORT": str(broker_port),
+                    "KIOSK__FINGERPRINT__PORT": str(fp_link),
+                    "KIOSK__TERMINAL__STATE_DIR": str(opts.state_dir / "kiosk"),
+                }
+            )
             photo = opts.state_dir / "holder-photo.jpg"
             say("3/6 reading the card (masked, as on every screen and log)")
-            _kiosk(["card", "read", "--photo", str(photo)], env, say)
-
-            say("4/6 checking the face against the card's photo (generated camera stream)")
-            _kiosk(
-                [
-                    "face",
-                    "verify",
-                    "--reference",
-                    str(photo),
-                    "--source",
-                    "synthetic:turn-left-right",
-                ],
-                env,
-                say,
-                check=False,
-            )
-            photo.unlink(missing_ok=True)  # biometric data lives only as long as the check
+            try:
+                _kiosk(["card", "read", "--photo", str(photo)], env, say)
+                say("4/6 checking the face against the card's photo (generated camera stream)")
+                source = "synthetic:turn-left-right"
+                _kiosk(["face", "verify", "--reference", str(photo), "--source", source], env, say)
+            finally:
+                photo.unlink(missing_ok=True)  # biometric data lives only as long as the check
 
             say("5/6 checking the finger on the scanner against the holder's reference template")
             template = PROJECT_DIR / "config" / "demo" / "fingers" / f"{finger}.tpl"
-            _kiosk(["fingerprint", "verify", "--template", str(template)], env, say, check=False)
+            _kiosk(["fingerprint", "verify", "--template", str(template)], env, say)
 
             say("6/6 starting the kiosk agent (journal, MQTT sync, telemetry, remote commands)")
             argv = [sys.executable, "-m", "kiosk.cli.main", "agent"]
