@@ -174,7 +174,7 @@ class Agent:
         sync.start()
         self.telemetry.start()
         self._housekeeping = threading.Thread(
-            target=self._housekeep, name="journal-purge", daemon=True
+            target=self._housekeep, name="journal-housekeeping", daemon=True
         )
         self._housekeeping.start()
         log.info("agent started: terminal %s boot %s", cfg.terminal.id, self.boot_id)
@@ -202,12 +202,27 @@ class Agent:
         return self.exit_code
 
     def _housekeep(self) -> None:
-        while not self._stop.wait(self.config.journal.purge_interval_s):
+        """Journal retention, and open payments asked about again while connected."""
+        cfg = self.config
+        tick = min(cfg.journal.purge_interval_s, cfg.mqtt.reconcile_interval_s)
+        last_purge = last_reconcile = self.clock.monotonic()
+        while not self._stop.wait(tick):
+            now = self.clock.monotonic()
             try:
-                if self.journal is not None:
+                if self.journal is not None and now - last_purge >= cfg.journal.purge_interval_s:
+                    last_purge = now
                     self.journal.purge()
+                if (
+                    self.payments is not None
+                    and self.sync is not None
+                    and self.sync.connected
+                    and now - last_reconcile >= cfg.mqtt.reconcile_interval_s
+                ):
+                    last_reconcile = now
+                    if self.payments.open_count():
+                        self.payments.reconcile(wait=False)
             except Exception:
-                log.exception("journal purge failed")
+                log.exception("journal housekeeping failed")
 
     def note_session(self) -> None:
         """A citizen session ended (counted in telemetry `sessions`); any thread."""
@@ -218,6 +233,10 @@ class Agent:
         if self.sync is not None:
             out.update(self.sync.counters())
             out["maintenance"] = self.sync.maintenance
+            errors = {f"inbound.{k}": v for k, v in self.sync.guard.rejections.items()}
+            errors["sync.rpc_timeout"] = self.sync.rpc.timeouts
+            errors["outbox.dead"] = self.sync.drainer.dead
+            out["errors"] = {k: v for k, v in errors.items() if v}
         if self.payments is not None:
             out["unknown_payments"] = self.payments.open_count()
         return out

@@ -74,3 +74,10 @@ class MqttConfig(ConfigSection):
         title="Payment deadline (s)",
         description="The central refuses after it.",
     )
+    reconcile_interval_s: float = Field(
+        default=60.0,
+        gt=0,
+        le=86_400,
+        title="Retry open payments every (s)",
+        description="While connected, unknown payments are asked about again at this interval.",
+    )

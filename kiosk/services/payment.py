@@ -11,6 +11,7 @@ asked, so a late copy of the request cannot charge afterwards (contract module d
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 
 from kiosk.clock import Clock
@@ -33,6 +34,7 @@ log = logging.getLogger("kiosk.services.payment")
 
 OPEN_STATES = ("sending", "unknown")
 """Journal states whose outcome is not known yet (reconciled, never re-sent)."""
+RECONCILE_MARGIN_S = 0.2  # past the deadline before asking (clock granularity, queueing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,10 @@ class PaymentService:
         self._rpc = rpc
         self._clock = clock
         self.deadline_s = deadline_s
+        # Keys whose submit is in flight in this process: reconciliation must leave them alone
+        # (asking about a key voids it at the central, which would refuse the payment itself).
+        self._in_flight: set[str] = set()
+        self._lock = threading.Lock()
 
     def submit(
         self,
@@ -94,6 +100,17 @@ class PaymentService:
             amount_cents=amount_cents,
         )
         deadline = self._clock.wall() + self.deadline_s
+        with self._lock:
+            self._in_flight.add(key)
+        try:
+            return self._submit(key, params, deadline)
+        finally:
+            with self._lock:
+                self._in_flight.discard(key)
+
+    def _submit(self, key: str, params: PaymentSubmitParams, deadline: float) -> PaymentOutcome:
+        id_number, card_number = params.id_number, params.card_number
+        purpose, reference, amount_cents = params.purpose, params.reference, params.amount_cents
         # Durable BEFORE the wire: a crash from here on leaves a row to reconcile.
         self._journal.payment_create(
             key,
@@ -135,13 +152,26 @@ class PaymentService:
         self._journal.payment_update(key, state, result.model_dump(mode="json"))
         return state
 
-    def reconcile(self) -> list[PaymentOutcome]:
+    def reconcile(self, *, wait: bool = True) -> list[PaymentOutcome]:
         """Ask the central about every open payment; returns the ones settled now.
 
-        Safe at any time: a key the central never saw is voided by the question itself.
+        Only after a payment's deadline: until then its request may still be on its way (from
+        this or another process, e.g. `kiosk pay` beside the agent), and asking would void it.
+        `wait`: sleep until the open deadlines have passed (at most `deadline_s`), else skip
+        the ones not due yet. The question is safe at any time for money: a key the central
+        never saw is voided by the question itself, so it can never charge afterwards.
         """
         settled: list[PaymentOutcome] = []
-        for row in self._journal.payments(OPEN_STATES):
+        rows = [r for r in self._journal.payments(OPEN_STATES) if not self._is_in_flight(r)]
+        if wait and rows:
+            latest = max(r.deadline for r in rows)
+            pause = min(self.deadline_s, latest - self._clock.wall())
+            if pause > 0:
+                self._clock.sleep(pause + RECONCILE_MARGIN_S)
+        now = self._clock.wall()
+        for row in rows:
+            if row.deadline > now:
+                continue
             try:
                 result = self._rpc.call(
                     RpcMethod.PAYMENT_STATUS,
@@ -157,6 +187,10 @@ class PaymentService:
             assert new is not None
             settled.append(PaymentOutcome.from_row(new))
         return settled
+
+    def _is_in_flight(self, row: PaymentRow) -> bool:
+        with self._lock:
+            return row.payment_key in self._in_flight
 
     def open_count(self) -> int:
         """Payments whose outcome is not known yet (telemetry `unknown_payments`)."""

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from kiosk.agent import Agent
-from kiosk.contract import AckStatus, Command, PresenceState
+from kiosk.app import KioskApp
+from kiosk.contract import AckStatus, Command, PaymentPurpose, PresenceState
 from tests.fixtures.broker import Broker
 from tests.fixtures.sync_central import MiniCentral
 from tests.integration.sync.conftest import kiosk_config
@@ -174,3 +175,46 @@ def test_a_terminated_agent_says_stopped(
     assert wait_until(lambda: states_of(mini_central)[-1][0] == "stopped")
     time.sleep(1.5)  # longer than the will delay: no will may follow a clean stop
     assert states_of(mini_central)[-1][0] == "stopped"
+
+
+def test_an_unknown_payment_is_reconciled_at_the_next_connection(
+    agent: Agent, mini_central: MiniCentral, broker: Broker
+) -> None:
+    assert agent.payments is not None and agent.sync is not None
+    mini_central.drop_payment_answers = 1
+    outcome = agent.payments.submit(
+        id_number="11010519491231002X",
+        card_number="",
+        purpose=PaymentPurpose.UTILITY_BILL,
+        reference="B-1",
+        amount_cents=700,
+    )
+    assert outcome.state == "unknown"
+    broker.kill()
+    assert wait_until(lambda: agent.sync is not None and not agent.sync.connected)
+    broker.start()
+    assert wait_until(lambda: agent.payments is not None and agent.payments.open_count() == 0)
+    settled = agent.payments.get(outcome.payment_key)
+    assert settled is not None and settled.state == "accepted"
+    assert mini_central.charges[outcome.payment_key] == 1
+    assert mini_central.rpc_methods["payment.submit"] == 1  # asked about, never re-sent
+
+
+def test_the_composition_root_starts_and_stops_the_agent(
+    tmp_path: Path, broker: Broker, mini_central: MiniCentral
+) -> None:
+    base = kiosk_config(broker.port)
+    cfg = base.model_copy(
+        update={
+            "terminal": base.terminal.model_copy(
+                update={"id": "SSK-APP-0001", "state_dir": str(tmp_path / "s")}
+            )
+        }
+    )
+    app = KioskApp(cfg)
+    app.start()
+    agent = app.init_agent(environ={})
+    assert "agent" not in app.failed
+    assert agent.sync is not None and agent.sync.transport.wait_connected(10)  # type: ignore[attr-defined]
+    app.stop()
+    assert agent.sync is None  # stopped through the component's stop action
