@@ -91,8 +91,9 @@ class Transport(Protocol):
         """Queue a publish (any thread); never blocks on the network."""
         ...
 
-    def subscribe(self, filters: list[str]) -> None:
-        """Subscribe now (if connected) and again after every connect."""
+    def subscribe(self, filters: list[str], qos: int = 1) -> None:
+        """Subscribe now (if connected) and again after every connect, at `qos` (the broker
+        delivers at most that QoS)."""
         ...
 
     def start(self) -> None:
@@ -144,7 +145,7 @@ class PahoTransport:
         self.on_connected: Callable[[bool], None] | None = None
         self.on_disconnected: Callable[[str], None] | None = None
         self.acked = threading.Condition()  # notified on every PUBACK (drain window)
-        self._filters: list[str] = []
+        self._filters: dict[str, int] = {}  # topic filter -> subscription QoS
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._connected = threading.Event()
@@ -233,11 +234,12 @@ class PahoTransport:
         info = self._client.publish(topic, payload, qos=qos, retain=retain, properties=props)
         return _Handle(info)
 
-    def subscribe(self, filters: list[str]) -> None:
+    def subscribe(self, filters: list[str], qos: int = 1) -> None:
         with self._lock:
-            self._filters = sorted(set(self._filters) | set(filters))
+            for f in filters:
+                self._filters[f] = qos
         if self.connected:
-            self._client.subscribe([(f, 1) for f in filters])
+            self._client.subscribe([(f, qos) for f in filters])
 
     def start(self) -> None:
         if self._thread is not None:
@@ -351,14 +353,14 @@ class PahoTransport:
         session_present = bool(flags.session_present)
         self.log.info("connected to broker (session present: %s)", session_present)
         with self._lock:
-            filters = list(self._filters)
+            filters = sorted(self._filters.items())
         if not filters:
             self._ready(session_present)
             return
         # Always (re)subscribe: cheap, and right whether or not the session was resumed. The
         # connection counts as up only at the SUBACK, so nothing sent to us before is missed.
         self._session_present = session_present
-        _, self._sub_mid = client.subscribe([(f, 1) for f in filters])
+        _, self._sub_mid = client.subscribe(filters)
 
     def _on_subscribe(
         self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, props: Any
