@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.broker import Broker
+from tests.fixtures.central import CentralHandle
 from tests.fixtures.sync_central import MiniCentral
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -102,3 +103,27 @@ def test_uninterrupted_activation(
     assert mini_central.activations[key]["state"] == "confirmed"
     again = child(tmp_path, broker.port, "recover")  # nothing left to recover
     assert again.returncode == 0 and again.stdout.split() == []
+
+
+@pytest.mark.parametrize(
+    ("kill_at", "card_back", "end", "central_state"),
+    [("written", True, "done", "confirmed"), ("approved", False, "compensated", "cancelled")],
+)
+def test_saga_recovery_against_the_real_central(
+    tmp_path: Path,
+    broker: Broker,
+    central: CentralHandle,
+    kill_at: str,
+    card_back: bool,
+    end: str,
+    central_state: str,
+) -> None:
+    key = str(uuid.uuid4())
+    first = child(tmp_path, broker.port, "start", kill_at=kill_at, key=key)
+    assert first.returncode == -9, first.stderr[-2000:]
+    if not card_back:
+        (tmp_path / "card.absent").write_text("")
+    second = child(tmp_path, broker.port, "recover")
+    assert second.returncode == 0 and second.stdout.split() == [end], second.stderr[-2000:]
+    rows = central.query("SELECT state FROM activations WHERE activation_key = ?", (key,))
+    assert rows == [(central_state,)]
