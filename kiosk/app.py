@@ -13,6 +13,7 @@ from drivers.personal import set_mask_policy
 from kiosk.agent import Agent
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import KioskConfig
+from kiosk.device import Device
 from kiosk.events import EventQueue
 
 __all__ = ["Component", "KioskApp"]
@@ -44,6 +45,8 @@ class KioskApp:
         self._components: list[Component] = []
         self.failed: dict[str, str] = {}
         self.agent: Agent | None = None
+        # Devices started by the init steps; the agent reports their health in telemetry.
+        self.devices: list[Device] = []
 
     def init_privacy(self) -> None:
         """Apply the configured masks to every personal value shown or logged."""
@@ -55,6 +58,7 @@ class KioskApp:
         Not part of `start()`: the composition root calls it when the terminal syncs (`kiosk
         agent`, the UI app); `kwargs` go to `Agent` (config_path, profile, health...).
         """
+        kwargs.setdefault("health", self.device_health)
         agent = Agent(self.config, clock=self.clock, queue=self.queue, **kwargs)
         self.agent = agent
 
@@ -64,6 +68,10 @@ class KioskApp:
 
         self.add("agent", start)
         return agent
+
+    def device_health(self) -> dict[str, str]:
+        """Device name → DeviceHealth value of every started device (any thread)."""
+        return {d.name: d.health.value for d in list(self.devices)}
 
     def add(self, name: str, start: Callable[[], Callable[[], None]]) -> bool:
         """Run `start` (which returns the stop action); on failure record it and carry on."""

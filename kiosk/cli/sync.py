@@ -17,7 +17,8 @@ from typing import Annotated, Any
 
 import typer
 
-from kiosk.agent import Agent, state_dir
+from kiosk.agent import state_dir
+from kiosk.app import KioskApp
 from kiosk.cli.common import CliState, fail, load_or_exit
 from kiosk.clock import SystemClock
 from kiosk.config import KioskConfig
@@ -87,15 +88,18 @@ def agent(
     if config is not None:
         state.config_path = config
     loaded = load_or_exit(ctx)
-    core = Agent(loaded.config, config_path=state.config_path, profile=state.profile)
-    try:
-        core.start()
-    except JournalError as e:
-        raise fail(f"journal: {e}") from None
+    # Through the composition root: its init steps start the devices that are available,
+    # and the agent reports their health.
+    app = KioskApp(loaded.config)
+    app.start()
+    core = app.init_agent(config_path=state.config_path, profile=state.profile)
+    if "agent" in app.failed:
+        app.stop()
+        raise fail(f"agent: {app.failed['agent']}")
     try:
         code = core.run_forever()
     finally:
-        core.stop()
+        app.stop()
     raise typer.Exit(code)
 
 
