@@ -151,6 +151,7 @@ class FingerprintDriver:
         self._led_supported: bool | None = None
         self._baudrate = settings.baudrate  # changes when auto-baud finds the module elsewhere
         self._probed = False
+        self._empty_on_open = False  # set by start(): the kiosk service, not a one-shot tool
         self._fd = -1
         self._poller = select.poll()
         self.stats = DriverStats()
@@ -170,12 +171,16 @@ class FingerprintDriver:
     def start(self) -> None:
         """Open the port, handshake, and empty the module's library (nothing of a citizen stays).
 
-        Never raises: a missing or silent module is reported through `health` instead."""
+        From here on, every (re)open empties the library right after the handshake (when
+        `empty_library_at_start` is set): a module absent at start-up, or replugged (perhaps a
+        different one), is emptied before its first use. Never raises: a missing or silent
+        module is reported through `health` instead."""
         with self._lock:
+            self._empty_on_open = self.settings.empty_library_at_start
             try:
+                if self._port is not None and self._empty_on_open:
+                    self._close()  # opened before start(): reopen, so the library is emptied
                 self._ensure_open()
-                if self.settings.empty_library_at_start:
-                    self.empty()
             except FingerprintError as e:
                 self._log.warning("fingerprint module not ready: %s", e)
 
@@ -291,9 +296,19 @@ class FingerprintDriver:
                 if not (s.autobaud and not self._probed and self._probe_baud()):
                     raise
                 self._handshake()
+            if self._empty_on_open:
+                self._empty_library()
         except FingerprintError:
-            self._close()  # a half-open link would skip the handshake next time
+            self._close()  # a half-open link would skip the handshake (and Empty) next time
             raise
+
+    def _empty_library(self) -> None:
+        """Empty the module's library on this link (no reopen: called while opening)."""
+        ack = self._run(
+            "Empty", codec.cmd_empty(self._addr), self.settings.flash_timeout, reopen=False
+        )
+        self._check("Empty", ack)
+        self._log.info("module library emptied")
 
     def _probe_baud(self) -> bool:
         # Once per driver: a module that is silent at every rate must not cost a probe per call.
@@ -456,10 +471,13 @@ class FingerprintDriver:
         frame: bytes,
         timeout: float,
         *,
-        data_out: bytearray | None = None,
+        data_out: bytes | bytearray | None = None,
         data_in: bytearray | None = None,
     ) -> Packet:
-        """One attempt: send `frame`, read its ACK, then the data phase if any."""
+        """One attempt: send `frame`, read its ACK, then the data phase if any.
+
+        `data_out` is cut into data packets here, at each attempt, with the packet size read
+        from the module on this very link: after a replug it may be another module."""
         port = self._port
         assert port is not None
         if self._dirty:
@@ -478,7 +496,15 @@ class FingerprintDriver:
             # reference fault F4): skip it, and drain before the next command.
             self._dirty = True
         if data_out is not None:
-            self._write(data_out)
+            params = self._params
+            if params is None:
+                raise _LinkCorruptError("no parameters read: packet size unknown")
+            frames = bytearray()
+            try:
+                codec.append_data_packets(frames, data_out, params.packet_size, self._addr)
+                self._write(frames)
+            finally:
+                wipe_bytes(frames)
         if data_in is not None:
             wipe_bytes(data_in)  # a retried transfer: forget the partial template first
             del data_in[:]
@@ -499,7 +525,7 @@ class FingerprintDriver:
         frame: bytes,
         timeout: float,
         *,
-        data_out: bytearray | None = None,
+        data_out: bytes | bytearray | None = None,
         data_in: bytearray | None = None,
         retries: int | None = None,
         reopen: bool = True,
@@ -674,20 +700,16 @@ class FingerprintDriver:
         return data
 
     def download_template(self, buffer_id: int, template: bytes | bytearray) -> None:
-        """Load `template` into a char buffer (DownChar + data packets of the module's size)."""
+        """Load `template` into a char buffer (DownChar + data packets of the module's size,
+        as ReadSysPara reported it on the current link)."""
         with self._lock:
-            params = self.open()
-            frames = bytearray()
-            try:
-                codec.append_data_packets(frames, template, params.packet_size, self._addr)
-                ack = self._run(
-                    "DownChar",
-                    codec.cmd_down_char(buffer_id, self._addr),
-                    self.settings.query_timeout,
-                    data_out=frames,
-                )
-            finally:
-                wipe_bytes(frames)
+            self._ensure_open()
+            ack = self._run(
+                "DownChar",
+                codec.cmd_down_char(buffer_id, self._addr),
+                self.settings.query_timeout,
+                data_out=template,
+            )
             self._check("DownChar", ack)
 
     def verify(

@@ -72,6 +72,11 @@ class FakeModule:
         self.packet_code = profile.packet_code
         self.library: dict[int, bytes] = {}
         self.commands_seen: list[int] = []
+        # Payload sizes of the data packets the host sent (DownChar), and how many downloads
+        # were ruined by a packet of the wrong size: a real module's data packets are exactly
+        # its packet size (the last may be shorter), so a host that assumed 128 fails here.
+        self.data_packet_sizes: list[int] = []
+        self.bad_downloads = 0
         self._rx = bytearray()
         self.power_on()
 
@@ -178,6 +183,17 @@ class FakeModule:
         if self._download is None:
             return  # data nobody asked for is ignored
         buffer_id, acc = self._download
+        self.data_packet_sizes.append(len(payload))
+        if len(payload) > self.chunk or (pid == _DATA and len(payload) != self.chunk):
+            # A packet of another size than ReadSysPara announced: the module's buffer is
+            # ruined (it holds no usable template) and the rest of the transfer is ignored.
+            _log.warning(
+                "emulator: data packet of %d bytes, module uses %d", len(payload), self.chunk
+            )
+            self.bad_downloads += 1
+            self._buffers[buffer_id] = None
+            self._download = None
+            return
         acc += payload
         if pid == _END:
             self._buffers[buffer_id] = bytes(acc)

@@ -255,6 +255,61 @@ def test_start_empties_the_library_and_never_raises(fp_rig: FingerprintRig) -> N
     assert drv.health is DeviceHealth.ONLINE
 
 
+def test_module_absent_at_start_is_emptied_before_its_first_use(fp_rig: FingerprintRig) -> None:
+    drv = fp_rig.driver(open_now=False, reopen_attempts=2)
+    drv.start()  # no module yet
+    assert drv.health is DeviceHealth.NO_DEVICE
+    emu = fp_rig.emulator()
+    emu.module.library[5] = finger_template("f07")  # left by an earlier tool
+    assert drv.template_count() == 0  # the first open emptied it before anything else
+    assert emu.module.library == {}
+
+
+def test_replugged_module_is_emptied_again(fp_rig: FingerprintRig) -> None:
+    emu = fp_rig.emulator()
+    drv = fp_rig.driver(open_now=False)
+    drv.start()
+    emu.unplug()
+    emu.module.library[9] = finger_template("f07")  # another module, or another tool meanwhile
+    emu.replug()
+    assert drv.template_count() == 0
+    assert emu.module.library == {} and drv.stats.reopens == 1
+
+
+def test_a_one_shot_tool_does_not_empty_the_library(fp_rig: FingerprintRig) -> None:
+    # `kiosk fingerprint info` never calls start(): it reports what the module holds
+    emu = fp_rig.emulator()
+    emu.module.library[2] = finger_template("f07")
+    assert fp_rig.driver().template_count() == 1
+
+
+@pytest.mark.parametrize("code", [0, 1, 2, 3])
+def test_data_packets_have_the_size_the_module_reported(fp_rig: FingerprintRig, code: int) -> None:
+    emu = fp_rig.emulator(finger="f03")
+    emu.module.packet_code = code  # as if set by SetSysPara long ago: only ReadSysPara tells
+    drv = fp_rig.driver()
+    size = {0: 32, 1: 64, 2: 128, 3: 256}[code]
+    assert drv.parameters is not None and drv.parameters.packet_size == size
+    assert drv.verify(finger_template("f03")).matched
+    sizes = emu.module.data_packet_sizes
+    assert sizes[:-1] == [size] * (len(sizes) - 1) and 0 < sizes[-1] <= size
+    assert emu.module.bad_downloads == 0
+    assert bytes(drv.upload_template(2)) == finger_template("f03")
+
+
+def test_packet_size_is_read_again_after_a_replug(fp_rig: FingerprintRig) -> None:
+    emu = fp_rig.emulator(finger="f03")
+    drv = fp_rig.driver()
+    assert drv.verify(finger_template("f03")).matched
+    emu.unplug()
+    emu.module.packet_code = 0  # a different module comes back: 32-byte packets
+    emu.replug()
+    emu.module.data_packet_sizes.clear()
+    assert drv.verify(finger_template("f03")).matched
+    assert drv.parameters is not None and drv.parameters.packet_size == 32
+    assert set(emu.module.data_packet_sizes) == {32} and emu.module.bad_downloads == 0
+
+
 def test_start_without_a_device_reports_no_device(fp_rig: FingerprintRig) -> None:
     drv = fp_rig.driver(open_now=False, reopen_attempts=2)
     drv.start()  # no emulator at the link

@@ -125,6 +125,24 @@ def test_download_then_match_and_search() -> None:
     assert ack(module, codec.cmd_search(1, 0, 1000)).code == 0x09
 
 
+def test_download_in_packets_of_an_assumed_size_ruins_the_buffer() -> None:
+    # the module announces 64-byte packets; a host that assumed 128 gets no usable template
+    module = FakeModule(get_profile("r307-64"), sensor=Sensor("f02"))
+    assert ack(module, codec.cmd_down_char(2)).code == 0
+    for frame in codec.chunk_data(finger_template("f02"), 128):
+        module.receive(frame)
+    assert module.bad_downloads == 1 and module.data_packet_sizes[0] == 128
+    ack(module, codec.cmd_gen_img())
+    ack(module, codec.cmd_img2tz(1))
+    assert ack(module, codec.cmd_match()).code == 0x08  # the reference never arrived
+    # the size the module reported works
+    assert ack(module, codec.cmd_down_char(2)).code == 0
+    for frame in codec.chunk_data(finger_template("f02"), 64):
+        module.receive(frame)
+    assert module.bad_downloads == 1
+    assert ack(module, codec.cmd_match()).code == 0
+
+
 def test_unsupported_instruction_answers_0xfc() -> None:
     module = FakeModule(get_profile("zfm20"))
     assert ack(module, codec.cmd_aura_led(3, 0, 1, 0)).code == 0xFC
