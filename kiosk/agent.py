@@ -194,10 +194,16 @@ class Agent:
         logging.getLogger().removeHandler(self._ring)
         self.telemetry = self.sync = self.journal = None
 
-    def run_forever(self) -> int:
-        """Block until SIGTERM/SIGINT or a restart command; returns the exit code."""
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: self._stop.set())
+    def request_stop(self) -> None:
+        """Make `run_forever` return (any thread, signal handlers included)."""
+        self._stop.set()
+
+    def run_forever(self, *, install_signals: bool = True) -> int:
+        """Block until SIGTERM/SIGINT (when `install_signals`), `request_stop()` or a restart
+        command; returns the exit code."""
+        if install_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: self._stop.set())
         self._stop.wait()
         return self.exit_code
 

@@ -7,7 +7,9 @@ run it on a terminal whose agent is stopped, or it takes the connection over for
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -88,6 +90,10 @@ def agent(
     if config is not None:
         state.config_path = config
     loaded = load_or_exit(ctx)
+    # Signals first: a SIGTERM during start-up must still mean a clean stop (`stopped`).
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
     # Through the composition root: its init steps start the devices that are available,
     # and the agent reports their health.
     app = KioskApp(loaded.config)
@@ -96,8 +102,14 @@ def agent(
     if "agent" in app.failed:
         app.stop()
         raise fail(f"agent: {app.failed['agent']}")
+
+    def relay() -> None:
+        stopping.wait()
+        core.request_stop()
+
+    threading.Thread(target=relay, name="signals", daemon=True).start()
     try:
-        code = core.run_forever()
+        code = core.run_forever(install_signals=False)
     finally:
         app.stop()
     raise typer.Exit(code)
