@@ -2,8 +2,9 @@
 
 Pure functions over `cryptography`'s primitives, after docs/card-security.md §1-§2. No I/O, no
 logging: key material never reaches a log line. The primitives themselves are checked against the
-published known-answer vectors (GB/T 32907-2016 appendix A, NIST SP 800-20 / SP 800-67) in
-tests/unit/card/test_crypto.py before anything here is built on them.
+published known-answer vectors (GB/T 32907-2016 appendix A examples 1 and 2, NIST SP 800-20 /
+SP 800-67, and the CAVP TECBMMT2 two-key file) in tests/unit/card/test_crypto.py before anything
+here is built on them.
 """
 
 from __future__ import annotations
