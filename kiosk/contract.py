@@ -20,7 +20,8 @@ Flows
 - Business events: kiosk publishes `BusinessEvent` on ``events`` (QoS 1) from its durable outbox;
   the central applies ``msg_id`` once and answers an `EventReceipt` on ``events/receipt``. The
   kiosk finishes the row only on that receipt (never on PUBACK); a receipt `rejected` with
-  ``permanent=True`` moves the row to dead; ``duplicate`` counts as accepted.
+  ``permanent=True`` moves the row to dead; ``duplicate`` counts as accepted. The kiosk
+  subscribes to receipts at QoS 0 (a lost receipt only makes it send the row again).
 - RPC: kiosk publishes `RpcRequest` on ``rpc/request`` with MQTT 5 Response Topic =
   ``topic(id, Channel.RPC_RESPONSE)`` and Correlation Data = ``request_id`` as ASCII; the central
   answers `RpcResponse` there (same correlation data, and ``request_id`` in the body). A request
