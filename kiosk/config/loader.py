@@ -75,7 +75,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as f:
             return tomllib.load(f)
     except tomllib.TOMLDecodeError as e:
+        # Python 3.11's TOMLDecodeError has no `lineno` yet (3.14); its message says "at line N".
         line = getattr(e, "lineno", None)
+        if line is None:
+            found = re.search(r"at line (\d+)", str(e))
+            line = int(found.group(1)) if found else None
         raise ConfigError(
             [ConfigIssue(str(path), line, "(file)", "", f"not valid TOML: {e}")]
         ) from e
@@ -94,10 +98,12 @@ def _merge(
 ) -> None:
     for key, value in layer.items():
         dotted = f"{prefix}{key}"
-        if isinstance(value, Mapping) and isinstance(into.get(key), dict):
-            _merge(into[key], value, source, origins, dotted + ".")
-        elif isinstance(value, Mapping):
-            into[key] = {}
+        if isinstance(value, Mapping):
+            # A table is attributed to the last layer that names it, so that an unknown or
+            # misspelt section (even an empty one) is reported in the file that holds it.
+            origins[dotted] = source
+            if not isinstance(into.get(key), dict):
+                into[key] = {}
             _merge(into[key], value, source, origins, dotted + ".")
         else:
             into[key] = value
@@ -129,19 +135,23 @@ def _find_line(path: str, dotted: str) -> int | None:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except OSError:
         return None
-    *sections, key = dotted.split(".")
-    want = ".".join(sections)
-    current = ""
-    key_re = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    parts = dotted.split(".")
+    current: list[str] = []
     for n, line in enumerate(lines, start=1):
-        header = re.match(r"^\s*\[([^\]]+)\]", line)
+        header = re.match(r"^\s*\[+([^\]]+)\]", line)
         if header:
-            current = header.group(1).strip()
-            if not sections and current == key:
-                return n
+            current = [p.strip().strip('"') for p in header.group(1).split(".")]
+            if current == parts:
+                return n  # the key is a table: its header
             continue
-        if current == want and key_re.match(line):
-            return n
+        assign = re.match(r"^\s*([A-Za-z0-9_.\"' -]+?)\s*=", line)
+        if assign:
+            # `key = …` under `[section]`, or a dotted key (`card.reader = …`) at any level.
+            key_path = current + [p.strip().strip("\"'") for p in assign.group(1).split(".")]
+            if key_path == parts or (
+                len(key_path) < len(parts) and parts[: len(key_path)] == key_path
+            ):
+                return n
     return None
 
 
@@ -168,7 +178,9 @@ def _issues_from(
         probe = dotted
         while source is None and "." in probe:
             probe = probe.rsplit(".", 1)[0]
-            source = next((s for k, s in origins.items() if k.startswith(probe + ".")), None)
+            source = origins.get(probe) or next(
+                (s for k, s in origins.items() if k.startswith(probe + ".")), None
+            )
         source = source or "(defaults)"
         line = _find_line(source, dotted) if source not in ("environment", "(defaults)") else None
         if source == "environment":

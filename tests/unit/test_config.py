@@ -51,6 +51,37 @@ def test_environment_error_names_the_variable() -> None:
         load_config(environ={"KIOSK__MQTT__PORT": "not-a-port"})
 
 
+def test_unknown_section_names_its_file_and_line(tmp_path: Path) -> None:
+    f = tmp_path / "kiosk.toml"
+    f.write_text("[card]\nreader = 'ACS'\n\n[cardd]\nreader = 'ACS'\n\n[empty]\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(f, environ={})
+    located = {(i.source, i.line, i.key) for i in e.value.issues}
+    assert located == {(str(f), 4, "cardd"), (str(f), 7, "empty")}
+    with pytest.raises(ConfigError, match="KIOSK__CARDX"):
+        load_config(environ={"KIOSK__CARDX__A": "1"})
+
+
+def test_dotted_and_inline_keys_are_located(tmp_path: Path) -> None:
+    f = tmp_path / "kiosk.toml"
+    f.write_text("card.insert_timeout_s = -1\nmqtt = { port = 70000 }\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(f, environ={})
+    assert {(i.key, i.line) for i in e.value.issues} == {
+        ("card.insert_timeout_s", 1),
+        ("mqtt.port", 2),
+    }
+
+
+def test_broken_toml_names_the_line(tmp_path: Path) -> None:
+    f = tmp_path / "kiosk.toml"
+    f.write_text("[card]\nreader = 'ACS'\ninsert_timeout_s = \n")
+    with pytest.raises(ConfigError) as e:
+        load_config(f, environ={})
+    (issue,) = e.value.issues
+    assert (issue.source, issue.line) == (str(f), 3)
+
+
 def test_broken_toml_and_unknown_profile(tmp_path: Path) -> None:
     f = tmp_path / "kiosk.toml"
     f.write_text("[mqtt\nport = 1\n")
