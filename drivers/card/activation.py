@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from drivers.card.apdu import CommandApdu, read_record, select_fid, update_record
-from drivers.card.errors import CardDataError, CardError, CardRemovedError, StatusWordError
+from drivers.card.errors import CardDataError, CardError, StatusWordError
 from drivers.card.psam import ApduChannel
 from drivers.card.security import CardAuthenticator
 from drivers.card.status import Context, check
@@ -185,34 +185,41 @@ def write_activation_record(
     SELECT EF05, UPDATE RECORD 1, READ RECORD 1. Raises the PIN and authentication errors
     unchanged (nothing written), `ActivationWriteRefusedError` when the card refuses the
     update, `ActivationWriteFailedError` when the read-back differs, and
-    `ActivationWriteUnconfirmedError` when the card went away after the UPDATE was sent (probe
-    with `read_activation_record`).
+    `ActivationWriteUnconfirmedError` when, once the UPDATE was sent, no status word came back
+    for it or for the read-back (card pulled, power lost, reader gone, timeout): the write may
+    have landed, so the saga probes with `read_activation_record`.
     """
     encoded = record.encode()
-    with channel.transaction():
-        _select_df04(channel)
-        verify_pin()
-        authenticator.authenticate_update()
-        _select(channel, select_fid(EF05))
-        try:
+    stage = "before"  # "update" once the UPDATE RECORD may have reached the card, then "read"
+    try:
+        with channel.transaction():
+            _select_df04(channel)
+            verify_pin()
+            authenticator.authenticate_update()
+            _select(channel, select_fid(EF05))
+            stage = "update"
             resp = channel.transmit(update_record(1, 0x04, encoded))
-        except CardRemovedError:
-            _log.warning("card left during UPDATE RECORD: activation write unconfirmed")
-            raise ActivationWriteUnconfirmedError(
-                "the card left while the activation record was written", record
-            ) from None
-        if not resp.ok:
-            _log.warning("activation write refused: SW %04X", resp.sw)
-            raise ActivationWriteRefusedError(
-                "the card refused the activation record", resp.sw1, resp.sw2
-            )
-        try:
+            if not resp.ok:
+                _log.warning("activation write refused: SW %04X", resp.sw)
+                raise ActivationWriteRefusedError(
+                    "the card refused the activation record", resp.sw1, resp.sw2
+                )
+            stage = "read"
             back = channel.transmit(read_record(1, 0x04, RECORD_LEN + 2))
-        except CardRemovedError:
-            _log.warning("card left before the read-back: activation write unconfirmed")
-            raise ActivationWriteUnconfirmedError(
-                "the card left before the activation record could be read back", record
-            ) from None
+    except StatusWordError:
+        raise  # the card answered: refused, or PIN/authentication errors before the write
+    except CardError as e:
+        # No status word after the UPDATE was sent: whatever the transport says (removed,
+        # reset, reader gone, timeout), nobody knows whether the card committed the record.
+        if stage == "before":
+            raise
+        when = "while" if stage == "update" else "after"
+        _log.warning("no answer %s the activation write (%s): outcome unknown", when, e.code)
+        raise ActivationWriteUnconfirmedError(
+            f"the card did not answer {when} the activation record was written "
+            f"({e.message}); the write may have landed",
+            record,
+        ) from None
     if not back.ok:
         raise ActivationWriteUnconfirmedError(
             f"the activation record could not be read back (SW {back.sw:04X})", record

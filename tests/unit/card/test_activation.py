@@ -21,7 +21,13 @@ from drivers.card.activation import (
 from drivers.card.apdu import CommandApdu, ResponseApdu
 from drivers.card.crypto import Algorithm
 from drivers.card.cryptogram import SoftwareCryptogramProvider
-from drivers.card.errors import CardDataError, CardRemovedError, SecurityStatusError
+from drivers.card.errors import (
+    CardDataError,
+    CardRemovedError,
+    CardTimeoutError,
+    ReaderError,
+    SecurityStatusError,
+)
 from drivers.card.security import CardAuthenticator, card_factor_from_id
 from tests.unit.card.test_psam import MASTERS, FakeChannel, _ok, _sw
 from tests.unit.card.test_security import CARD_ID, FakeCard
@@ -87,6 +93,13 @@ class Df04Card(FakeCard):
 
     def __call__(self, c: CommandApdu) -> ResponseApdu:
         if self.gone:
+            raise CardRemovedError("card removed")
+        if self.fault == "timeout_update" and c.ins == 0xDC:
+            self.record = bytes(c.data)  # committed, but the answer never comes
+            raise CardTimeoutError("no answer from the card")
+        if self.fault == "reader_gone_read" and c.ins == 0xB2 and self.record[2] == 1:
+            raise ReaderError("the reader went away")
+        if self.fault == "removed_before" and c.ins == 0x82:
             raise CardRemovedError("card removed")
         if c.ins == 0xA4:
             if c.p1 == 0x00:
@@ -158,6 +171,25 @@ def test_power_lost_between_write_and_read_back_is_unconfirmed(fault: str) -> No
     channel = FakeChannel(card)
     probed = read_activation_record(channel, lambda: None)
     assert probed.matches_key("k-1") is (fault == "power_loss")
+
+
+@pytest.mark.parametrize("fault", ["timeout_update", "reader_gone_read"])
+def test_any_silence_after_the_update_is_unconfirmed(fault: str) -> None:
+    # Not only a removal: a timeout on the UPDATE or a reader error on the read-back leave the
+    # outcome unknown too (the record did land here), never "failed".
+    card = Df04Card(fault)
+    with pytest.raises(ActivationWriteUnconfirmed) as e:
+        _run(card)
+    assert e.value.expected == RECORD and e.value.code == "card.write_failed"
+    assert card.record == RECORD.encode()
+
+
+def test_removed_before_the_update_is_not_unconfirmed() -> None:
+    # Gone during EXTERNAL AUTHENTICATE: nothing was sent to write, the plain error says so.
+    card = Df04Card("removed_before")
+    with pytest.raises(CardRemovedError):
+        _run(card)
+    assert card.record == H("6013") + bytes(19)
 
 
 def test_read_back_differs() -> None:
