@@ -4,7 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS=(pcscd vsmartcard-vpcd iproute2 libpcsclite-dev swig pcsc-tools mosquitto mosquitto-clients
+# pyscard has no Linux wheel on PyPI (x86_64 nor aarch64): pip builds it from source, which needs
+# a C toolchain, the Python headers, libpcsclite-dev and swig. python3-venv: Debian's python3
+# cannot create a venv (ensurepip) without it.
+DEBS=(python3-venv python3-dev build-essential pkg-config
+      pcscd vsmartcard-vpcd iproute2 libpcsclite-dev swig pcsc-tools mosquitto mosquitto-clients
       xvfb chromium chromium-driver postgresql
       facedetect opencv-doc opencv-data)
 missing=()
@@ -27,9 +31,10 @@ if [ -f /etc/reader.conf.d/vpcd ]; then
 fi
 
 PY=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
+if [ ! -x .venv/bin/python ] || [ ! -x .venv/bin/pip ]; then
+  # (A venv made before python3-venv was installed has a python but no pip: make it again.)
   echo "setup: creating .venv"
-  "$PY" -m venv .venv
+  "$PY" -m venv --clear .venv
 fi
 stamp=.venv/.kiosk-setup-stamp
 want=$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
