@@ -140,3 +140,48 @@ def test_third_generation_without_psam_reads_only_ef05(card_slot: Any) -> None:
             ssc.read_holder()
     finally:
         channel.close()
+
+
+def test_right_cryptogram_restores_tries_and_a_blocked_key_stays_blocked(
+    card_slot: Any, psam_channel: PcscChannel
+) -> None:
+    # The try counter of a key is the card's: a right cryptogram (from the PSAM) sets it back to
+    # 3, three wrong ones block it, and then even the right cryptogram is refused, also after
+    # the card was taken out and put back (the counter is in the card's memory, not the session).
+    wrong = SoftwareCryptogramProvider(
+        {(u, a): bytes([0xA5]) * 16 for u in KeyUsage for a in Algorithm}
+    )
+    right = PsamCryptogramProvider(PsamClient(psam_channel))
+    card = load_profile("ssc3")
+    channel = insert(card_slot, card)
+    try:
+        issuer = SscApplication(channel).read_issuer()
+        factor = card_factor_from_id(issuer.card_id)
+        bad = CardAuthenticator(channel, wrong, algorithm=Algorithm.SM4, card_factor=factor)
+        good = CardAuthenticator(channel, right, algorithm=Algorithm.SM4, card_factor=factor)
+        with pytest.raises(AuthenticationFailedError) as e:
+            bad.authenticate_read()
+        assert e.value.tries_left == 2 and e.value.sw == 0x63C2
+        good.authenticate_read()
+        tries = []
+        for _ in range(3):
+            with pytest.raises(AuthenticationFailedError) as e:
+                bad.authenticate_read()
+            tries.append(e.value.tries_left)
+        assert tries == [2, 1, 0]
+        with pytest.raises(KeyBlockedError) as blocked:
+            good.authenticate_read()
+        assert blocked.value.sw == 0x6983 and blocked.value.code == "card.auth_failed"
+        good.authenticate_update()  # another key (UK, KID 0B) keeps its own counter
+    finally:
+        channel.close()
+    card_slot.card.remove()
+    card_slot.wait_absent(0)
+    channel = insert(card_slot, card)  # the same card, powered up again
+    try:
+        SscApplication(channel).read_issuer()
+        good = CardAuthenticator(channel, right, algorithm=Algorithm.SM4, card_factor=factor)
+        with pytest.raises(KeyBlockedError):
+            good.authenticate_read()
+    finally:
+        channel.close()
