@@ -13,6 +13,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 __all__ = [
     "DEFAULT_ADDRESS",
@@ -244,9 +245,11 @@ def build_packet(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Packet:
-    """One valid frame: address, PID and payload (instruction/confirm code first)."""
+class Packet(NamedTuple):
+    """One valid frame: address, PID and payload (instruction/confirm code first).
+
+    Immutable; a NamedTuple rather than a frozen dataclass because one is built per reply on
+    the driver's hot path and a frozen dataclass costs five times as much to create."""
 
     address: int
     pid: int
@@ -404,9 +407,22 @@ def packet_size_code(size: int) -> int:
 # --- command builders: each returns a complete command frame ---------------------------------
 
 
+# Frames of parameterless commands, built once per (instruction, address): the driver sends
+# TempleteNum/GenImg/ReadSysPara in loops. Commands with parameters (a password) are not kept.
+_PLAIN_COMMANDS: dict[tuple[int, int], bytes] = {}
+
+
 def command(instruction: int, params: bytes = b"", address: int = DEFAULT_ADDRESS) -> bytes:
     """A command frame: instruction code then its parameters."""
-    return build_packet(Pid.COMMAND, bytes([instruction]) + params, address)
+    if params:
+        return build_packet(Pid.COMMAND, bytes([instruction]) + params, address)
+    key = (int(instruction), address)
+    frame = _PLAIN_COMMANDS.get(key)
+    if frame is None:
+        frame = build_packet(Pid.COMMAND, bytes([instruction]), address)
+        if len(_PLAIN_COMMANDS) < 1024:  # bounded: addresses come from config, not the line
+            _PLAIN_COMMANDS[key] = frame
+    return frame
 
 
 def cmd_verify_password(password: int, address: int = DEFAULT_ADDRESS) -> bytes:

@@ -35,6 +35,7 @@ def test_codec_does_no_io() -> None:
         "collections.abc",
         "dataclasses",
         "enum",
+        "typing",
     }
 
 
