@@ -54,7 +54,7 @@ from kiosk.journal import DEMO_KEY, Journal, Lane, Sealer  # noqa: E402
 from kiosk.sync import SyncService  # noqa: E402
 
 N = 5000
-ROUNDS = 3
+ROUNDS = 5
 RPC_CALLS = 300
 INFLIGHT = 100
 TID = "SSK-BENCH-0001"
