@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from drivers.card.driver import CardDriver
 from drivers.personal import set_mask_policy
 from kiosk.agent import Agent
 from kiosk.clock import Clock, SystemClock
@@ -52,6 +53,25 @@ class KioskApp:
         """Apply the configured masks to every personal value shown or logged."""
         set_mask_policy(self.config.privacy.mask_policy())
 
+    def init_card_reader(self) -> CardDriver:
+        """The card reader as device `card_reader`: its monitor thread posts `ReaderAdded`,
+        `CardInserted`, `CardRemoved` and `DeviceHealthChanged` to the core queue. A missing
+        pcscd or reader shows as health (offline, no_device), never as a failed start."""
+        driver = CardDriver(self.config.card.driver_settings(), sink=self.queue.post)
+
+        def start() -> Callable[[], None]:
+            driver.start()
+            self.devices.append(driver)
+
+            def stop() -> None:
+                driver.stop()
+                self.devices.remove(driver)
+
+            return stop
+
+        self.add("card_reader", start)
+        return driver
+
     def init_agent(self, **kwargs: Any) -> Agent:
         """The headless core (journal, sync, telemetry, remote commands) as component `agent`.
 
@@ -87,6 +107,7 @@ class KioskApp:
     def start(self) -> None:
         """Start every component in order."""
         self.init_privacy()
+        self.init_card_reader()
 
     def stop(self) -> None:
         """Stop components in reverse start order; each stop runs even if another failed."""

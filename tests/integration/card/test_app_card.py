@@ -1,0 +1,48 @@
+"""The composition root's card reader on the real stack: `KioskApp.start()` starts it as a
+`Device`, its events reach the core queue, its health feeds `device_health`, `stop()` ends it."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from drivers.vocabulary import CardInserted, CardRemoved, DeviceHealth, DeviceHealthChanged
+from kiosk.app import KioskApp
+from kiosk.config import load_config
+from kiosk.device import Device
+
+WAIT_S = 20.0  # generous upper bound for a slow CI machine; not a timing assertion
+
+
+def wait_event(app: KioskApp, kind: type[Any], seen: list[object]) -> Any:
+    while True:
+        event = app.queue.get(timeout=WAIT_S)
+        assert event is not None, f"no {kind.__name__} on the core queue; saw {seen}"
+        seen.append(event)
+        if isinstance(event, kind):
+            return event
+
+
+def test_card_reader_is_a_device_of_the_app(card_slot: Any) -> None:
+    base = load_config(None, profile="test", environ={}).config
+    reader = card_slot.reader_names[0]
+    cfg = base.model_copy(update={"card": base.card.model_copy(update={"reader": reader})})
+    app = KioskApp(cfg)
+    app.start()
+    try:
+        assert "card_reader" not in app.failed
+        (device,) = app.devices
+        assert isinstance(device, Device)
+        seen: list[object] = []
+        health = wait_event(app, DeviceHealthChanged, seen)
+        assert health.health is DeviceHealth.ONLINE
+        assert app.device_health() == {"card_reader": "online"}
+        card_slot.card.insert("ssc2")
+        inserted = wait_event(app, CardInserted, seen)
+        assert inserted.device == reader and inserted.atr.startswith("3B6D0000")
+        card_slot.card.remove()
+        assert wait_event(app, CardRemoved, seen).device == reader
+    finally:
+        app.stop()
+    assert app.devices == []
+    assert not [t for t in threading.enumerate() if t.name.startswith("monitor-card_reader")]
