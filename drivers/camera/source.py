@@ -145,7 +145,7 @@ class FrameSource:
         self._set_health(DeviceHealth.OFFLINE, "stopped")
 
     def latest(self) -> Frame | None:
-        """The newest frame, or None if none yet (or the source is stopped)."""
+        """The newest frame, or None if none yet, the source is stopped or the camera lost."""
         with self._cond:
             if self._latest is not None:
                 self._taken_seq = self._latest.seq
@@ -262,6 +262,11 @@ class FrameSource:
             )
         return self._synthetic_path
 
+    def _forget_frame(self) -> None:
+        # A lost camera leaves no frozen frame of the citizen behind for `latest()` to show.
+        with self._cond:
+            self._latest = None
+
     def _publish(self, image: np.ndarray) -> None:
         now = self._now()
         with self._cond:
@@ -280,6 +285,7 @@ class FrameSource:
         while not self._stop.is_set():
             cap = self._open()
             if cap is None:
+                self._forget_frame()
                 self._set_health(DeviceHealth.NO_DEVICE, self._last_error)
                 self._stop.wait(backoff)
                 backoff = min(backoff * s.reconnect_factor, s.reconnect_max)
@@ -313,6 +319,7 @@ class FrameSource:
                 failed += 1
                 if failed >= s.max_failed_reads:
                     self._last_error = f"{failed} failed reads"
+                    self._forget_frame()
                     self._set_health(DeviceHealth.NO_DEVICE, self._last_error)
                     return
                 continue

@@ -120,15 +120,107 @@ def test_camera_lost_and_back_reconnects_and_reports_once_per_change(
     wait_for(lambda: src.stats().captured >= 3)
     hidden = video.rename(tmp_path / "unplugged.avi")  # the camera goes away
     wait_for(lambda: src.health is DeviceHealth.NO_DEVICE)
+    assert not video.exists()
     seen = src.stats().captured
     time.sleep(0.5)  # several reopen attempts with backoff happen meanwhile
+    gone = src.stats()
+    assert gone.captured == seen  # nothing is captured while it is gone
+    assert "no such file" in gone.last_error
+    assert src.latest() is None  # and no frozen frame of the citizen is left to show
+    assert src.wait_frame(0, timeout=0.1) is None
     hidden.rename(video)  # and comes back
     wait_for(lambda: src.health is DeviceHealth.ONLINE and src.stats().captured > seen)
+    back = src.latest()
+    assert back is not None and back.seq > seen
     stats = src.stats()
     assert stats.reconnects >= 1
     assert healths(events) == [DeviceHealth.ONLINE, DeviceHealth.NO_DEVICE, DeviceHealth.ONLINE]
     lost_logs = [r for r in caplog.records if "no_device" in r.getMessage()]
     assert len(lost_logs) == 1, [r.getMessage() for r in lost_logs]
+
+
+def test_a_different_camera_returning_is_what_the_frames_show(
+    tmp_path: Path,
+    settings: SourceSettings,
+    make_source: Callable[[SourceSettings], FrameSource],
+    events: list[DeviceEvent],
+) -> None:
+    # The file is deleted (not kept aside) and a different stream appears at the same path,
+    # with another size and content: the frames after the return come from it, not from a
+    # handle kept open on the old one.
+    video = write_video(tmp_path / "cam.avi", frames=6)
+    src = make_source(replace(settings, source=str(video)))
+    wait_for(lambda: src.stats().captured >= 3)
+    first = src.latest()
+    assert first is not None and first.size == (640, 480)
+    video.unlink()
+    wait_for(lambda: src.health is DeviceHealth.NO_DEVICE)
+    seen = src.stats().captured
+    writer = cv2.VideoWriter(
+        str(tmp_path / "new.avi"), cv2.VideoWriter.fourcc(*"MJPG"), 30.0, (320, 240)
+    )
+    for _ in range(6):
+        writer.write(np.full((240, 320, 3), 230, np.uint8))
+    writer.release()
+    (tmp_path / "new.avi").rename(video)  # appears at once, complete
+    wait_for(lambda: src.stats().captured > seen + 2)
+    frame = src.latest()
+    assert frame is not None and frame.seq > seen
+    assert frame.size == (320, 240) and src.stats().size == (320, 240)
+    assert float(frame.image.mean()) > 200  # the new stream's content
+    assert healths(events) == [DeviceHealth.ONLINE, DeviceHealth.NO_DEVICE, DeviceHealth.ONLINE]
+
+
+class FakeCamera:
+    """Stands in for `cv2.VideoCapture` on a device index (no camera in CI): `plugged` decides
+    whether it opens and reads, as a V4L2 camera pulled out of its USB port would."""
+
+    plugged = True
+    opens = 0
+
+    def __init__(self, index: int, backend: int = 0) -> None:
+        FakeCamera.opens += 1
+        self._open = FakeCamera.plugged
+
+    def isOpened(self) -> bool:  # noqa: N802 - the cv2 name
+        return self._open
+
+    def set(self, prop: int, value: float) -> bool:
+        return True
+
+    def read(self) -> tuple[bool, np.ndarray | None]:
+        if not (self._open and FakeCamera.plugged):
+            return False, None
+        time.sleep(0.005)
+        return True, np.full((480, 640, 3), 90, np.uint8)
+
+    def release(self) -> None:
+        self._open = False
+
+
+def test_device_unplugged_mid_stream_fails_reads_then_reconnects(
+    settings: SourceSettings,
+    make_source: Callable[[SourceSettings], FrameSource],
+    events: list[DeviceEvent],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the library boundary only: a device index whose reads start failing (USB unplug)
+    monkeypatch.setattr(cv2, "VideoCapture", FakeCamera)
+    FakeCamera.plugged, FakeCamera.opens = True, 0
+    src = make_source(replace(settings, source="0"))
+    wait_for(lambda: src.stats().captured >= 3)
+    FakeCamera.plugged = False
+    wait_for(lambda: src.health is DeviceHealth.NO_DEVICE)
+    assert src.latest() is None
+    lost = [e for e in events if isinstance(e, DeviceHealthChanged)][-1]
+    assert "failed reads" in lost.detail  # noticed by its reads failing, not at an open
+    opens = FakeCamera.opens
+    wait_for(lambda: FakeCamera.opens >= opens + 2)  # it keeps trying, with backoff
+    seen = src.stats().captured
+    FakeCamera.plugged = True
+    wait_for(lambda: src.health is DeviceHealth.ONLINE and src.stats().captured > seen)
+    assert src.stats().reconnects >= 1
+    assert healths(events) == [DeviceHealth.ONLINE, DeviceHealth.NO_DEVICE, DeviceHealth.ONLINE]
 
 
 def test_missing_device_degrades_without_raising(
