@@ -89,6 +89,12 @@ def secure_read(
     """
     loaded = load_or_exit(ctx)
     psam: OpenPsam | None = None
+    if loaded.config.terminal.mode is Mode.PRODUCTION and not loaded.config.psam.enabled:
+        # Production trusts a card only after internal authentication with a proved PSAM
+        # (docs §6): switching the PSAM off must not turn into unauthenticated reads.
+        raise PsamUntrustedError(
+            "production mode reads cards only through a trusted PSAM, and psam.enabled is false"
+        )
     if loaded.config.psam.enabled:
         try:
             psam = open_psam(loaded, settings)

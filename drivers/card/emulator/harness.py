@@ -33,6 +33,7 @@ _log = logging.getLogger("drivers.card.emulator.harness")
 
 VPCD_DRIVER = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so"
 READER_NAMES = ["Virtual PCD 00 00", "Virtual PCD 00 01"]
+FRIENDLY_NAME = "Virtual PCD"  # reader.conf FRIENDLYNAME: pcscd adds " 00 00", " 00 01"
 
 
 class HarnessError(RuntimeError):
@@ -98,6 +99,9 @@ class EmulatedReaders:
         self.card = self._slot(0, netns, latency_s, silence_s, absent_s)
         self.psam = self._slot(1, netns, latency_s, silence_s, absent_s)
         self.reader_names = list(READER_NAMES)
+        self.friendly_name = FRIENDLY_NAME
+        """The readers' PC/SC name stem; a test may set another (e.g. a production reader's name,
+        to show that names prove nothing) and `restart()`; `reader_names` follows it."""
         self.proc: subprocess.Popen[bytes] | None = None
         self.vpcd_loaded = False
         """True while the running pcscd has the vpcd reader configured."""
@@ -159,7 +163,7 @@ class EmulatedReaders:
         if with_vpcd:
             # Normal vpcd mode (see server.py for why not reversed): vpcd listens on port, port+1.
             (conf / "vpcd").write_text(
-                'FRIENDLYNAME "Virtual PCD"\n'
+                f'FRIENDLYNAME "{self.friendly_name}"\n'
                 f"DEVICENAME   /dev/null:{self.port}\n"
                 f"LIBPATH      {VPCD_DRIVER}\n"
                 f"CHANNELID    {self.port}\n"
@@ -180,6 +184,8 @@ class EmulatedReaders:
         if self.proc is not None:
             return
         conf = self._config_dir(with_vpcd)
+        if with_vpcd:
+            self.reader_names = [f"{self.friendly_name} 00 0{slot}" for slot in (0, 1)]
         cmd = ["pcscd", "--foreground", "--config", str(conf)]
         if self.isolate:
             cmd = ["ip", "netns", "exec", self.netns_name, *cmd]

@@ -2,7 +2,9 @@
 
 A provisioned terminal trusts a PSAM only if it proves the terminal's TAK (docs §6). The
 emulated PSAM holds test keys only, so a terminal with a production TAK refuses it, whatever
-reader name and ATR the terminal pins; the production check also fails while vpcd is installed.
+reader name and ATR the terminal pins, even when pcscd lists the emulator under a production
+reader's name and the emulated PSAM answers a production PSAM's ATR; the production check also
+fails while vpcd is installed.
 """
 
 from __future__ import annotations
@@ -15,19 +17,25 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from drivers.card import reader as pcsc
 from drivers.card.crypto import Algorithm, diversify, key_check_value
-from drivers.card.emulator import load_key_set
+from drivers.card.emulator import load_key_set, load_profile
+from drivers.card.emulator.harness import FRIENDLY_NAME
 from drivers.card.psam import PsamClient, PsamUntrustedError
 from drivers.card.security import TrustPolicy, verify_psam
 from drivers.card.transport import PcscChannel
 from kiosk.cli.main import root
 from tests.integration.card import test_security_pcsc as sec
-from tests.integration.card.test_security_pcsc import insert
+from tests.integration.card.test_security_pcsc import insert, settings_for
 
 psam_channel = sec.psam_channel  # the fixture, shared with the other security tests
 
 # A stand-in for the province's production TAK: not derived from any test master key.
 PRODUCTION_TAK = bytes.fromhex("8E3B1F0A9C4D7E26B5A1F3C8D2E4A6B0")
+# What an attacker copies from a production terminal: its reader's PC/SC name (pcscd adds the
+# slot suffix " 00 0x") and its PSAM's ATR, both visible to anyone with pcsc_scan.
+PRODUCTION_READER = "ACS ACR39U ICC Reader"
+PRODUCTION_PSAM_ATR = bytes.fromhex("3B6C0000804543414D50534D3130313031")
 
 
 def _emulated_tak(terminal_number: str) -> bytes:
@@ -113,3 +121,75 @@ def test_cli_psam_demo_shows_terminal_number_and_algorithms(psam_slot: Any) -> N
     assert result.exit_code == 0, result.output
     assert psam_slot.psam.card.declared["terminal_number"] in result.output
     assert "3DES, SM4" in result.output
+
+
+@pytest.fixture
+def disguised(pcscd: Any, tmp_path: Path) -> Iterator[Any]:
+    """pcscd lists the emulator under the production reader's name; the emulated PSAM (test
+    keys) answers the production PSAM's ATR. Afterwards: the usual names, slots empty."""
+    pcscd.friendly_name = PRODUCTION_READER
+    try:
+        pcscd.restart()
+        pcscd.psam.insert(load_profile("psam", atr=PRODUCTION_PSAM_ATR.hex().upper()))
+        pcscd.wait_present(1)
+        yield pcscd
+    finally:
+        pcscd.friendly_name = FRIENDLY_NAME
+        pcscd.card.remove()
+        pcscd.psam.remove()
+        pcscd.restart()
+
+
+def test_production_refuses_the_emulated_psam_disguised_as_a_production_one(
+    disguised: Any, tmp_path: Path
+) -> None:
+    card_reader, psam_reader = disguised.reader_names
+    assert psam_reader == f"{PRODUCTION_READER} 00 01"
+    assert pcsc.list_readers()[:2] == [card_reader, psam_reader]
+    channel = pcsc.connect(psam_reader, settings_for(psam_reader))
+    try:
+        assert channel.atr == PRODUCTION_PSAM_ATR  # the copy is perfect...
+        psam = PsamClient(channel)
+        policy = _pinned(PRODUCTION_TAK, psam_reader, PRODUCTION_PSAM_ATR)
+        with pytest.raises(PsamUntrustedError) as e:
+            verify_psam(psam, policy, reader_name=psam_reader, atr=channel.atr)
+        # ...and refused for the one thing it cannot copy: the TAK proof.
+        assert "did not prove the terminal's production key" in e.value.message
+    finally:
+        channel.close()
+    creds = tmp_path / "credentials"
+    creds.mkdir()
+    (creds / "psam-tak").write_text(PRODUCTION_TAK.hex() + "\n")
+    env = {
+        "CREDENTIALS_DIRECTORY": str(creds),
+        "KIOSK__TERMINAL__MODE": "production",
+        "KIOSK__PSAM__TAK_KCV": key_check_value(Algorithm.SM4, PRODUCTION_TAK).hex().upper(),
+        "KIOSK__PSAM__READER": psam_reader,
+        "KIOSK__PSAM__TRUSTED_READERS": json.dumps([psam_reader]),
+        "KIOSK__PSAM__TRUSTED_ATRS": json.dumps([PRODUCTION_PSAM_ATR.hex().upper()]),
+    }
+    runner = CliRunner()
+    result = runner.invoke(root, ["--profile", "test", "card", "psam"], env=env)
+    assert result.exit_code == 7, result.output
+    assert "card.psam_untrusted" in result.output
+    assert "did not prove the terminal's production key" in result.output
+    # A 2nd-generation card, readable without any key, is still not read by this terminal.
+    insert(disguised, "ssc2").close()
+    read = runner.invoke(
+        root,
+        ["--profile", "test", "card", "read", "--reader", card_reader, "--timeout", "5"],
+        env=env,
+    )
+    assert read.exit_code != 0 and "card.psam_untrusted" in read.output
+    assert disguised.card.card.declared["name"] not in read.output
+
+
+def test_production_with_the_psam_switched_off_reads_nothing(card_slot: Any) -> None:
+    insert(card_slot, "ssc2").close()
+    env = {"KIOSK__TERMINAL__MODE": "production", "KIOSK__PSAM__ENABLED": "false"}
+    read = CliRunner().invoke(
+        root, ["--profile", "test", "card", "read", "--timeout", "5"], env=env
+    )
+    assert read.exit_code != 0 and "card.psam_untrusted" in read.output
+    assert card_slot.card.card.declared["name"] not in read.output
+    assert card_slot.card.card.declared["id_number"][:6] not in read.output
