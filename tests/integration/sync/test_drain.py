@@ -82,3 +82,17 @@ def test_reconnects_after_the_broker_is_killed_and_restarted(
     msg = journal.enqueue_event(EventKind.AUDIT, {"after": "restart"})
     sync.wake()
     assert wait_until(lambda: journal.row_state(msg) == ("done", None))
+
+
+def test_a_puback_alone_never_finishes_a_row(make_sync: Factory, mini_central: MiniCentral) -> None:
+    mini_central.lose_first_delivery = True  # acknowledged by the broker, then lost
+    sync, journal = make_sync()
+    assert sync.transport.wait_connected(10)  # type: ignore[attr-defined]
+    ids = [journal.enqueue_event(EventKind.APPLICATION, {"n": i}) for i in range(5)]
+    sync.wake()
+    assert wait_until(lambda: all(mini_central.deliveries[i] == 1 for i in ids))
+    assert journal.stats().depth == 5  # PUBACKed, but no receipt: still owed
+    assert wait_until(lambda: journal.stats().depth == 0)  # re-sent after receipt_timeout_s
+    assert all(mini_central.deliveries[i] == 2 for i in ids)
+    assert all(mini_central.applied[i] == 1 for i in ids)
+    assert sync.counters()["resent"] == 5
