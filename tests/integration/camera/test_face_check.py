@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import logging
 import random
 from collections.abc import Callable, Iterator
 
@@ -214,6 +215,42 @@ def test_result_holds_no_image_or_embedding(
                 walk(item)
 
     walk(result)
+
+
+def test_embeddings_are_zeroed_and_never_logged(
+    face_verifier: FaceVerifier,
+    script_frames: ScriptFrames,
+    reference_jpeg: Callable[[str], bytes],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # every embedding made during the check (live frames and the reference) is kept aside here
+    made: list[np.ndarray] = []
+    embedder = face_verifier.embedder
+    real_embed, real_ref = embedder.embed, embedder.embed_reference
+
+    def embed(image: Image, box: object) -> np.ndarray:
+        out = real_embed(image, box)  # type: ignore[arg-type]
+        made.append(out)
+        return out
+
+    def embed_reference(photo: bytes) -> np.ndarray:
+        out = real_ref(photo)
+        made.append(out)
+        return out
+
+    monkeypatch.setattr(embedder, "embed", embed)
+    monkeypatch.setattr(embedder, "embed_reference", embed_reference)
+    caplog.set_level(logging.DEBUG)
+    frames = script_frames("turn-left", "grace_hopper")
+    result = check(face_verifier, reference_jpeg("grace_hopper"), frames, LEFT)
+    assert result.passed
+    assert len(made) >= 2  # the reference and at least one live face
+    assert all(not e.any() for e in made)  # wiped once the decision was taken
+    for record in caplog.records:
+        args = record.args if isinstance(record.args, tuple) else (record.args,)
+        assert not any(isinstance(a, np.ndarray | bytes | bytearray) for a in args), record.msg
+        assert len(record.getMessage()) < 300, record.getMessage()
 
 
 @pytest.mark.timeout(60)
