@@ -2,11 +2,14 @@
 very same APDUs, in the same run, through pcscd + vpcd + the card emulator.
 
 Starts its own pcscd the way the test fixture does (drivers.card.emulator.harness), holding the
-same lock (/tmp/ssk-pcscd.lock). Prints `figure=` lines, then the headline `ratio=` line last.
+same lock (/tmp/ssk-pcscd.lock). The driver runs with the packaged [card] settings (deadlines on,
+so the I/O thread is measured too) and the emulator with the packaged [card_emulator] settings.
+Prints `figure=` lines, then the headline `ratio=` line last.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import statistics
 import sys
@@ -23,9 +26,10 @@ from smartcard.pcsc.PCSCCardConnection import PCSCCardConnection  # noqa: E402
 
 from drivers.card.driver import CardDriver  # noqa: E402
 from drivers.card.emulator.harness import EmulatedReaders, foreign_pcscd  # noqa: E402
-from drivers.card.settings import CardSettings  # noqa: E402
+from kiosk.config import KioskConfig, load_config  # noqa: E402
 
 LOCK_PATH = "/tmp/ssk-pcscd.lock"  # the same lock as tests/fixtures/pcscd.py
+DEFAULTS = ROOT / "config" / "kiosk.toml"
 ROUNDS = 400  # holder reads per side
 SELECTS = 1000  # APDUs for the round-trip figure
 
@@ -57,24 +61,32 @@ def main() -> int:
     if others:
         print(f"a pcscd is already running: {others}; stop it first", file=sys.stderr)
         return 2
+    # The packaged defaults (and the terminal's file where one exists); no profile, no environment.
+    config = load_config(None, environ={}, defaults=DEFAULTS).config
+    emu = config.card_emulator
     with tempfile.TemporaryDirectory() as tmp:
-        readers = EmulatedReaders(Path(tmp))
+        readers = EmulatedReaders(
+            Path(tmp),
+            port=emu.port,
+            netns_name=emu.netns,
+            latency_s=emu.latency_s,
+            silence_s=emu.silence_s,
+            absent_s=emu.absent_s,
+            start_timeout_s=emu.pcscd_start_timeout_s,
+            isolate=emu.isolate,
+        )
         readers.start()
         try:
-            return run(readers)
+            return run(readers, config)
         finally:
             readers.close()
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def run(readers: EmulatedReaders) -> int:
+def run(readers: EmulatedReaders, config: KioskConfig) -> int:
     reader = readers.reader_names[0]
     readers.card.insert("ssc2")
-    settings = CardSettings(
-        reader=reader,
-        insert_timeout_s=10.0,
-        apdu_timeout_s=float(__import__("os").environ.get("APDU_T", "5")),
-    )
+    settings = dataclasses.replace(config.card.driver_settings(), reader=reader)
     driver = CardDriver(settings)
     driver.wait_for_card()
 
