@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from drivers.card.bank import CardSwappedError, SwapStep, read_bank_card, read_card_identity
-from drivers.card.emulator import load_profile
+from drivers.card.emulator import PROFILE_DIR, load_profile
 from kiosk.cli.main import root
 from tests.integration.card.test_security_pcsc import insert
 
@@ -20,27 +21,43 @@ def _declared_pan(service: Any) -> str:
     return str(fin.pan if fin is not None else declared["pan"])
 
 
+def _financial(profile: str, **changes: Any) -> dict[str, Any]:
+    """The profile file's financial application, with some fields changed."""
+    data = json.loads((PROFILE_DIR / f"{profile}.json").read_text(encoding="utf-8"))
+    return {**data["financial"], **changes}
+
+
+# Both GPO answer formats (80, 77), each found through the PSE and by AID, on the SSC's own
+# financial application and on a separate bank card; the PAN from tag 5A or from track 2 (57).
 @pytest.mark.parametrize(
-    ("profile", "use_pse", "found_by", "gpo_format"),
+    ("profile", "gpo_format", "records", "route"),
     [
-        ("ssc3_financial", True, "pse", 1),
-        ("ssc3_financial", False, "aid", 1),
-        ("bank_card", True, "pse", 2),
-        ("bank_card", False, "aid", 2),
+        ("ssc3_financial", 1, "pan", "pse"),
+        ("ssc3_financial", 1, "track2", "aid"),
+        ("ssc3_financial", 2, "track2", "pse"),
+        ("ssc3_financial", 2, "pan", "aid"),
+        ("bank_card", 1, "track2", "pse"),
+        ("bank_card", 1, "pan", "aid"),
+        ("bank_card", 2, "pan", "pse"),
+        ("bank_card", 2, "track2", "aid"),
+        ("bank_card", 2, "both", "no_pse"),  # the card has no PSE: the AID list finds it
     ],
 )
 def test_bank_number(
-    card_slot: Any, profile: str, use_pse: bool, found_by: str, gpo_format: int
+    card_slot: Any, profile: str, gpo_format: int, records: str, route: str
 ) -> None:
-    channel = insert(card_slot, profile)
+    financial = _financial(profile, gpo_format=gpo_format, records=records, pse=route != "no_pse")
+    channel = insert(card_slot, profile, financial=financial)
     try:
-        bank = read_bank_card(channel, use_pse=use_pse)
+        bank = read_bank_card(channel, use_pse=route != "aid")
     finally:
         channel.close()
     pan = _declared_pan(card_slot)
     assert bank.pan.reveal() == pan
     assert pan not in str(bank) and pan not in repr(bank)
-    assert (bank.found_by, bank.gpo_format) == (found_by, gpo_format)
+    assert bank.found_by == ("pse" if route == "pse" else "aid")
+    assert bank.gpo_format == gpo_format
+    assert bank.aid == bytes.fromhex("A000000333010101")
 
 
 def test_swap_step_same_card_required_another_refused(card_slot: Any) -> None:
