@@ -6,6 +6,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kiosk.clock import FakeClock
 from kiosk.config.journal import JournalConfig
@@ -235,5 +237,52 @@ def test_an_oversized_message_is_refused_at_creation(tmp_path: Path) -> None:
         with pytest.raises(ValueError):
             j.enqueue_event(EventKind.APPLICATION, {"blob": "x" * 300_000})
         assert j.stats().depth == 0
+    finally:
+        j.close()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    ops=st.lists(
+        st.tuples(st.sampled_from(["event", "done", "dead", "purge"]), st.integers(0, 30)),
+        max_size=40,
+    )
+)
+def test_outbox_bookkeeping_holds_under_any_sequence(
+    tmp_path_factory: pytest.TempPathFactory, ops: list[tuple[str, int]]
+) -> None:
+    clock = FakeClock()
+    j = make(tmp_path_factory.mktemp("j") / "j.sqlite3", clock)
+    try:
+        ids: list[str] = []
+        state: dict[str, str] = {}
+        seqs: list[int] = []
+        for op, n in ops:
+            if op == "event":
+                ids.append(j.enqueue_event(EventKind.AUDIT, {"n": n}))
+                state[ids[-1]] = "pending"
+                seqs.append(
+                    decode(BusinessEvent, j.pending(Lane.BUSINESS, 0, 10_000)[-1].payload).seq
+                )
+            elif op == "done" and ids:
+                target = ids[n % len(ids)]
+                j.mark_done([target])
+                if state.get(target) == "pending":
+                    state[target] = "done"
+            elif op == "dead" and ids:
+                target = ids[n % len(ids)]
+                j.mark_dead(target, "refused")
+                if target in state:
+                    state[target] = "dead"
+            elif op == "purge":
+                clock.advance(n * 86_400.0 * 200)
+                j.purge()
+                state = {k: v for k, v in state.items() if j.row_state(k) is not None}
+        stats = j.stats()
+        assert stats.depth == sum(1 for v in state.values() if v == "pending")
+        assert {m.msg_id for m in j.pending(Lane.BUSINESS, 0, 10_000)} == {
+            k for k, v in state.items() if v == "pending"
+        }
+        assert seqs == sorted(set(seqs))  # strictly increasing
     finally:
         j.close()
