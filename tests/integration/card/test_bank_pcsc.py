@@ -64,7 +64,9 @@ def test_swap_step_same_card_required_another_refused(card_slot: Any) -> None:
     ssc = load_profile("ssc3_financial")
     channel = insert(card_slot, ssc)
     try:
-        step = SwapStep(read_card_identity(channel, channel.atr))
+        first = read_card_identity(channel, channel.atr)
+        step = SwapStep(first)
+        step_atr, step_card_id = first.atr, first.card_id
     finally:
         channel.close()
     # SSC out, bank card in: read it in the same reader.
@@ -81,15 +83,22 @@ def test_swap_step_same_card_required_another_refused(card_slot: Any) -> None:
     assert step.bank_card is not None
     card_slot.card.remove()
     card_slot.wait_absent(0)
-    # Another social security card is refused...
-    channel = insert(card_slot, "ssc3")
-    try:
-        with pytest.raises(CardSwappedError):
-            step.check_return(read_card_identity(channel, channel.atr))
-    finally:
-        channel.close()
-    card_slot.card.remove()
-    card_slot.wait_absent(0)
+    # Another social security card is refused: one of another batch (another ATR), and one of
+    # the same batch (the SSC's ATR, another card identification code).
+    for other in (
+        load_profile("ssc3"),
+        load_profile("ssc3_financial", card_serial="00BF7C7A48FB4999"),
+    ):
+        channel = insert(card_slot, other)
+        try:
+            identity = read_card_identity(channel, channel.atr)
+            with pytest.raises(CardSwappedError):
+                step.check_return(identity)
+        finally:
+            channel.close()
+        card_slot.card.remove()
+        card_slot.wait_absent(0)
+    assert identity.atr == step_atr and identity.card_id != step_card_id
     # ...the same one is accepted.
     channel = insert(card_slot, ssc)
     try:
