@@ -1,7 +1,7 @@
 """Packed BCD (pure): digits, F-padded region codes and YYYYMMDD dates as the card stores them.
 
-Shared with the emulator, so it depends on nothing else of the driver; it raises `BcdError` (a
-`ValueError`) and the record parsers turn that into `CardDataError`.
+Depends on nothing else of the driver (the emulator encodes with its own helpers). Raises
+`BcdError` (a `ValueError`); the record parsers turn that into `CardDataError`.
 """
 
 from __future__ import annotations

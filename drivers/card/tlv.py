@@ -1,7 +1,7 @@
 """TLV (pure): the simple `T(1) L(1) V` records of the SSSE files and BER-TLV for FCIs.
 
-Shared with the emulator, so it depends on nothing else of the driver; it raises `TlvError` (a
-`ValueError`) and the record parsers turn that into `CardDataError`.
+Depends on nothing else of the driver (the emulator encodes with its own helpers). Raises
+`TlvError` (a `ValueError`); the record parsers turn that into `CardDataError`.
 """
 
 from __future__ import annotations
