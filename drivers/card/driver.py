@@ -114,7 +114,8 @@ class CardSession:
             self.channel.run(change, "change PIN")
 
     def close(self) -> None:
-        """Disconnect (the card stays powered for the next session); never raises."""
+        """Disconnect with a card reset (a verified PIN or an authentication must not outlive
+        the session; the card stays in the reader, powered); never raises."""
         self.channel.close()
 
     def __enter__(self) -> CardSession:

@@ -384,7 +384,8 @@ class PcscChannel:
         return self._conn
 
     def close(self) -> None:
-        """Disconnect (leaving the card powered) and release the PC/SC context; never raises."""
+        """Disconnect with the disposition chosen at connect (reader.connect: reset) and release
+        the PC/SC context; never raises."""
         conn = self._conn
 
         def disconnect() -> None:
