@@ -39,9 +39,6 @@ __all__ = [
 T = TypeVar("T")
 _Lock = Any  # threading.Lock() instance (a factory function, not a class, in typeshed)
 
-# Instructions whose command data is a PIN or a cryptogram: the tracer shows INS only.
-_SENSITIVE_INS = {0x20, 0x24, 0x2C, 0x5E, 0x82, 0x88}
-
 
 class CardChannel(Protocol):
     """A connection to one card. Not thread safe: one session uses it at a time."""
