@@ -7,7 +7,7 @@ import sys
 import termios
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 
@@ -27,6 +27,9 @@ from drivers.card.settings import CardSettings
 from drivers.personal import Masked, PinBuffer, PinFormatError
 from kiosk.cli.common import fail, load_or_exit
 from kiosk.privacy import dumps
+
+if TYPE_CHECKING:
+    from kiosk.cli.card_security import IssuerOnly
 
 __all__ = ["EXIT_CODES", "app", "register"]
 
@@ -113,7 +116,7 @@ def _prompt_pin(prompt: str, from_stdin: bool) -> PinBuffer:
         os.close(fd)
 
 
-def _print_holder(holder: CardHolder, *, as_json: bool, reveal: bool) -> None:
+def _print_holder(holder: CardHolder | IssuerOnly, *, as_json: bool, reveal: bool) -> None:
     data = holder.to_dict()
     if as_json:
         if not reveal:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -14,8 +14,8 @@ from drivers.card.bank import read_bank_card
 from drivers.card.crypto import constant_time_equal, key_check_value
 from drivers.card.cryptogram import PsamCryptogramProvider
 from drivers.card.driver import CardDriver
-from drivers.card.errors import CardError, ReaderMissingError
-from drivers.card.holder import CardHolder
+from drivers.card.errors import CardError, ReaderMissingError, SecurityStatusError
+from drivers.card.holder import CardHolder, IssuerData
 from drivers.card.photo import read_photo
 from drivers.card.psam import PsamClient, PsamInfo, PsamMissingError, PsamUntrustedError
 from drivers.card.security import ProductionFinding, find_vpcd, make_security_hook, verify_psam
@@ -27,7 +27,7 @@ from kiosk.config.loader import LoadedConfig
 from kiosk.config.psam import PsamConfig, TakCredentialError
 from kiosk.config.terminal import Mode
 
-__all__ = ["production_findings", "register", "secure_read"]
+__all__ = ["IssuerOnly", "production_findings", "register", "secure_read"]
 
 _log = logging.getLogger("kiosk.cli.card_security")
 
@@ -79,49 +79,92 @@ def open_psam(loaded: LoadedConfig, settings: CardSettings) -> OpenPsam:
     return OpenPsam(channel, client, info, name)
 
 
+@dataclass(frozen=True, slots=True)
+class IssuerOnly:
+    """What a 3rd-generation card shows a terminal without a PSAM: its EF05 issuer data."""
+
+    issuer: IssuerData
+
+    def to_dict(self) -> dict[str, Any]:
+        """The same keys as `CardHolder.to_dict()` for EF05; the card number stays `Masked`."""
+        i = self.issuer
+        return {
+            "card_id": i.card_id.hex().upper(),
+            "region": i.region,
+            "card_type": i.card_type,
+            "spec_version": i.spec_version,
+            "issue_date": i.issue_date.isoformat(),
+            "expiry_date": i.expiry_date.isoformat(),
+            "card_number": i.card_number,
+            "holder": "not readable without a PSAM (RKSSSE authentication)",
+        }
+
+
 def secure_read(
     ctx: typer.Context, settings: CardSettings, reader: str | None, photo: Path | None
-) -> CardHolder:
+) -> CardHolder | IssuerOnly:
     """Read the holder with PSAM authentication when a PSAM is there; save the photo if asked.
 
-    Without a PSAM (or with `[psam] enabled = false`) the card is read as it allows, and a
-    line on stderr says what that means. Raises `CardError`.
+    Without a PSAM (or with `[psam] enabled = false`) in demo mode the card is read as it
+    allows (a 3rd-generation card: its issuer data only, as `IssuerOnly`), and a line on stderr
+    says what that means. Production mode refuses to read without a trusted PSAM. Raises
+    `CardError` (a photo asked for without a PSAM: `SecurityStatusError`).
     """
     loaded = load_or_exit(ctx)
+    production = loaded.config.terminal.mode is Mode.PRODUCTION
     psam: OpenPsam | None = None
-    if loaded.config.terminal.mode is Mode.PRODUCTION and not loaded.config.psam.enabled:
+    if production and not loaded.config.psam.enabled:
         # Production trusts a card only after internal authentication with a proved PSAM
         # (docs §6): switching the PSAM off must not turn into unauthenticated reads.
         raise PsamUntrustedError(
             "production mode reads cards only through a trusted PSAM, and psam.enabled is false"
         )
+    why = "psam.enabled is false"
     if loaded.config.psam.enabled:
         try:
             psam = open_psam(loaded, settings)
         except PsamMissingError as e:
-            if loaded.config.terminal.mode is Mode.PRODUCTION:
+            if production:
                 raise
-            typer.echo(
-                f"no PSAM ({e.message}): the card is not authenticated; a 3rd-generation "
-                "card shows only its issuer data and no card shows its photo",
-                err=True,
-            )
+            why = e.message
+    if psam is None:
+        typer.echo(
+            f"no PSAM ({why}): the card is not authenticated; a 3rd-generation card shows only "
+            "its issuer data and no card shows its photo",
+            err=True,
+        )
     hook = (
         make_security_hook(
             PsamCryptogramProvider(psam.client),
             # Production accepts a user card only after internal authentication (docs §6).
-            require_internal=loaded.config.psam.internal_auth
-            or loaded.config.terminal.mode is Mode.PRODUCTION,
+            require_internal=loaded.config.psam.internal_auth or production,
         )
         if psam is not None
         else None
     )
+    result: CardHolder | IssuerOnly
     try:
         driver = CardDriver(settings, security_hook=hook)
         name = driver.wait_for_card(reader)
         with driver.open(name) as session, session.channel.transaction():
-            holder = session.ssc.read_holder()
+            try:
+                result = session.ssc.read_holder()
+            except SecurityStatusError:
+                if psam is not None:
+                    raise
+                # No PSAM: show what the card allows (EF05) rather than nothing.
+                issuer = session.ssc.read_issuer()
+                if issuer.generation < 3:
+                    raise
+                result = IssuerOnly(issuer)
             if photo is not None:
+                if psam is None:
+                    raise SecurityStatusError(
+                        "the holder's photo needs PSAM authentication (RKSSSE) and there is no "
+                        "PSAM: no photo saved",
+                        0x69,
+                        0x82,
+                    )
                 image = read_photo(session.channel)
                 try:
                     photo.write_bytes(image.jpeg)
@@ -131,7 +174,7 @@ def secure_read(
     finally:
         if psam is not None:
             psam.channel.close()
-    return holder
+    return result
 
 
 def production_findings(loaded: LoadedConfig) -> list[ProductionFinding]:

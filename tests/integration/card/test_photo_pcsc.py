@@ -65,3 +65,25 @@ def test_cli_read_saves_the_photo(psam_slot: Any, tmp_path: Path) -> None:
     # Masked on the screen: the ID number's middle never shows.
     assert declared["id_number"] not in result.output
     assert declared["id_number"][:3] in result.output
+
+
+def test_cli_without_psam_shows_what_the_card_allows(card_slot: Any, tmp_path: Path) -> None:
+    # No PSAM in slot 1: a 3rd-generation card shows its issuer data (EF05), says plainly why
+    # the holder data is missing, and no photo is saved.
+    insert(card_slot, "ssc3").close()
+    declared = card_slot.card.card.declared
+    runner = CliRunner()
+    result = runner.invoke(root, ["--profile", "test", "card", "read", "--timeout", "5"])
+    assert result.exit_code == 0, result.output
+    assert "no PSAM" in result.output and "issuer data" in result.output
+    assert f"region       {declared['region']}" in result.output
+    assert "not readable without a PSAM" in result.output
+    assert declared["card_number"] not in result.output  # masked
+    assert "id_number" not in result.output and "birth_date" not in result.output  # no EF06
+    out = tmp_path / "holder.jpg"
+    photo = runner.invoke(
+        root, ["--profile", "test", "card", "read", "--photo", str(out), "--timeout", "5"]
+    )
+    assert photo.exit_code != 0
+    assert "photo needs PSAM authentication" in photo.output
+    assert not out.exists()
