@@ -13,7 +13,8 @@ and light, plus face-free frames (a wall, noise). Every frame is processed, none
 * raw: `detectMultiScale` alone, same detector object and parameters, on the very same
   (already decoded, equalised) frames, in the same run.
 * verify: one 128-D embedding of a live face (5-point alignment + ResNet) and its distance to
-  a reference embedding computed beforehand.
+  a reference embedding computed beforehand; median wall time, and median CPU time (which a
+  loaded machine does not inflate).
 
 Pipeline and raw alternate frame by frame (same load on both sides); figures are medians
 over the rounds, the headline the median of the per-round ratios. Lines: `figure=...`, and last the
@@ -137,11 +138,16 @@ def main() -> None:
     live = compose(load_photo("grace_hopper"), face_width=0.3, light=0.9)
     _, faces = detector.detect(live)
     times = []
-    for _ in range(7):
+    cpu_times = []
+    for _ in range(11):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         d = distance(embedder.embed(live, faces[0]), ref)
         times.append((time.perf_counter() - t0) * 1000)
+        cpu_times.append((time.process_time() - c0) * 1000)
     verify_ms = statistics.median(times)
+    # CPU time of this (single-core) process: what one check costs whatever else runs beside
+    verify_cpu_ms = statistics.median(cpu_times)
 
     for name, ms, found in choices:
         print(f"figure=detect_ms_{name} value={ms:.1f} (frames with a face: {found}/{FRAMES})")
@@ -149,6 +155,7 @@ def main() -> None:
     print(f"figure=raw_detect_fps value={raw:.1f} (bare detectMultiScale, same frames)")
     print(f"figure=verify_distance value={d:.3f} target<{settings.match_threshold}")
     print(f"figure=pipeline_fps value={pipe:.1f} target>=20")
+    print(f"figure=verify_cpu_ms value={verify_cpu_ms:.1f} target<150")
     print(f"figure=verify_ms value={verify_ms:.1f} target<150")
     print(f"ratio={statistics.median(ratios):.3f} target>=0.8")
 
