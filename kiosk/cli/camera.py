@@ -111,7 +111,12 @@ def _parse_challenges(text: str | None, source: str) -> tuple[Challenge, ...] | 
         try:
             return tuple(Challenge(c.strip()) for c in text.split(",") if c.strip())
         except ValueError:
-            raise fail(f"unknown challenge in {text!r}: use turn_left, turn_right") from None
+            hint = (
+                " (blink is not offered: the 5-point landmark model has no eyelids)"
+                if "blink" in text
+                else ""
+            )
+            raise fail(f"unknown challenge in {text!r}: use turn_left, turn_right{hint}") from None
     from drivers.camera.synthetic import script_challenges
 
     return script_challenges(source)

@@ -44,7 +44,11 @@ class FaceConfig(ConfigSection):
     )
     verify_frames: int = Field(3, ge=1, le=20, title="Good frames compared (median distance)")
     challenges: tuple[ChallengeName, ...] = Field(
-        ("turn_left", "turn_right"), min_length=1, title="Liveness challenges drawn from"
+        ("turn_left", "turn_right"),
+        min_length=1,
+        title="Liveness challenges drawn from",
+        description="Head turns only: blink is not offered, the 5-point landmark model has no "
+        "eyelids (the 68-point model may not ship; MediaPipe is not installed).",
     )
     challenge_count: int = Field(2, ge=1, le=6, title="Challenges asked per check")
     step_timeout_s: float = Field(6.0, gt=0, le=60, title="Time limit of one challenge")

@@ -82,4 +82,4 @@ def test_face_verify_bad_input_exits_1(tmp_path: Path) -> None:
         "face", "verify", "--reference", GRACE, "--source", "synthetic:still:grace_hopper",
         "--challenges", "blink",
     )  # fmt: skip
-    assert code == 1 and "unknown challenge" in out
+    assert code == 1 and "unknown challenge" in out and "blink is not offered" in out
