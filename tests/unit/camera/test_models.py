@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import site
+import subprocess
 import sys
 from pathlib import Path
 
@@ -24,6 +25,25 @@ def test_68_point_model_is_nowhere_in_the_environment() -> None:
     roots = {Path(p) for p in site.getsitepackages()} | {Path(sys.prefix)}
     found = [p for r in roots if r.is_dir() for p in r.rglob("shape_predictor_68_face_landmarks*")]
     assert found == []
+
+
+def test_setup_removes_the_68_point_model(tmp_path: Path) -> None:
+    # the very line of scripts/setup.sh, run on a venv layout holding the model files
+    setup = Path(__file__).resolve().parents[3] / "scripts" / "setup.sh"
+    lines = [
+        line
+        for line in setup.read_text(encoding="utf-8").splitlines()
+        if line.startswith("find .venv") and "shape_predictor_68_face_landmarks" in line
+    ]
+    assert len(lines) == 1, "scripts/setup.sh must delete the 68-point model from .venv"
+    models = tmp_path / ".venv" / "lib" / "python3.11" / "site-packages" / "face_recognition_models"
+    (models / "models").mkdir(parents=True)
+    for name in ("shape_predictor_68_face_landmarks.dat", LANDMARKS_5, RECOGNITION):
+        (models / "models" / name).write_bytes(b"x")
+    subprocess.run(["bash", "-c", lines[0]], cwd=tmp_path, check=True)
+    assert sorted(p.name for p in (models / "models").iterdir()) == sorted(
+        [LANDMARKS_5, RECOGNITION]
+    )
 
 
 @pytest.mark.parametrize(
