@@ -94,9 +94,10 @@ PNP = "\\\\?PnP?\\Notification"  # pcsc-lite's pseudo reader that changes with t
 def wait_for_card(wanted: str, timeout_s: float) -> str:
     """Wait until a card is in the reader matching `wanted`; return that reader's name.
 
-    Blocks the calling thread up to `timeout_s` seconds (raises `CardTimeoutError` then), asleep
-    in SCardGetStatusChange between changes. A reader that appears meanwhile is picked up;
-    raises `ReaderError` if pcscd goes away.
+    Blocks the calling thread up to `timeout_s` seconds (raises `CardTimeoutError` then, or
+    `ReaderMissingError` naming the readers that exist if none ever matched), asleep in
+    SCardGetStatusChange between changes. A reader that appears meanwhile is picked up; raises
+    `ReaderError` if pcscd goes away.
     """
     deadline = time.monotonic() + timeout_s
     known: dict[str, int] = {PNP: scard.SCARD_STATE_UNAWARE}
@@ -119,6 +120,9 @@ def wait_for_card(wanted: str, timeout_s: float) -> str:
                 # A reader that vanished between list and wait: list again after a short pause.
                 time.sleep(0.05)
             if time.monotonic() >= deadline:
+                if not matching:
+                    # Never a matching reader: say which readers exist rather than "no card".
+                    pick_reader(_list(ctx), wanted)
                 where = matching[0] if matching else (wanted or "any reader")
                 raise CardTimeoutError(f"no card inserted in {where} within {timeout_s:g} s")
 

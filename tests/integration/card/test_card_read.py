@@ -17,6 +17,7 @@ from drivers.card.errors import (
     CardError,
     CardRemovedError,
     CardTimeoutError,
+    ReaderMissingError,
     SecurityStatusError,
 )
 from drivers.card.settings import CardSettings
@@ -116,3 +117,9 @@ def test_silent_card_times_out(card_slot: Any, card_settings: CardSettings) -> N
 def test_no_card_times_out(card_slot: Any, driver: CardDriver) -> None:
     with pytest.raises(CardTimeoutError):
         driver.wait_for_card(timeout_s=0.3)
+
+
+def test_unknown_reader_names_the_readers(card_slot: Any, driver: CardDriver) -> None:
+    with pytest.raises(ReaderMissingError) as e:
+        driver.wait_for_card("No Such Reader", timeout_s=0.3)
+    assert "No Such Reader" in str(e.value) and card_slot.reader_names[0] in str(e.value)
