@@ -110,6 +110,27 @@ def test_garbage_before_the_header_is_skipped(fp_rig: FingerprintRig) -> None:
     assert drv.stats.garbage_bytes >= 6 and drv.stats.retries == 0
 
 
+def test_a_healthy_line_is_never_drained(fp_rig: FingerprintRig) -> None:
+    # Draining costs a quiet period per command: only a timeout or a resync may cause one,
+    # never routine (ESPHome's flush-before-every-command is what this rules out).
+    emu = fp_rig.emulator(profile="r503", finger="f04")
+    drv = fp_rig.driver(open_now=False)
+    drv.start()
+    size = emu.module.profile.template_size
+    assert drv.info().templates_stored == 0
+    template = drv.enroll()
+    assert drv.verify(template).matched
+    assert not drv.verify(finger_template("f05", size)).matched
+    assert drv.self_test().passed
+    assert drv.led(3, 1) is True
+    assert drv.stats.garbage_bytes == 1  # the R503's lone 0x55 after power-on: skipped
+    assert (drv.stats.drains, drv.stats.retries, drv.stats.timeouts) == (0, 0, 0)
+    # and a garbage prefix is resynchronised on the header, without draining either
+    emu.module.faults.add(FaultKind.GARBAGE, count=2, garbage=b"\x00\x55\xef")
+    assert drv.template_count() == 0 and drv.template_count() == 0
+    assert drv.stats.drains == 0
+
+
 def test_r503_ready_byte_after_power_on_is_noise(fp_rig: FingerprintRig) -> None:
     fp_rig.emulator(profile="r503")
     drv = fp_rig.driver()
