@@ -1,8 +1,8 @@
 """The activation saga killed between each pair of steps finishes or compensates on restart.
 
-The kiosk runs as a subprocess (saga_child) with a file-backed card, the injected card-writer
-interface; the card-level write, read-back and probe through real pcscd + vpcd are covered by
-test_saga_card.py.
+The kiosk runs as a subprocess (saga_child) with a file-backed card here (fast, and against the
+real central too); the same kill points on the emulated card through real pcscd + vpcd, with
+recovery against the same card, are in test_saga_card.py.
 """
 
 from __future__ import annotations
@@ -22,8 +22,14 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def child(
-    tmp: Path, port: int, mode: str, kill_at: str = "", key: str = ""
+    tmp: Path,
+    port: int,
+    mode: str,
+    kill_at: str = "",
+    key: str = "",
+    extra: list[str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
+    """Run saga_child to its end (or its own SIGKILL); `extra`: more arguments (the readers)."""
     return subprocess.run(
         [
             sys.executable,
@@ -41,6 +47,7 @@ def child(
             kill_at,
             "--key",
             key,
+            *(extra or []),
         ],
         cwd=ROOT,
         capture_output=True,
