@@ -10,4 +10,5 @@ pytest_plugins = [
     "tests.fixtures.fingerprint",
     "tests.fixtures.faces",
     "tests.fixtures.pcscd",
+    "tests.fixtures.no_skip",
 ]
