@@ -72,6 +72,9 @@ def jpeg_payload(content: bytes | bytearray) -> bytearray:
     end = len(content)
     while end and content[end - 1] == 0x00:
         end -= 1
+    if end == 0 or content.count(0xFF) == len(content):
+        # A blank EF08 (all 00 or all FF): the issuer stored no photo on this card.
+        raise CardDataError("this card holds no photo (EF08 is blank)")
     if content[:2] != b"\xff\xd8":
         raise CardDataError("EF08 does not hold a JPEG (no SOI)")
     if end < 4 or content[end - 2 : end] != b"\xff\xd9":

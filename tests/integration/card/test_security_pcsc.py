@@ -16,8 +16,14 @@ import pytest
 from drivers.card import reader as pcsc
 from drivers.card.crypto import Algorithm
 from drivers.card.cryptogram import PsamCryptogramProvider, SoftwareCryptogramProvider
-from drivers.card.emulator import VirtualCard, load_profile
-from drivers.card.errors import AuthenticationFailedError, KeyBlockedError, SecurityStatusError
+from drivers.card.emulator import PROFILE_DIR, VirtualCard, load_key_set, load_profile
+from drivers.card.errors import (
+    AuthenticationFailedError,
+    CardDataError,
+    KeyBlockedError,
+    SecurityStatusError,
+)
+from drivers.card.photo import read_photo
 from drivers.card.psam import KeyUsage, PsamClient
 from drivers.card.security import (
     CardAccess,
@@ -183,5 +189,40 @@ def test_right_cryptogram_restores_tries_and_a_blocked_key_stays_blocked(
         good = CardAuthenticator(channel, right, algorithm=Algorithm.SM4, card_factor=factor)
         with pytest.raises(KeyBlockedError):
             good.authenticate_read()
+    finally:
+        channel.close()
+
+
+@pytest.mark.parametrize(("profile", "alg"), [("ssc3", Algorithm.SM4), ("ssc2", Algorithm.TDES)])
+def test_hsm_provider_replaces_the_psam(card_slot: Any, profile: str, alg: Algorithm) -> None:
+    # The `CryptogramProvider` seam: an HSM-style provider holding the test master keys (no
+    # PSAM in slot 1 at all) authenticates the emulated card both ways and opens EF06/EF08.
+    keys = load_key_set("test").masters
+    usages = {KeyUsage.IRK: "irk", KeyUsage.RKSSSE: "rkssse", KeyUsage.UK: "uk"}
+    hsm = SoftwareCryptogramProvider(
+        {
+            (usage, a): bytes.fromhex(keys["sm4" if a is Algorithm.SM4 else "3des"][name])
+            for usage, name in usages.items()
+            for a in Algorithm
+        }
+    )
+    seen: list[CardAccess] = []
+    channel = insert(card_slot, profile)
+    try:
+        ssc = SscApplication(
+            channel, security_hook=make_security_hook(hsm, on_access=lambda a, _: seen.append(a))
+        )
+        declared = card_slot.card.card.declared
+        with channel.transaction():
+            holder = ssc.read_holder()
+            if declared["photo"]:
+                photo = read_photo(channel)
+                assert photo.jpeg == (PROFILE_DIR / str(declared["photo"])).read_bytes()
+                photo.wipe()
+            else:  # EF08 is readable (RKSSSE passed) but blank on this card
+                with pytest.raises(CardDataError, match="holds no photo"):
+                    read_photo(channel)
+        assert seen[0].algorithm is alg and seen[0].internal_authenticated
+        assert holder.id_number.reveal() == declared["id_number"]
     finally:
         channel.close()

@@ -70,3 +70,9 @@ def test_photo_parsers_raise_only_card_data_errors(data: bytes) -> None:
     with contextlib.suppress(CardDataError):
         out = jpeg_payload(data)
         assert out[:2] == b"\xff\xd8" and out[-2:] == b"\xff\xd9"
+
+
+@pytest.mark.parametrize("blank", [bytes(64), b"\xff" * 64])
+def test_blank_ef08_says_the_card_holds_no_photo(blank: bytes) -> None:
+    with pytest.raises(CardDataError, match="holds no photo"):
+        jpeg_payload(blank)
