@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -44,8 +45,14 @@ def _financial(profile: str, **changes: Any) -> dict[str, Any]:
     ],
 )
 def test_bank_number(
-    card_slot: Any, profile: str, gpo_format: int, records: str, route: str
+    card_slot: Any,
+    caplog: pytest.LogCaptureFixture,
+    profile: str,
+    gpo_format: int,
+    records: str,
+    route: str,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     financial = _financial(profile, gpo_format=gpo_format, records=records, pse=route != "no_pse")
     channel = insert(card_slot, profile, financial=financial)
     try:
@@ -55,6 +62,7 @@ def test_bank_number(
     pan = _declared_pan(card_slot)
     assert bank.pan.reveal() == pan
     assert pan not in str(bank) and pan not in repr(bank)
+    assert pan not in caplog.text and pan[-4:] in caplog.text  # logged, masked, APDUs traced
     assert bank.found_by == ("pse" if route == "pse" else "aid")
     assert bank.gpo_format == gpo_format
     assert bank.aid == bytes.fromhex("A000000333010101")
