@@ -239,5 +239,35 @@ def load_config(
     try:
         config = KioskConfig.model_validate(data)
     except ValidationError as e:
-        raise ConfigError(_issues_from(e, data, origins)) from None
+        if not _env_strings(e, data, env, origins):
+            raise ConfigError(_issues_from(e, data, origins)) from None
+        try:
+            config = KioskConfig.model_validate(data)
+        except ValidationError as again:
+            raise ConfigError(_issues_from(again, data, origins)) from None
     return LoadedConfig(config=config, files=tuple(files), origins=origins)
+
+
+def _env_strings(
+    error: ValidationError,
+    data: dict[str, Any],
+    environ: Mapping[str, str],
+    origins: Mapping[str, str],
+) -> bool:
+    """Where a string key got a TOML-looking environment value (`KIOSK__TERMINAL__ID=1234`,
+    `...=true`), put the variable's raw text back; True when something was put back."""
+    changed = False
+    for err in error.errors():
+        loc = tuple(str(p) for p in err["loc"])
+        dotted = ".".join(loc)
+        if err["type"] != "string_type" or origins.get(dotted) != "environment":
+            continue
+        name = ENV_PREFIX + "__".join(p.upper() for p in loc)
+        raw = next((v for k, v in environ.items() if k.upper() == name), None)
+        node: Any = data
+        for part in loc[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        if raw is not None and isinstance(node, dict):
+            node[loc[-1]] = raw
+            changed = True
+    return changed

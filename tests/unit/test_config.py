@@ -82,6 +82,14 @@ def test_broken_toml_names_the_line(tmp_path: Path) -> None:
     assert (issue.source, issue.line) == (str(f), 3)
 
 
+def test_environment_string_keys_keep_their_text() -> None:
+    loaded = load_config(environ={"KIOSK__TERMINAL__ID": "1234", "KIOSK__CARD__READER": "true"})
+    assert loaded.config.terminal.id == "1234"
+    assert loaded.config.card.reader == "true"
+    with pytest.raises(ConfigError, match="KIOSK__TERMINAL__ID"):
+        load_config(environ={"KIOSK__TERMINAL__ID": "12"})
+
+
 def test_broken_toml_and_unknown_profile(tmp_path: Path) -> None:
     f = tmp_path / "kiosk.toml"
     f.write_text("[mqtt\nport = 1\n")
