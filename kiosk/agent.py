@@ -198,6 +198,10 @@ class Agent:
         """Make `run_forever` return (any thread, signal handlers included)."""
         self._stop.set()
 
+    def wait_stopped(self, timeout: float) -> bool:
+        """True once a stop was requested (signal, `request_stop()`, restart command)."""
+        return self._stop.wait(timeout)
+
     def run_forever(self, *, install_signals: bool = True) -> int:
         """Block until SIGTERM/SIGINT (when `install_signals`), `request_stop()` or a restart
         command; returns the exit code."""

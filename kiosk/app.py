@@ -7,19 +7,31 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+from drivers.camera.source import FrameSource
 from drivers.card.driver import CardDriver
+from drivers.fingerprint.driver import FingerprintDriver
 from drivers.personal import set_mask_policy
+from drivers.vocabulary import DeviceHealthChanged
 from kiosk.agent import Agent
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import KioskConfig
 from kiosk.device import Device
 from kiosk.events import EventQueue
+from kiosk.watchdog import SystemdNotifier
 
 __all__ = ["Component", "KioskApp"]
 
 log = logging.getLogger("kiosk.app")
+
+
+class StoppableCore(Protocol):
+    """What the main loop needs of the agent: whether to stop, and the exit code then."""
+
+    exit_code: int
+
+    def wait_stopped(self, timeout: float) -> bool: ...
 
 
 @dataclass(slots=True)
@@ -58,19 +70,38 @@ class KioskApp:
         `CardInserted`, `CardRemoved` and `DeviceHealthChanged` to the core queue. A missing
         pcscd or reader shows as health (offline, no_device), never as a failed start."""
         driver = CardDriver(self.config.card.driver_settings(), sink=self.queue.post)
+        self._start_device("card_reader", driver)
+        return driver
+
+    def _start_device(self, name: str, device: Device) -> None:
+        """Start `device` as component `name`; its health joins `device_health()`."""
 
         def start() -> Callable[[], None]:
-            driver.start()
-            self.devices.append(driver)
+            device.start()
+            self.devices.append(device)
 
             def stop() -> None:
-                driver.stop()
-                self.devices.remove(driver)
+                device.stop()
+                self.devices.remove(device)
 
             return stop
 
-        self.add("card_reader", start)
+        self.add(name, start)
+
+    def init_fingerprint(self) -> FingerprintDriver:
+        """The fingerprint scanner as device `fingerprint`. Opening it empties the module's own
+        library (nothing of a citizen stays in it); a missing scanner shows as `no_device` and
+        the driver keeps trying to reopen it."""
+        driver = FingerprintDriver(self.config.fingerprint.to_settings(), post=self.queue.post)
+        self._start_device("fingerprint", driver)
         return driver
+
+    def init_camera(self) -> FrameSource:
+        """The camera as device `camera`: its thread keeps only the newest frame and reconnects
+        when the device comes back; a missing camera shows as `no_device`."""
+        source = FrameSource(self.config.camera.to_settings(), on_event=self.queue.post)
+        self._start_device("camera", source)
+        return source
 
     def init_agent(self, **kwargs: Any) -> Agent:
         """The headless core (journal, sync, telemetry, remote commands) as component `agent`.
@@ -108,6 +139,40 @@ class KioskApp:
         """Start every component in order."""
         self.init_privacy()
         self.init_card_reader()
+        self.init_fingerprint()
+        self.init_camera()
+
+    def on_event(self, event: object) -> None:
+        """Handle one event from the core queue (main thread).
+
+        Until the citizen session state machine arrives with the journeys, the core logs device
+        health changes (each device posts a change once) and lets the agent count the rest.
+        """
+        if isinstance(event, DeviceHealthChanged):
+            log.info("device %s is %s %s", event.device, event.health.value, event.detail)
+        else:
+            log.debug("event %s", type(event).__name__)
+
+    def run(self, agent: StoppableCore, notifier: SystemdNotifier | None = None) -> int:
+        """The core's main loop: consume events and feed the systemd watchdog until the agent
+        stops; returns the agent's exit code.
+
+        The heartbeat comes from this loop, not from a timer thread, so a hung core is what
+        the watchdog catches (systemd restarts the service after WatchdogSec).
+        """
+        notifier = notifier or SystemdNotifier()
+        beat = min(notifier.interval_s or 1.0, 1.0)
+        notifier.ready(f"terminal {self.config.terminal.id} running")
+        while not agent.wait_stopped(0):
+            event = self.queue.get(timeout=beat)
+            if event is not None:
+                try:
+                    self.on_event(event)
+                except Exception:  # one bad event must not stop the core
+                    log.exception("handling %s failed", type(event).__name__)
+            notifier.heartbeat()
+        notifier.stopping()
+        return agent.exit_code
 
     def stop(self) -> None:
         """Stop components in reverse start order; each stop runs even if another failed."""

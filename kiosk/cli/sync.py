@@ -109,7 +109,7 @@ def agent(
 
     threading.Thread(target=relay, name="signals", daemon=True).start()
     try:
-        code = core.run_forever(install_signals=False)
+        code = app.run(core)
     finally:
         app.stop()
     raise typer.Exit(code)

@@ -3,10 +3,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from typing import Any
 
-from drivers.vocabulary import CardInserted, CardRemoved, DeviceHealth, DeviceHealthChanged
+from drivers.card.driver import CardDriver
+from drivers.card.settings import CardSettings
+from drivers.vocabulary import (
+    CardInserted,
+    CardRemoved,
+    DeviceHealth,
+    DeviceHealthChanged,
+    DeviceKind,
+)
 from kiosk.app import KioskApp
 from kiosk.config import load_config
 from kiosk.device import Device
@@ -14,12 +23,14 @@ from kiosk.device import Device
 WAIT_S = 20.0  # generous upper bound for a slow CI machine; not a timing assertion
 
 
-def wait_event(app: KioskApp, kind: type[Any], seen: list[object]) -> Any:
+def wait_event(
+    app: KioskApp, kind: type[Any], seen: list[object], device_kind: DeviceKind | None = None
+) -> Any:
     while True:
         event = app.queue.get(timeout=WAIT_S)
         assert event is not None, f"no {kind.__name__} on the core queue; saw {seen}"
         seen.append(event)
-        if isinstance(event, kind):
+        if isinstance(event, kind) and getattr(event, "kind", device_kind) == device_kind:
             return event
 
 
@@ -31,12 +42,17 @@ def test_card_reader_is_a_device_of_the_app(card_slot: Any) -> None:
     app.start()
     try:
         assert "card_reader" not in app.failed
-        (device,) = app.devices
-        assert isinstance(device, Device)
+        # the scanner and the camera are missing here: they degrade, the reader is online
+        assert [d.name for d in app.devices] == ["card_reader", "fingerprint", "camera"]
+        assert all(isinstance(d, Device) for d in app.devices)
         seen: list[object] = []
-        health = wait_event(app, DeviceHealthChanged, seen)
+        health = wait_event(app, DeviceHealthChanged, seen, DeviceKind.CARD_READER)
         assert health.health is DeviceHealth.ONLINE
-        assert app.device_health() == {"card_reader": "online"}
+        assert app.device_health() == {
+            "card_reader": "online",
+            "fingerprint": "no_device",
+            "camera": "no_device",
+        }
         card_slot.card.insert("ssc2")
         inserted = wait_event(app, CardInserted, seen)
         assert inserted.device == reader and inserted.atr.startswith("3B6D0000")
@@ -46,3 +62,9 @@ def test_card_reader_is_a_device_of_the_app(card_slot: Any) -> None:
         app.stop()
     assert app.devices == []
     assert not [t for t in threading.enumerate() if t.name.startswith("monitor-card_reader")]
+
+
+def test_driver_health_without_monitor(card_slot: Any, card_settings: CardSettings) -> None:
+    assert CardDriver(card_settings).health is DeviceHealth.ONLINE
+    missing = dataclasses.replace(card_settings, reader="No Such Reader")
+    assert CardDriver(missing).health is DeviceHealth.NO_DEVICE
