@@ -64,6 +64,7 @@ class ErrorCode(StrEnum):
     PIN_BLOCKED = "card.pin_blocked"
     PIN_NOT_ENABLED = "card.pin_not_enabled"
     PIN_INVALID_FORMAT = "card.pin_invalid_format"
+    PIN_ENTRY_CANCELLED = "card.pin_entry_cancelled"  # on the reader's PIN pad
     CARD_AUTH_FAILED = "card.auth_failed"
     CARD_WRITE_FAILED = "card.write_failed"
     PSAM_MISSING = "card.psam_missing"

@@ -119,8 +119,7 @@ class PinPadUnavailableError(ReaderError):
 class PinEntryCancelledError(CardError):
     """The citizen cancelled PIN entry on the reader's PIN pad (reader answer 6401)."""
 
-    # No dedicated vocabulary code yet: the UI treats a cancelled entry like an unusable PIN.
-    code = ErrorCode.PIN_INVALID_FORMAT
+    code = ErrorCode.PIN_ENTRY_CANCELLED
 
 
 class StatusWordError(CardError):
