@@ -84,6 +84,11 @@ _ACK_LEN: dict[int, int] = {
 }
 
 
+# Size of the blank written over the char buffers when no template size is known (a failed
+# enrolment): the ZFM-20/R30x template size; a real module takes any length up to its own.
+_BLANK_TEMPLATE_BYTES = 512
+
+
 # Auto-baud probe order: the factory default, then the other rates of the R503 manual's list
 # (N = 1, 2, 4, 6, 12); the odd multiples of 9600 are left out to bound a silent start-up.
 _BAUD_PROBE_ORDER = (57600, 115200, 9600, 19200, 38400)
@@ -112,6 +117,7 @@ class DriverStats:
     garbage_bytes: int = 0
     drains: int = 0
     reopens: int = 0
+    unclear_buffers: int = 0  # checks after which the char buffers could not be overwritten
 
 
 class FingerprintDriver:
@@ -724,16 +730,19 @@ class FingerprintDriver:
         The reference goes into char buffer 2, the live capture into buffer 1, the module
         matches. Raises CaptureTimeoutError, PoorImageError, link and module errors."""
         with self._lock:
-            for _ in range(2):
-                reopens = self.stats.reopens
-                self.download_template(2, reference_template)
-                self.capture(1, timeout=timeout, on_prompt=on_prompt)
-                result = self.match()
-                if self.stats.reopens == reopens:
-                    break
-                # The adapter was replugged mid-check: the module lost its RAM (the reference
-                # in buffer 2), so a "no match" would be false. Run the check once more.
-                self._log.info("module power-cycled during the check; checking again")
+            try:
+                for _ in range(2):
+                    reopens = self.stats.reopens
+                    self.download_template(2, reference_template)
+                    self.capture(1, timeout=timeout, on_prompt=on_prompt)
+                    result = self.match()
+                    if self.stats.reopens == reopens:
+                        break
+                    # The adapter was replugged mid-check: the module lost its RAM (the
+                    # reference in buffer 2), so a "no match" would be false. Check once more.
+                    self._log.info("module power-cycled during the check; checking again")
+            finally:
+                self._forget_buffers(len(reference_template))
             self._log.info(
                 "1:1 fingerprint check: matched=%s score=%d", result.matched, result.score
             )
@@ -745,11 +754,44 @@ class FingerprintDriver:
         Returns the template (the caller hands it on, then wipes it). Raises
         FingerprintModuleError(0x0A) when the two captures are not the same finger."""
         with self._lock:
-            self.capture(1, on_prompt=on_prompt)
-            self.wait_for_lift(on_prompt=on_prompt)
-            self.capture(2, on_prompt=on_prompt, prompt=Prompt.PLACE_AGAIN)
-            self.register_model()
-            return self.upload_template(1)
+            template = bytearray()
+            try:
+                self.capture(1, on_prompt=on_prompt)
+                self.wait_for_lift(on_prompt=on_prompt)
+                self.capture(2, on_prompt=on_prompt, prompt=Prompt.PLACE_AGAIN)
+                self.register_model()
+                template = self.upload_template(1)
+                return template
+            finally:
+                self._forget_buffers(len(template) or _BLANK_TEMPLATE_BYTES)
+
+    def _forget_buffers(self, size: int) -> None:
+        """Overwrite both char buffers with a blank template of `size` bytes, so no citizen's
+        features stay in the module's RAM after a check (the library is emptied at start-up).
+
+        Best effort on the current link (no reopen, no retry): a module that went away lost
+        its RAM anyway. Never raises; a failure is logged and counted."""
+        if self._port is None or self._params is None:
+            return
+        blank = bytes(size)
+        for buffer_id in (1, 2):
+            try:
+                ack = self._run(
+                    "DownChar",
+                    codec.cmd_down_char(buffer_id, self._addr),
+                    self.settings.query_timeout,
+                    data_out=blank,
+                    retries=0,
+                    reopen=False,
+                )
+            except FingerprintError as e:
+                self.stats.unclear_buffers += 1
+                self._log.warning("char buffers not cleared: %s", e)
+                return
+            if ack.code != Confirm.OK:
+                self.stats.unclear_buffers += 1
+                self._log.warning("char buffer %d not cleared: 0x%02X", buffer_id, ack.code)
+                return
 
     # --- technician only: the module's library --------------------------------------------------
 

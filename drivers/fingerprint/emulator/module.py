@@ -91,6 +91,10 @@ class FakeModule:
         self._rx.clear()
         self._announce = self.profile.ready_byte
 
+    def char_buffer(self, buffer_id: int) -> bytes | None:
+        """What char buffer 1 or 2 holds now (RAM; tests check nothing of a citizen stays)."""
+        return self._buffers.get(buffer_id)
+
     @property
     def chunk(self) -> int:
         """Data packet size in bytes."""

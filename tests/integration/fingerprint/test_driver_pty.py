@@ -62,6 +62,29 @@ def test_enroll_returns_the_template_that_then_verifies(fp_rig: FingerprintRig) 
     assert emu.module.library == {}
 
 
+def blank(buffer: bytes | None) -> bool:
+    return buffer is None or not any(buffer)
+
+
+def test_nothing_of_the_citizen_stays_in_the_modules_ram(fp_rig: FingerprintRig) -> None:
+    emu = fp_rig.emulator(finger="f03")
+    drv = fp_rig.driver()
+    assert drv.verify(finger_template("f03")).matched
+    drv.template_count()  # one more round trip: the module has taken in every packet sent
+    assert blank(emu.module.char_buffer(1)) and blank(emu.module.char_buffer(2))
+    template = drv.enroll()
+    drv.template_count()
+    assert bytes(template) == finger_template("f03")
+    assert blank(emu.module.char_buffer(1)) and blank(emu.module.char_buffer(2))
+    # also when the check fails: no finger came, the reference was already in buffer 2
+    emu.module.sensor.no_finger(1000)
+    with pytest.raises(CaptureTimeoutError):
+        drv.verify(finger_template("f03"), timeout=0.1)
+    drv.template_count()
+    assert blank(emu.module.char_buffer(2))
+    assert drv.stats.unclear_buffers == 0 and emu.module.library == {}
+
+
 def test_enroll_with_two_different_fingers_fails_to_merge(fp_rig: FingerprintRig) -> None:
     emu = fp_rig.emulator(finger=None)
     emu.module.sensor.place("f01")
@@ -311,11 +334,13 @@ def test_data_packets_have_the_size_the_module_reported(fp_rig: FingerprintRig, 
     drv = fp_rig.driver()
     size = {0: 32, 1: 64, 2: 128, 3: 256}[code]
     assert drv.parameters is not None and drv.parameters.packet_size == size
-    assert drv.verify(finger_template("f03")).matched
+    drv.download_template(2, finger_template("f03"))
+    # the round trip of UpChar also proves the module has taken in every data packet
+    assert bytes(drv.upload_template(2)) == finger_template("f03")
     sizes = emu.module.data_packet_sizes
     assert sizes[:-1] == [size] * (len(sizes) - 1) and 0 < sizes[-1] <= size
+    assert drv.verify(finger_template("f03")).matched
     assert emu.module.bad_downloads == 0
-    assert bytes(drv.upload_template(2)) == finger_template("f03")
 
 
 def test_packet_size_is_read_again_after_a_replug(fp_rig: FingerprintRig) -> None:
