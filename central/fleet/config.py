@@ -33,3 +33,8 @@ class FleetConfig(BaseModel):
     reconnect_max_s: float = Field(default=60.0, gt=0, description="broker reconnect: longest")
     keepalive_s: int = Field(default=30, ge=5, description="MQTT keepalive")
     commands_kept: int = Field(default=5, ge=1, description="recent commands per terminal")
+    rebirth_on_start: bool = Field(
+        default=True,
+        description="at (re)connect, send `rebirth` to each terminal whose retained status is "
+        "online, for full state at once",
+    )

@@ -59,6 +59,7 @@ class FleetMonitor:
         reconnect_min_s: float = 1.0,
         reconnect_max_s: float = 60.0,
         commands_kept: int = 5,
+        rebirth_on_start: bool = True,
     ) -> None:
         self._clock: Clock = clock or WallClock()
         self._command_expiry = command_expiry_s
@@ -76,6 +77,7 @@ class FleetMonitor:
             keepalive_s=keepalive_s,
             reconnect_min_s=reconnect_min_s,
             reconnect_max_s=reconnect_max_s,
+            on_retained_online=self._request_rebirth if rebirth_on_start else None,
         )
         self._web_args = (http_host, http_port)
         self._push_interval, self._heartbeat = push_interval_s, heartbeat_s
@@ -100,6 +102,7 @@ class FleetMonitor:
             reconnect_min_s=config.reconnect_min_s,
             reconnect_max_s=config.reconnect_max_s,
             commands_kept=config.commands_kept,
+            rebirth_on_start=config.rebirth_on_start,
         )
 
     @property
@@ -129,6 +132,14 @@ class FleetMonitor:
             self._web.stop()
             self._web = None
         self.mqtt.stop()
+
+    def _request_rebirth(self, terminal_id: str) -> None:
+        """Ask a terminal known online from its retained status to republish its full state
+        (status and telemetry) now, so the page is complete at start. paho's thread."""
+        try:
+            self.send_command(terminal_id, CommandName.REBIRTH.value, {})
+        except Exception as e:  # the page still fills in at the next telemetry
+            logger.warning("rebirth request to %s not sent: %s", terminal_id, e)
 
     def send_command(self, terminal_id: str, name: str, args: dict[str, Any]) -> dict[str, Any]:
         """Validate and publish a remote command; returns its record (state ``sent``) as JSON.

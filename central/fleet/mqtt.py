@@ -3,14 +3,20 @@
 Plain (not shared) subscriptions: the monitor must see every terminal's every message, whereas
 the central's workers split the load through `$share/central/...`. A clean session suffices:
 presence is retained, telemetry repeats every few seconds, and command state lives in memory.
+To see full state at once rather than after a telemetry period, every terminal whose retained
+status says `online` when the monitor (re)subscribes is handed to `on_retained_online`, which
+the monitor uses to send it a `rebirth` command (Sparkplug's primary host does the same).
 paho types stop here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -53,8 +59,11 @@ class FleetMqtt:
         reconnect_min_s: float = 1.0,
         reconnect_max_s: float = 60.0,
         client_id: str | None = None,
+        on_retained_online: Callable[[str], None] | None = None,
     ) -> None:
         self._host, self._port, self._keepalive = host, port, keepalive_s
+        self.on_retained_online = on_retained_online
+        """Called (paho's thread) with each terminal whose retained status is `online`."""
         self._state = state
         self._connected = threading.Event()
         self._stopping = False
@@ -71,6 +80,7 @@ class FleetMqtt:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_socket_open = self._on_socket_open
 
     @property
     def connected(self) -> bool:
@@ -122,6 +132,12 @@ class FleetMqtt:
         logger.info("connected to broker %s:%s", self._host, self._port)
         self._connected.set()
 
+    def _on_socket_open(self, _c: mqtt.Client, _u: Any, sock: Any) -> None:
+        # paho leaves Nagle on: a command would wait for the delayed ACK of the previous
+        # packet (~40 ms per hop on Linux).
+        with contextlib.suppress(OSError, AttributeError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason_code: Any, _p: Any) -> None:
         if self._connected.is_set() and not self._stopping:
             logger.warning("lost the broker %s:%s: %s", self._host, self._port, reason_code)
@@ -129,11 +145,11 @@ class FleetMqtt:
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         try:
-            self._handle(msg.topic, bytes(msg.payload))
+            self._handle(msg.topic, bytes(msg.payload), retained=bool(msg.retain))
         except Exception:  # a bug here must not kill paho's thread and blind the monitor
             logger.exception("fleet message on %r could not be handled", msg.topic[:120])
 
-    def _handle(self, topic_name: str, payload: bytes) -> None:
+    def _handle(self, topic_name: str, payload: bytes, *, retained: bool = False) -> None:
         try:
             parsed = parse_message(topic_name, payload)
         except UnusableMessageError as e:
@@ -155,6 +171,9 @@ class FleetMqtt:
         terminal_id, update = parsed
         if isinstance(update, StatusUpdate):
             self._state.apply_status(terminal_id, update)
+            hook = self.on_retained_online
+            if retained and update.state == "online" and hook is not None:
+                hook(terminal_id)
         elif isinstance(update, TelemetryUpdate):
             self._state.apply_telemetry(terminal_id, update)
         elif isinstance(update, AckUpdate) and not self._state.apply_ack(terminal_id, update):

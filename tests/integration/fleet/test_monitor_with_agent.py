@@ -10,13 +10,17 @@ from kiosk.agent import Agent
 from kiosk.config import load_config
 from kiosk.config.terminal import Mode
 from tests.fixtures.broker import Broker
-from tests.fixtures.fleet import wait_until
+from tests.fixtures.fleet import start_fleet_monitor, wait_until
 
 
-def make_agent(port: int, terminal_id: str, state: Path) -> Agent:
+def make_agent(port: int, terminal_id: str, state: Path, telemetry_s: float | None = None) -> Agent:
     cfg = load_config(profile="test", environ={}).config
+    telemetry = cfg.telemetry
+    if telemetry_s is not None:
+        telemetry = telemetry.model_copy(update={"interval_s": telemetry_s})
     cfg = cfg.model_copy(
         update={
+            "telemetry": telemetry,
             "mqtt": cfg.mqtt.model_copy(update={"port": port}),
             "terminal": cfg.terminal.model_copy(
                 update={"id": terminal_id, "state_dir": str(state), "mode": Mode.DEMO}
@@ -70,3 +74,35 @@ def test_real_agent_appears_answers_ping_and_stops(
         lambda: fleet_monitor.state.get("SSK-E2E-0001")["presence"] == "stopped",  # type: ignore[index]
         "the agent's clean stop",
     )
+
+
+def test_monitor_started_after_the_agent_asks_for_a_rebirth(broker: Broker, tmp_path: Path) -> None:
+    # Telemetry once an hour: what the late monitor sees comes from its rebirth request.
+    agent = make_agent(broker.port, "SSK-E2E-0002", tmp_path / "agent", telemetry_s=3600.0)
+    agent.start()
+    try:
+        watcher = start_fleet_monitor(broker.port)  # only to know the agent is online
+        try:
+            wait_until(
+                lambda: (t := watcher.state.get("SSK-E2E-0002")) and t["presence"] == "online",
+                "the agent's birth",
+            )
+        finally:
+            watcher.stop()
+        monitor = start_fleet_monitor(broker.port)
+        try:
+            seen = wait_until(
+                lambda: (
+                    (t := monitor.state.get("SSK-E2E-0002"))
+                    and t["uptime_s"] is not None
+                    and t["command"]
+                    and t["command"]["state"] == "succeeded"
+                    and t
+                ),
+                "telemetry and the acknowledged rebirth after the monitor's start",
+            )
+            assert seen["command"]["name"] == "rebirth" and seen["presence"] == "online"
+        finally:
+            monitor.stop()
+    finally:
+        agent.stop()
