@@ -486,6 +486,20 @@ class FingerprintDriver:
         from the module on this very link: after a replug it may be another module."""
         port = self._port
         assert port is not None
+        if data_out is not None:
+            if self._params is None:
+                raise FingerprintProtocolError("no parameters read yet: packet size unknown")
+            frames = bytearray()
+            try:
+                codec.append_data_packets(frames, data_out, self._params.packet_size, self._addr)
+                return self._exchange_body(frame, timeout, frames, data_in)
+            finally:
+                wipe_bytes(frames)
+        return self._exchange_body(frame, timeout, None, data_in)
+
+    def _exchange_body(
+        self, frame: bytes, timeout: float, frames_out: bytearray | None, data_in: bytearray | None
+    ) -> Packet:
         if self._dirty:
             self._drain()
         self.stats.commands += 1
@@ -501,16 +515,8 @@ class FingerprintDriver:
             # A well-formed ACK of the wrong size belongs to an earlier command (a late reply,
             # reference fault F4): skip it, and drain before the next command.
             self._dirty = True
-        if data_out is not None:
-            params = self._params
-            if params is None:
-                raise _LinkCorruptError("no parameters read: packet size unknown")
-            frames = bytearray()
-            try:
-                codec.append_data_packets(frames, data_out, params.packet_size, self._addr)
-                self._write(frames)
-            finally:
-                wipe_bytes(frames)
+        if frames_out is not None:
+            self._write(frames_out)
         if data_in is not None:
             wipe_bytes(data_in)  # a retried transfer: forget the partial template first
             del data_in[:]
