@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "kiosk.cli.camera",
     "kiosk.cli.fingerprint",
     "kiosk.cli.sync",
+    "kiosk.cli.doctor",
 )
 
 
