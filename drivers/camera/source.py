@@ -4,6 +4,9 @@ Thread inventory: one daemon thread per source, `camera-<name>`, that owns the V
 (OpenCV capture objects are not thread-safe). Consumers on other threads call `latest()`,
 `wait_frame()` or `frames()`; they get `Frame` objects holding numpy arrays, never cv2 objects.
 A slow consumer never slows capture: the single slot is overwritten and `dropped` counts it.
+Generated streams (`synthetic:...`, the demo's and tests' stand-in for a citizen following
+the prompts) are the exception: they wait for each frame to be taken and carry their own
+stream time, so a check on a loaded machine sees the whole sequence.
 """
 
 from __future__ import annotations
@@ -149,6 +152,7 @@ class FrameSource:
         with self._cond:
             if self._latest is not None:
                 self._taken_seq = self._latest.seq
+                self._cond.notify_all()  # a generated stream waits for its frame to be taken
             return self._latest
 
     def wait_frame(self, after_seq: int = 0, timeout: float = 1.0) -> Frame | None:
@@ -158,6 +162,7 @@ class FrameSource:
             while not self._stop.is_set():
                 if self._latest is not None and self._latest.seq > after_seq:
                     self._taken_seq = self._latest.seq
+                    self._cond.notify_all()  # a generated stream waits for its frame to be taken
                     return self._latest
                 left = deadline - self._now()
                 if left <= 0:
@@ -267,13 +272,25 @@ class FrameSource:
         with self._cond:
             self._latest = None
 
-    def _publish(self, image: np.ndarray) -> None:
+    def _publish(self, image: np.ndarray, at: float | None = None, *, wait: bool = False) -> None:
+        """Make `image` the latest frame, stamped `at` (default now). With `wait`, first wait
+        until the previous frame was taken (a generated stream: nothing is dropped)."""
         now = self._now()
         with self._cond:
+            while (
+                wait
+                and self._latest is not None
+                and self._latest.seq > self._taken_seq
+                and not self._stop.is_set()
+            ):
+                self._cond.wait(0.1)
+            if self._stop.is_set():
+                return
+            now = self._now()
             self._seq += 1
             if self._latest is not None and self._latest.seq > self._taken_seq:
                 self._dropped += 1  # overwritten before anyone took it
-            self._latest = Frame(image=image, seq=self._seq, at=now)
+            self._latest = Frame(image=image, seq=self._seq, at=now if at is None else at)
             self._times.append(now)
             self._size = (int(image.shape[1]), int(image.shape[0]))
             self._cond.notify_all()
@@ -307,6 +324,12 @@ class FrameSource:
         invalid = 0
         period = 1.0 / cap.fps if cap.fps > 0 else 0.0
         next_at = self._now()
+        # A generated stream stands for a citizen who follows the prompts: it is delivered
+        # frame by frame (never dropped, whatever the consumer's speed or the machine's load)
+        # and stamped with its own stream time, so a busy check sees the same sequence.
+        lossless = classify_source(s.source) == "synthetic"
+        stream_t0 = next_at
+        delivered = 0
         while not self._stop.is_set():
             ok, img = cap.read()
             if not ok:
@@ -336,7 +359,12 @@ class FrameSource:
                 continue
             invalid = 0
             self._set_health(DeviceHealth.ONLINE, "")
-            self._publish(frame)
+            if lossless:
+                at = stream_t0 + delivered * period if period else None
+                self._publish(frame, at, wait=True)
+                delivered += 1
+            else:
+                self._publish(frame)
             if period:
                 # play a file at its own rate, as a camera would deliver it
                 next_at += period

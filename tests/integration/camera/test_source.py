@@ -3,6 +3,7 @@ that vanishes and returns (camera loss), a missing device, and broken frames."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import random
 import time
@@ -169,6 +170,22 @@ def test_a_different_camera_returning_is_what_the_frames_show(
     assert frame.size == (320, 240) and src.stats().size == (320, 240)
     assert float(frame.image.mean()) > 200  # the new stream's content
     assert healths(events) == [DeviceHealth.ONLINE, DeviceHealth.NO_DEVICE, DeviceHealth.ONLINE]
+
+
+def test_generated_stream_waits_for_a_slow_consumer(
+    settings: SourceSettings, make_source: Callable[[SourceSettings], FrameSource]
+) -> None:
+    # a generated stream stands for a citizen following the prompts: a busy check (here a
+    # consumer slower than the stream's 15 fps) still sees every frame, in stream time
+    src = make_source(replace(settings, source="synthetic:turn-left:grace_hopper"))
+    got = []
+    for frame in src.frames(timeout=10.0, limit=8):
+        got.append(frame)
+        time.sleep(0.12)
+    assert [f.seq for f in got] == list(range(1, 9))
+    assert src.stats().dropped == 0
+    period = 1.0 / settings.synthetic_fps
+    assert [round(b.at - a.at, 6) for a, b in itertools.pairwise(got)] == [round(period, 6)] * 7
 
 
 class FakeCamera:
