@@ -1,7 +1,8 @@
 """`kiosk agent`, `kiosk pay ...` and `kiosk sync ...`: the headless core and the sync tools.
 
-`kiosk pay` connects as the terminal itself (same client id as the agent, for the broker ACL):
-run it on a terminal whose agent is stopped, or it takes the connection over for a moment.
+`kiosk pay` connects as an auxiliary client of the terminal (client id ``{terminal_id}-pay``,
+same certificate, so the same ACL): beside a running agent it neither takes the agent's
+connection over nor touches the retained presence.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def _online(ctx: typer.Context, wait_s: float) -> Iterator[PaymentService]:
     except JournalError as e:
         raise fail(f"journal: {e}") from None
     clock = SystemClock()
-    sync = SyncService(config.mqtt, journal, clock, software_version="cli")
+    sync = SyncService(config.mqtt, journal, clock, software_version="cli", client_suffix="pay")
     payments = PaymentService(journal, sync.rpc, clock, deadline_s=config.mqtt.payment_deadline_s)
     sync.start()
     try:

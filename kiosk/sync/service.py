@@ -53,7 +53,15 @@ class SyncService:
         software_version: str,
         control: AgentControl | None = None,
         transport: Transport | None = None,
+        client_suffix: str = "",
     ) -> None:
+        """`client_suffix` (e.g. ``pay``) makes an auxiliary client of this terminal beside a
+        running agent: MQTT client id ``{terminal_id}-{suffix}`` (the broker would otherwise
+        hand it the agent's connection and session), no presence (no birth, will or
+        `stopped`: the agent's retained status stays true) and a session that ends with the
+        connection (nothing queues for it between runs), and no outbox drain (the agent, now
+        or at its next start, delivers the rows). The ACL holds: it keys on the certificate's
+        identity, not the client id."""
         self.config = config
         self.journal = journal
         self._clock = clock
@@ -64,7 +72,16 @@ class SyncService:
         self.status_topic = topic(self.terminal_id, Channel.STATUS)
         self._hooks: list[Callable[[], object]] = []
         self._stopped = False
-        if transport is None:
+        self.presence = not client_suffix
+        """False for an auxiliary client: it never touches the retained status."""
+        if transport is None and client_suffix:
+            transport = PahoTransport(
+                config.model_copy(update={"session_expiry_s": 0}),
+                client_id=f"{self.terminal_id}-{client_suffix}",
+                clock=clock,
+                first_connect=True,
+            )
+        elif transport is None:
             will = Will(
                 self.status_topic,
                 encode(self._status(PresenceState.OFFLINE)),
@@ -106,14 +123,16 @@ class SyncService:
         self.router = Router(self.guard, routes, on_rejected=self._on_rejected)
         transport.on_message = self.router.dispatch
         transport.on_connected = self._on_connected
+        # Commands are the agent's: an auxiliary client does not even hear them.
+        inbound = (Channel.CMD, Channel.RPC_RESPONSE) if self.presence else (Channel.RPC_RESPONSE,)
         transport.subscribe(
-            [topic(self.terminal_id, ch) for ch in (Channel.CMD, Channel.RPC_RESPONSE)]
-            + [CENTRAL_STATUS_TOPIC]
+            [topic(self.terminal_id, ch) for ch in inbound] + [CENTRAL_STATUS_TOPIC]
         )
         # Receipts at QoS 0: a lost receipt only means the row is sent again after
         # receipt_timeout_s and receipted `duplicate`; skipping a PUBACK per receipt lets the
         # backlog drain about twice as fast (bench/sync_drain.py).
-        transport.subscribe([topic(self.terminal_id, Channel.EVENT_RECEIPT)], qos=0)
+        if self.presence:  # an auxiliary client leaves the outbox to the agent
+            transport.subscribe([topic(self.terminal_id, Channel.EVENT_RECEIPT)], qos=0)
         self._control = control
         self._central_boot: str | None = None
         self.rebirths = 0
@@ -123,7 +142,8 @@ class SyncService:
     def start(self) -> None:
         """Connect in the background and start draining."""
         self.transport.start()
-        self.drainer.start()
+        if self.presence:
+            self.drainer.start()
         if self.commands is not None:
             self.commands.start()
 
@@ -137,6 +157,9 @@ class SyncService:
         if self.commands is not None:
             self.commands.stop()
         self.drainer.stop()
+        if not self.presence:
+            self.transport.stop(final=None)
+            return
         self.transport.stop(final=(self.status_topic, encode(self._status(PresenceState.STOPPED))))
 
     def add_connected_hook(self, hook: Callable[[], object]) -> None:
@@ -165,13 +188,13 @@ class SyncService:
 
     def publish_status(self) -> None:
         """Publish the retained `online` status (birth; again on rebirth or maintenance)."""
-        if self.transport.connected:
+        if self.presence and self.transport.connected:
             self.transport.publish(
                 self.status_topic, encode(self._status(PresenceState.ONLINE)), retain=True
             )
 
     def _on_connected(self, session_present: bool) -> None:
-        if self.journal.meta_get(SESSION_KEY) != "1":
+        if self.presence and self.journal.meta_get(SESSION_KEY) != "1":
             self.journal.meta_set(SESSION_KEY, "1")
         self.publish_status()
         self.drainer.on_connected(session_present)

@@ -5,18 +5,25 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import random
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 from kiosk.clock import SystemClock
 from kiosk.config import load_config
+from kiosk.contract import Channel, topic
 from kiosk.journal import DEMO_KEY, Journal, Sealer
 from tests.fixtures.broker import Broker
 from tests.fixtures.sync_central import MiniCentral
+from tests.integration.sync.conftest import Factory
 
 ROOT = Path(__file__).resolve().parents[3]
 KIOSK = [sys.executable, "-m", "kiosk.cli.main"]
@@ -124,3 +131,40 @@ def test_kill_9_at_random_points_during_payments_loses_and_duplicates_nothing(
     assert set(mini_central.payments) <= set(states)  # nothing charged the kiosk forgot
     amounts = {r.payment_key: r.amount_cents for r in rows}
     assert mini_central.wallet_cents == 10_000_000 - sum(amounts[k] for k in charged)
+
+
+def retained_status(port: int, terminal_id: str) -> dict[str, Any]:
+    """The retained presence of `terminal_id`, as a fresh subscriber sees it."""
+    got: queue.Queue[bytes] = queue.Queue()
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2, client_id="test-presence-reader", protocol=mqtt.MQTTv5
+    )
+    client.on_message = lambda _c, _u, msg: got.put(bytes(msg.payload))
+    client.on_connect = lambda c, *_: c.subscribe(topic(terminal_id, Channel.STATUS), qos=1)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    try:
+        data: dict[str, Any] = json.loads(got.get(timeout=15))
+        return data
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def test_the_payment_client_leaves_a_running_agent_connected_and_online(
+    tmp_path: Path, broker: Broker, mini_central: MiniCentral, make_sync: Factory
+) -> None:
+    agent, _ = make_sync("SSK-PAY-0001")
+    assert agent.transport.wait_connected(10)  # type: ignore[attr-defined]
+    assert retained_status(broker.port, "SSK-PAY-0001")["state"] == "online"
+    config = write_config(tmp_path / "k", broker.port)
+    proc = kiosk(config, "pay", "submit", "--amount", "700", "--id-number", ID_NUMBER)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err.decode()
+    assert json.loads(out)["state"] == "accepted"
+    # Its own client id: the broker did not hand it the agent's connection, and it published
+    # no presence of its own (no `stopped` over the agent's `online`).
+    assert agent.transport.connects == 1 and agent.transport.disconnects == 0  # type: ignore[attr-defined]
+    assert agent.connected
+    status = retained_status(broker.port, "SSK-PAY-0001")
+    assert status["state"] == "online" and status["software_version"] == "test"
