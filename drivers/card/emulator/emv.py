@@ -13,12 +13,12 @@ from typing import Any
 from drivers.card.emulator.card import Answer, Command, VirtualCard
 from drivers.card.emulator.model import FinancialApp
 
-__all__ = ["PDOL", "PSE_NAME", "EmvApplet", "ber"]
+__all__ = ["PDOL", "PSE_NAME", "EmvApplet", "ber", "dol_entries"]
 
 PSE_NAME = b"1PAY.SYS.DDF01"
-# PDOL: EC terminal support indicator (1), amount authorised (6), transaction currency (2) -> 9.
+# Default PDOL: EC terminal support indicator (1), amount authorised (6), currency (2) -> 9.
 PDOL = bytes.fromhex("9F7A019F02065F2A02")
-_PDOL_LEN = 9
+_CNY = bytes.fromhex("0156")
 _AIP = bytes.fromhex("7C00")
 _PSE_SFI = 1
 _TRACK2_SFI = 1
@@ -38,6 +38,17 @@ def ber(tag: str, value: bytes) -> bytes:
     return bytes.fromhex(tag) + length + value
 
 
+def dol_entries(dol: bytes) -> list[tuple[int, int]]:
+    """(tag, length) pairs of a DOL: tags of 1 or 2 bytes (first byte xF = two), 1-byte lengths."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    while pos < len(dol):
+        size = 2 if dol[pos] & 0x1F == 0x1F else 1
+        out.append((int.from_bytes(dol[pos : pos + size], "big"), dol[pos + size]))
+        pos += size + 1
+    return out
+
+
 def _cn(digits: str) -> bytes:
     """Compressed numeric: digits, padded with F to whole bytes."""
     if len(digits) % 2:
@@ -52,6 +63,7 @@ class EmvApplet:
         self.app = app
         self.holder = holder
         self.aid = bytes.fromhex(app.aid)
+        self.pdol = bytes.fromhex(app.pdol)
         self.selected: str | None = None  # "pse" | "aid"
         self.gpo_done = False
 
@@ -96,7 +108,9 @@ class EmvApplet:
         if name == self.aid or (len(name) >= 5 and self.aid.startswith(name)):
             self.selected, self.gpo_done = "aid", False
             prop = (
-                ber("50", self.app.label.encode("ascii")) + ber("87", b"\x01") + ber("9F38", PDOL)
+                ber("50", self.app.label.encode("ascii"))
+                + ber("87", b"\x01")
+                + ber("9F38", self.pdol)
             )
             return ber("6F", ber("84", self.aid) + ber("A5", prop))
         return None
@@ -121,8 +135,20 @@ class EmvApplet:
         data = bytes(cmd.data)
         if len(data) < 2 or data[0] != 0x83 or data[1] != len(data) - 2:
             return Answer.error(0x6A80)
-        if data[1] != _PDOL_LEN:
+        entries = dol_entries(self.pdol)
+        if data[1] != sum(length for _, length in entries):
             return Answer.error(0x6700)
+        # Check the values a terminal must fill from this PDOL (not just the length): a
+        # numeric amount and the CNY currency; anything else is refused like a real card would
+        # refuse its conditions of use.
+        pos = 2
+        for tag, length in entries:
+            value = data[pos : pos + length]
+            pos += length
+            if tag == 0x9F02 and not value.hex().isdigit():
+                return Answer.error(0x6985)
+            if tag == 0x5F2A and value != _CNY:
+                return Answer.error(0x6985)
         self.gpo_done = True
         afl = self.afl()
         if self.app.gpo_format == 2:

@@ -40,6 +40,7 @@ class FinancialApp:
     records: str = "both"  # "pan" (tag 5A), "track2" (tag 57) or "both"
     pse: bool = True  # answers SELECT 1PAY.SYS.DDF01
     service_code: str = "220"
+    pdol: str = "9F7A019F02065F2A02"  # hex DOL (9F38) the terminal's GPO data must follow
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FinancialApp:

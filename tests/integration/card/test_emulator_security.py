@@ -109,8 +109,10 @@ def test_bank_card_gpo_format_2(card_slot: PcscdService) -> None:
     fci, sw = fetch(c, "00A404000E315041592E5359532E4444463031")
     assert sw == 0x9000 and bytes.fromhex("880101") in fci
     fci, sw = fetch(c, "00A4040008A000000333010101")
-    assert sw == 0x9000
-    gpo, sw = fetch(c, "80A800000B8309" + "00" * 9)
+    assert sw == 0x9000 and bytes.fromhex("9F3818") in fci  # a 33-byte PDOL
+    # TTQ, amount, other amount, country 0156, TVR, currency 0156, date, type 31, random.
+    pdol_data = "46000000" + "00" * 12 + "0156" + "00" * 5 + "0156" + "261127" + "31" + "12345678"
+    gpo, sw = fetch(c, "80A8000023" + "8321" + pdol_data)
     assert sw == 0x9000 and gpo[0] == 0x77
     rec, sw = fetch(c, "00B2011400")
     assert sw == 0x9000 and b"\x5a\x08" in rec

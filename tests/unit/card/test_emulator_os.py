@@ -298,7 +298,10 @@ def test_emv_financial_on_ssc3() -> None:
     fci, sw = fetch(card, "00A4040008A000000333010101")
     assert bytes.fromhex("9F3809") in fci
     assert tx(card, "80A80000028300")[1] == 0x6700
-    gpo, sw = fetch(card, "80A800000B8309" + "00" * 9)
+    # PDOL 9F7A01 9F0206 5F2A02: EC indicator, amount (BCD), currency (must be CNY 0156).
+    assert tx(card, "80A800000B8309" + "00" * 9)[1] == 0x6985  # currency 0000
+    assert tx(card, "80A800000B8309" + "00" + "0000000000AB" + "0156")[1] == 0x6985  # not BCD
+    gpo, sw = fetch(card, "80A800000B8309" + "00" + "000000000000" + "0156")
     assert sw == 0x9000 and gpo[0] == 0x80
     afl = gpo[4:]
     assert len(afl) == 8
@@ -317,9 +320,14 @@ def test_bank_card_format_2_and_no_ssse() -> None:
     assert isinstance(card, BankCard)
     card.power_on()
     assert tx(card, SELECT_SSSE)[1] == 0x6A82
-    assert tx(card, "00A4040008A000000333010101")[1] == 0x9000
-    gpo, sw = tx(card, "80A800000B8309" + "00" * 9)
-    assert gpo[0] == 0x77 and bytes.fromhex("8202") in gpo
+    fci, sw = tx(card, "00A4040008A000000333010101")
+    assert sw == 0x9000
+    # Its own, longer PDOL: the terminal must follow it (33 bytes), not a fixed layout.
+    assert bytes.fromhex("9F38189F66049F02069F03069F1A0295055F2A029A039C019F3704") in fci
+    assert tx(card, "80A800000B8309" + "00" + "000000000000" + "0156")[1] == 0x6700
+    pdol_data = "46000000" + "00" * 12 + "0156" + "00" * 5 + "0156" + "261127" + "31" + "12345678"
+    gpo, sw = tx(card, "80A8000023" + "8321" + pdol_data)
+    assert sw == 0x9000 and gpo[0] == 0x77 and bytes.fromhex("8202") in gpo
     rec, sw = tx(card, "00B2011400")
     assert sw == 0x9000 and rec[0] == 0x70 and b"\x5a\x08" in rec
     assert tx(card, "00B2010C00")[1] == 0x6A83  # no track 2 record on this card
