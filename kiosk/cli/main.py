@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "kiosk.cli.fingerprint",
     "kiosk.cli.sync",
     "kiosk.cli.doctor",
+    "kiosk.cli.provision",
 )
 
 
