@@ -107,6 +107,9 @@ def test_key_mismatch_fails_internal_authentication(
         with pytest.raises(CardAuthenticationError) as e:
             ssc.read_holder()
         assert e.value.code == "card.auth_failed"
+        # The card was checked first, so no EXTERNAL AUTHENTICATE was tried with the wrong
+        # keys: the citizen's card lost no try of its read key.
+        assert card_slot.card.card.key_tries == {0x0A: 3, 0x0B: 3}
     finally:
         channel.close()
 
