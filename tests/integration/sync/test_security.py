@@ -15,8 +15,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from paho.mqtt.enums import CallbackAPIVersion
 
-from kiosk.contract import Channel, EventKind, topic
+from kiosk.clock import SystemClock
+from kiosk.contract import Channel, EventKind, PaymentPurpose, topic
+from kiosk.services.payment import PaymentService
+from kiosk.sync import SyncService
 from tests.fixtures.broker import start_broker
+from tests.fixtures.ports import free_port
 from tests.fixtures.sync_central import MiniCentral
 from tests.integration.sync.conftest import Factory
 from tests.integration.sync.test_drain import wait_until
@@ -186,4 +190,69 @@ def test_tls_with_a_client_certificate_and_refusal_of_a_wrong_one(
         assert bad.transport.last_error  # type: ignore[attr-defined]
         assert bad.counters()["connects"] == 0
     finally:
+        broker.stop()
+
+
+def test_the_shipped_acl_with_certificates_admits_the_payment_client(
+    tmp_path: Path, make_sync: Factory
+) -> None:
+    """The ACL exactly as shipped (%u = certificate CN): the agent and `kiosk pay`'s auxiliary
+    client (its own client id, the terminal's certificate) both work side by side."""
+    pki = tmp_path / "pki"
+    pki.mkdir()
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_pem, _ = _write(pki, "ca", _cert("fleet-ca", ca_key, "fleet-ca", ca_key, ca=True), ca_key)
+    srv_key = ec.generate_private_key(ec.SECP256R1())
+    srv_pem, srv_k = _write(
+        pki, "broker", _cert("localhost", srv_key, "fleet-ca", ca_key, server=True), srv_key
+    )
+    kiosk_key = ec.generate_private_key(ec.SECP256R1())
+    kiosk_pem, kiosk_k = _write(
+        pki, "kiosk", _cert("SSK-TLS-0003", kiosk_key, "fleet-ca", ca_key), kiosk_key
+    )
+    folder = tmp_path / "acl-tls-broker"
+    folder.mkdir()
+    passwd = folder / "passwd"
+    subprocess.run(["mosquitto_passwd", "-b", "-c", str(passwd), "central", "pw"], check=True)
+    central_port = free_port()
+    # Main listener: TLS with client certificates (the kiosks). A second, plain listener on
+    # loopback lets the test central log in as `central` with a password.
+    broker = start_broker(
+        folder,
+        f"cafile {ca_pem}\ncertfile {srv_pem}\nkeyfile {srv_k}\n"
+        "require_certificate true\nuse_identity_as_username true\n"
+        f"acl_file {ACL}\npassword_file {passwd}\n"
+        f"listener {central_port} 127.0.0.1\n",
+    )
+    central = MiniCentral(port=central_port, username="central", password="pw")
+    tls = {"port": broker.port, "tls": True, "ca_file": str(ca_pem)}
+    try:
+        central.start()
+        agent, journal = make_sync(
+            "SSK-TLS-0003", cert_file=str(kiosk_pem), key_file=str(kiosk_k), **tls
+        )
+        assert agent.transport.wait_connected(15)  # type: ignore[attr-defined]
+        msg = journal.enqueue_event(EventKind.AUDIT, {"under": "shipped acl"})
+        agent.wake()
+        assert wait_until(lambda: journal.row_state(msg) == ("done", None))
+        payer = SyncService(
+            agent.config, journal, SystemClock(), software_version="cli", client_suffix="pay"
+        )
+        payer.start()
+        try:
+            assert payer.transport.wait_connected(15)  # type: ignore[attr-defined]
+            outcome = PaymentService(journal, payer.rpc, SystemClock(), deadline_s=10).submit(
+                id_number="11010519491231002X",
+                card_number="",
+                purpose=PaymentPurpose.UTILITY_BILL,
+                reference="",
+                amount_cents=321,
+            )
+        finally:
+            payer.stop()
+        assert outcome.state == "accepted"
+        assert central.charges[outcome.payment_key] == 1
+        assert agent.transport.disconnects == 0  # type: ignore[attr-defined]
+    finally:
+        central.stop()
         broker.stop()
