@@ -35,8 +35,9 @@ SourceKind = str  # "device" | "file" | "synthetic"
 
 
 def classify_source(spec: str) -> SourceKind:
-    """ "device" for an index ("0"), "synthetic" for `synthetic:...`, else "file"."""
-    if spec.strip().isdigit():
+    """ "device" for an index ("0") or a device node (`/dev/video0`, `/dev/v4l/by-id/...`, as
+    `kiosk provision` writes it), "synthetic" for `synthetic:...`, else "file"."""
+    if spec.strip().isdigit() or spec.startswith("/dev/"):
         return "device"
     if spec.startswith("synthetic:"):
         return "synthetic"
@@ -236,11 +237,17 @@ class FrameSource:
                 # V4L2 directly: the default order also tries FFMPEG, which cannot open cameras
                 # in the pip wheel and only adds a warning
                 backend = cv2.CAP_V4L2 if sys.platform.startswith("linux") else cv2.CAP_ANY
-                cap = cv2.VideoCapture(int(spec), backend)
+                if spec.strip().isdigit():
+                    cap = cv2.VideoCapture(int(spec), backend)
+                else:
+                    if not Path(spec).exists():  # unplugged: its node (or by-id link) is gone
+                        self._last_error = f"no such device: {spec}"
+                        return None
+                    cap = cv2.VideoCapture(spec, backend)
                 fps = 0.0  # a camera paces itself
             else:
                 path = self._synthetic_file() if kind == "synthetic" else Path(spec)
-                if not path.exists():  # exists, not is_file: /dev/video0 is a device node
+                if not path.exists():
                     self._last_error = f"no such file: {path}"
                     return None
                 cap = cv2.VideoCapture(str(path))

@@ -76,6 +76,8 @@ def test_source_kinds() -> None:
     assert classify_source("0") == "device"
     assert classify_source("synthetic:turn-left") == "synthetic"
     assert classify_source("/tmp/x.avi") == "file"
+    assert classify_source("/dev/video0") == "device"  # as `kiosk provision` writes it
+    assert classify_source("/dev/v4l/by-id/usb-cam-video-index0") == "device"
 
 
 def test_file_frames_arrive_as_numpy_frames(
@@ -195,7 +197,7 @@ class FakeCamera:
     plugged = True
     opens = 0
 
-    def __init__(self, index: int, backend: int = 0) -> None:
+    def __init__(self, index: int | str, backend: int = 0) -> None:
         FakeCamera.opens += 1
         self._open = FakeCamera.plugged
 
@@ -215,16 +217,18 @@ class FakeCamera:
         self._open = False
 
 
+@pytest.mark.parametrize("device", ["0", "/dev/null"])  # an index, a device node that exists
 def test_device_unplugged_mid_stream_fails_reads_then_reconnects(
     settings: SourceSettings,
     make_source: Callable[[SourceSettings], FrameSource],
     events: list[DeviceEvent],
     monkeypatch: pytest.MonkeyPatch,
+    device: str,
 ) -> None:
-    # the library boundary only: a device index whose reads start failing (USB unplug)
+    # the library boundary only: a device whose reads start failing (USB unplug)
     monkeypatch.setattr(cv2, "VideoCapture", FakeCamera)
     FakeCamera.plugged, FakeCamera.opens = True, 0
-    src = make_source(replace(settings, source="0"))
+    src = make_source(replace(settings, source=device))
     wait_for(lambda: src.stats().captured >= 3)
     FakeCamera.plugged = False
     wait_for(lambda: src.health is DeviceHealth.NO_DEVICE)
@@ -241,14 +245,19 @@ def test_device_unplugged_mid_stream_fails_reads_then_reconnects(
 
 
 def test_missing_device_degrades_without_raising(
-    settings: SourceSettings, make_source: Callable[[SourceSettings], FrameSource]
+    tmp_path: Path,
+    settings: SourceSettings,
+    make_source: Callable[[SourceSettings], FrameSource],
 ) -> None:
-    src = make_source(replace(settings, source="/dev/null/none.avi"))
+    src = make_source(replace(settings, source=str(tmp_path / "none.avi")))
     wait_for(lambda: src.health is DeviceHealth.NO_DEVICE)
     assert src.wait_frame(0, timeout=0.2) is None
     assert "no such file" in src.stats().last_error
     idx = make_source(replace(settings, source="63"))
     wait_for(lambda: idx.health is DeviceHealth.NO_DEVICE)
+    node = make_source(replace(settings, source="/dev/video63"))
+    wait_for(lambda: node.health is DeviceHealth.NO_DEVICE)
+    assert "no such device" in node.stats().last_error
 
 
 def test_broken_frames_are_counted_not_fatal(
