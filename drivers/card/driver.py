@@ -8,7 +8,7 @@ import logging
 from types import TracebackType
 
 from drivers.card import reader as pcsc
-from drivers.card.errors import CardError, PinPadUnavailableError
+from drivers.card.errors import CardError, PinPadUnavailableError, ReaderMissingError
 from drivers.card.holder import CardHolder
 from drivers.card.monitor import CardMonitor, EventSink
 from drivers.card.pinpad import ReaderPinPad
@@ -158,12 +158,10 @@ class CardDriver:
             return self._monitor.health
         try:
             pcsc.pick_reader(pcsc.list_readers(), self.settings.reader)
-        except CardError as e:
-            return (
-                DeviceHealth.NO_DEVICE
-                if e.code.value == "card.reader_missing"
-                else DeviceHealth.OFFLINE
-            )
+        except ReaderMissingError:
+            return DeviceHealth.NO_DEVICE
+        except CardError:
+            return DeviceHealth.OFFLINE
         return DeviceHealth.ONLINE
 
     def start(self) -> None:
