@@ -35,7 +35,16 @@ def _redact_arg(arg: object) -> object:
     if isinstance(arg, (bytes, bytearray)):
         # Raw bytes in a log line may be a PIN block or a record; show only the length.
         return f"<{len(arg)} bytes>"
-    return arg
+    if arg is None or isinstance(arg, (bool, int, float)):
+        return arg
+    # Any other object (an exception passed as `%s`, a dict, a dataclass) is rendered by the
+    # formatter later: redact its text now, keeping the object where nothing needs hiding.
+    try:
+        text = str(arg)
+    except Exception:
+        return arg
+    redacted = redact_text(text)
+    return arg if redacted == text else redacted
 
 
 class RedactionFilter(logging.Filter):

@@ -69,6 +69,7 @@ def test_log_filter_redacts_what_slips_through() -> None:
     try:
         log.warning("holder %s bank %s raw %s", ID, "6217001234567890123", b"\x12\x34\x56")
         log.warning(f"inline {ID}")
+        log.warning("as an object: %s %s", ValueError(f"no person {ID}"), {"id": ID})
         try:
             raise ValueError(f"bad record for {ID}")
         except ValueError:
