@@ -119,6 +119,8 @@ def main() -> int:
     p.add_argument("--kill-at", default="")
     p.add_argument("--key", default="")
     args = p.parse_args()
+    if not args.card_reader and args.card is None:
+        p.error("give --card FILE or --card-reader/--psam-reader")
 
     base = load_config(profile="test", environ={}).config
     mqtt = base.mqtt.model_copy(update={"port": args.port})
