@@ -193,3 +193,36 @@ def test_production_with_the_psam_switched_off_reads_nothing(card_slot: Any) -> 
     assert read.exit_code != 0 and "card.psam_untrusted" in read.output
     assert card_slot.card.card.declared["name"] not in read.output
     assert card_slot.card.card.declared["id_number"][:6] not in read.output
+
+
+def test_cli_production_with_a_proved_psam_authenticates_every_card(
+    psam_slot: Any, tmp_path: Path
+) -> None:
+    # A terminal provisioned for the (test) key set the PSAM really holds: the PSAM proves the
+    # TAK, and then a user card is read only after INTERNAL AUTHENTICATE with it, even when the
+    # config says `internal_auth = false`; a card of another key set is refused.
+    psam_slot.wait_present(1)
+    tak = _emulated_tak(str(psam_slot.psam.card.declared["terminal_number"]))
+    creds = tmp_path / "credentials"
+    creds.mkdir()
+    (creds / "psam-tak").write_text(tak.hex())
+    env = {
+        "CREDENTIALS_DIRECTORY": str(creds),
+        "KIOSK__TERMINAL__MODE": "production",
+        "KIOSK__PSAM__TAK_KCV": key_check_value(Algorithm.SM4, tak).hex(),
+        "KIOSK__PSAM__INTERNAL_AUTH": "false",
+    }
+    runner = CliRunner()
+    insert(psam_slot, "ssc3").close()
+    ok = runner.invoke(root, ["--profile", "test", "card", "read", "--timeout", "5"], env=env)
+    assert ok.exit_code == 0, ok.output
+    # The CLI logs to stderr, which the runner's output holds.
+    assert "proved the terminal's TAK" in ok.output
+    assert "card passed internal authentication (SM4)" in ok.output
+    psam_slot.card.remove()
+    psam_slot.wait_absent(0)
+    insert(psam_slot, "ssc3", key_set="foreign").close()
+    bad = runner.invoke(root, ["--profile", "test", "card", "read", "--timeout", "5"], env=env)
+    assert bad.exit_code != 0 and "card.auth_failed" in bad.output
+    assert "failed internal authentication" in bad.output  # before any key try was spent
+    assert "id_number" not in bad.output
