@@ -133,15 +133,26 @@ def _spawn(
 
 
 @contextlib.contextmanager
-def _reader_lock() -> Iterator[None]:
+def _reader_lock(say: Say, wait_s: float = 600.0) -> Iterator[None]:
     """The machine-wide lock of the one pcscd (tests and `kiosk card emulate` take it too)."""
     with open(LOCK_PATH, "a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise DemoError(
-                "another test run or demo owns the emulated card reader; wait for it to finish"
-            ) from None
+        deadline = time.monotonic() + wait_s
+        waiting = False
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise DemoError(
+                        "another test run or demo still owns the emulated card reader"
+                    ) from None
+                if not waiting:
+                    lock.seek(0)
+                    holder = lock.read().strip() or "another process"
+                    say(f"waiting for the emulated card reader: {holder} is using it")
+                    waiting = True
+                time.sleep(0.5)
         lock.seek(0)
         lock.truncate()
         lock.write(f"kiosk demo pid {os.getpid()}\n")
@@ -257,7 +268,7 @@ def run_demo(opts: DemoOptions, say: Say = print) -> int:
     profile = read_profile(opts.profile)
     finger = str(getattr(profile, "demo_finger", "f01"))
     running = _Running()
-    with _reader_lock():
+    with _reader_lock(say):
         try:
             say("1/6 starting the broker and the central system")
             broker_port = _start_broker(opts, running, say)
