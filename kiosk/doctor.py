@@ -17,11 +17,11 @@ from pathlib import Path
 
 from drivers.camera.source import FrameSource
 from drivers.card import reader as pcsc
-from drivers.card.security import find_vpcd
 from drivers.card.settings import PinEntry
 from drivers.fingerprint.driver import FingerprintDriver
 from drivers.vocabulary import DeviceHealth
 from kiosk.agent import state_dir
+from kiosk.card_access import production_findings
 from kiosk.clock import SystemClock
 from kiosk.config import KioskConfig
 from kiosk.config.terminal import Mode
@@ -146,16 +146,15 @@ def _production(config: KioskConfig) -> Iterator[Check]:
     if config.terminal.mode is not Mode.PRODUCTION:
         yield Check("production", Verdict.WARN, "demo mode: emulated hardware is accepted")
         return
-    vpcd = find_vpcd()
-    if vpcd:
-        yield Check(
-            "production",
-            Verdict.FAIL,
-            "virtual reader driver installed: " + ", ".join(vpcd),
-            "apt-get purge vsmartcard-vpcd",
-        )
-    else:
-        yield Check("production", Verdict.PASS, "no virtual reader driver")
+    hints = {
+        "vpcd": "apt-get purge vsmartcard-vpcd",
+        "psam": "set psam.enabled = true",
+        "tak_kcv": "set psam.tak_kcv to the key check value of the terminal's TAK",
+        "tak": "put the terminal's TAK in /etc/kiosk/credentials/psam-tak",
+    }
+    for finding in production_findings(config):
+        verdict = Verdict.PASS if finding.ok else Verdict.FAIL
+        yield Check(finding.check, verdict, finding.detail, hints.get(finding.check, ""))
 
 
 def _fingerprint(config: KioskConfig) -> Iterator[Check]:

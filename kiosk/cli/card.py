@@ -29,7 +29,7 @@ from kiosk.cli.common import fail, load_or_exit
 from kiosk.privacy import dumps
 
 if TYPE_CHECKING:
-    from kiosk.cli.card_security import IssuerOnly
+    from kiosk.card_access import IssuerOnly
 
 __all__ = ["EXIT_CODES", "app", "register"]
 

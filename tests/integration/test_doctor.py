@@ -76,3 +76,21 @@ def test_doctor_fails_with_a_hint_when_the_broker_is_gone(
     assert broker_line.startswith("FAIL") and "not connected" in broker_line
     assert "-> check the network" in result.stdout
     assert "1 check(s) failed" in result.stdout or "check(s) failed" in result.stdout
+
+
+def test_doctor_in_production_mode_refuses_this_test_machine(tmp_path: Path) -> None:
+    # The virtual reader driver is installed here and no TAK credential is given: a production
+    # terminal must not pass, and each reason comes with what to do.
+    result = _doctor(
+        {
+            "KIOSK__TERMINAL__STATE_DIR": str(tmp_path),
+            "KIOSK__TERMINAL__MODE": "production",
+            "KIOSK__CAMERA__SOURCE": "synthetic:still",
+        }
+    )
+    assert result.returncode == 1
+    out = result.stdout
+    vpcd = next(line for line in out.splitlines() if line.split()[1:2] == ["vpcd"])
+    assert vpcd.startswith("FAIL") and "virtual reader driver found" in vpcd
+    assert "apt-get purge vsmartcard-vpcd" in out
+    assert any(line.startswith("FAIL  tak") for line in out.splitlines())
