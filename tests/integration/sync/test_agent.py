@@ -78,7 +78,9 @@ def test_birth_telemetry_and_stopped(agent: Agent, mini_central: MiniCentral) ->
 def test_remote_commands_are_acked_and_run_once(agent: Agent, mini_central: MiniCentral) -> None:
     ping = command("ping")
     mini_central.send_command(TID, ping)
-    assert wait_until(lambda: acks_of(mini_central, ping.command_id) == ["accepted", "succeeded"])
+    assert wait_until(
+        lambda: acks_of(mini_central, ping.command_id) == ["accepted", "succeeded"]
+    ), (acks_of(mini_central, ping.command_id), mini_central.malformed, len(mini_central.acks))
 
     mini_central.send_command(TID, ping)  # replay: refused at the edge, never run again
     time.sleep(0.3)
