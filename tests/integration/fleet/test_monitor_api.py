@@ -237,7 +237,14 @@ def test_live_stream_resumes_from_its_own_ids_only(
     a = SimTerminal(broker.port, "k-070").start()
     b = SimTerminal(broker.port, "k-071").start()
     try:
-        wait_until(lambda: fleet_monitor.state.counts()["total"] == 2, "two terminals")
+        # Both births AND both telemetry messages in: a late one would land in the resumed delta.
+        wait_until(
+            lambda: all(
+                (t := terminal(fleet_monitor, tid)) and t["uptime_s"] is not None
+                for tid in ("k-070", "k-071")
+            ),
+            "two terminals with telemetry",
+        )
         with _open_stream(fleet_monitor.url) as r:
             last_id = _next_event(r)["_id"]
         a.send_telemetry(outbox_depth=4)
