@@ -11,6 +11,14 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+from drivers.card.tlv import (
+    Tlv,
+    TlvError,
+    encode_ber,
+    parse_ber,
+    read_ber_length,
+    read_ber_tag,
+)
 from drivers.personal import Masked, PersonalKind
 
 __all__ = [
@@ -50,104 +58,23 @@ class EmvFormatError(ValueError):
     code = "card.data_invalid"
 
 
-@dataclass(frozen=True, slots=True)
-class Tlv:
-    """One BER-TLV data object; `children` is set for constructed tags (bit 6 of the tag)."""
-
-    tag: int
-    value: bytes
-    children: tuple[Tlv, ...] | None = None
-
-    @property
-    def constructed(self) -> bool:
-        return self.children is not None
-
-
-def _tag_first_byte(tag: int) -> int:
-    return tag >> (8 * ((tag.bit_length() - 1) // 8)) if tag else 0
-
-
-def _read_tag(data: bytes, pos: int) -> tuple[int, int]:
-    if pos >= len(data):
-        raise EmvFormatError("TLV ends before its tag")
-    first = data[pos]
-    tag = first
-    pos += 1
-    if first & 0x1F == 0x1F:
-        # Multi-byte tag: subsequent bytes while bit 8 is set (annex B1).
-        while True:
-            if pos >= len(data):
-                raise EmvFormatError("TLV ends inside a multi-byte tag")
-            b = data[pos]
-            tag = (tag << 8) | b
-            pos += 1
-            if not b & 0x80:
-                break
-            if tag.bit_length() > 32:
-                raise EmvFormatError("TLV tag longer than 4 bytes")
-    return tag, pos
-
-
-def _read_length(data: bytes, pos: int) -> tuple[int, int]:
-    if pos >= len(data):
-        raise EmvFormatError("TLV ends before its length")
-    first = data[pos]
-    pos += 1
-    if first < 0x80:
-        return first, pos
-    count = first & 0x7F
-    if count == 0 or count > 3:
-        raise EmvFormatError(f"unsupported BER length form {first:02X}")
-    if pos + count > len(data):
-        raise EmvFormatError("TLV ends inside its length")
-    return int.from_bytes(data[pos : pos + count], "big"), pos + count
-
-
-def _iter_tlv(data: bytes, depth: int) -> Iterator[Tlv]:
-    if depth > 8:
-        raise EmvFormatError("TLV nested too deeply")
-    pos = 0
-    while pos < len(data):
-        # 00 and FF between objects are padding (EMV Book 3 annex B).
-        if data[pos] in (0x00, 0xFF):
-            pos += 1
-            continue
-        tag, pos = _read_tag(data, pos)
-        length, pos = _read_length(data, pos)
-        if pos + length > len(data):
-            raise EmvFormatError(f"TLV {tag:X} claims {length} bytes, {len(data) - pos} left")
-        value = bytes(data[pos : pos + length])
-        pos += length
-        children = None
-        if _tag_first_byte(tag) & 0x20:
-            children = tuple(_iter_tlv(value, depth + 1))
-        yield Tlv(tag, value, children)
-
-
 def parse_tlv(data: bytes) -> list[Tlv]:
     """Parse a sequence of BER-TLV objects, descending into constructed ones.
 
     Raises `EmvFormatError` on truncated or malformed data (never another exception).
     """
-    return list(_iter_tlv(bytes(data), 0))
-
-
-def _tag_bytes(tag: int) -> bytes:
-    return tag.to_bytes(max(1, (tag.bit_length() + 7) // 8), "big")
+    try:
+        return parse_ber(bytes(data))
+    except TlvError as e:
+        raise EmvFormatError(str(e)) from None
 
 
 def encode_tlv(tag: int, value: bytes) -> bytes:
     """Encode one BER-TLV object (short or long length form)."""
-    n = len(value)
-    if n < 0x80:
-        length = bytes([n])
-    elif n <= 0xFF:
-        length = bytes([0x81, n])
-    elif n <= 0xFFFF:
-        length = bytes([0x82]) + n.to_bytes(2, "big")
-    else:
-        raise EmvFormatError("TLV value too long")
-    return _tag_bytes(tag) + length + bytes(value)
+    try:
+        return encode_ber(tag, bytes(value))
+    except TlvError as e:
+        raise EmvFormatError(str(e)) from None
 
 
 def find_all(nodes: Iterable[Tlv], tag: int) -> Iterator[Tlv]:
@@ -177,10 +104,13 @@ def parse_dol(data: bytes) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     pos = 0
     data = bytes(data)
-    while pos < len(data):
-        tag, pos = _read_tag(data, pos)
-        length, pos = _read_length(data, pos)
-        out.append((tag, length))
+    try:
+        while pos < len(data):
+            tag, _, pos = read_ber_tag(data, pos)
+            length, pos = read_ber_length(data, pos)
+            out.append((tag, length))
+    except TlvError as e:
+        raise EmvFormatError(f"DOL: {e}") from None
     return out
 
 

@@ -34,6 +34,12 @@ class Tlv:
     value: bytes
     children: tuple[Tlv, ...] = ()
 
+    @property
+    def constructed(self) -> bool:
+        """Bit 6 of the tag's first byte (ISO 7816-4 §5.2.2): the value holds more objects."""
+        first = self.tag >> (8 * ((self.tag.bit_length() - 1) // 8)) if self.tag else 0
+        return bool(first & 0x20)
+
 
 def encode_simple(tag: int, value: bytes) -> bytes:
     """One simple TLV: tag and length one byte each (records of EF05/EF06)."""
@@ -75,7 +81,8 @@ def parse_record(data: bytes, tag: int) -> bytes:
     return bytes(data[2:])
 
 
-def _read_tag(data: bytes, i: int) -> tuple[int, bool, int]:
+def read_ber_tag(data: bytes, i: int) -> tuple[int, bool, int]:
+    """(tag, constructed, next index) of the BER tag at `i`. Raises `TlvError`."""
     if i >= len(data):
         raise TlvError("truncated tag")
     first = data[i]
@@ -96,7 +103,8 @@ def _read_tag(data: bytes, i: int) -> tuple[int, bool, int]:
     return tag, constructed, i
 
 
-def _read_len(data: bytes, i: int) -> tuple[int, int]:
+def read_ber_length(data: bytes, i: int) -> tuple[int, int]:
+    """(length, next index) of the BER length at `i` (1-3 length bytes). Raises `TlvError`."""
     if i >= len(data):
         raise TlvError("truncated length")
     first = data[i]
@@ -111,22 +119,27 @@ def _read_len(data: bytes, i: int) -> tuple[int, int]:
     return int.from_bytes(data[i : i + n], "big"), i + n
 
 
-def parse_ber(data: bytes) -> list[Tlv]:
+MAX_DEPTH = 8  # real FCI and EMV templates nest 3-4 deep; hostile data must not recurse more
+
+
+def parse_ber(data: bytes, _depth: int = 0) -> list[Tlv]:
     """BER-TLV objects (ISO 7816-4 / EMV), constructed ones parsed recursively. 00 and FF
-    padding between objects is skipped. Raises `TlvError`."""
+    padding between objects is skipped (EMV Book 3 annex B). Raises `TlvError`."""
+    if _depth > MAX_DEPTH:
+        raise TlvError("TLV nested too deeply")
     out: list[Tlv] = []
     i = 0
     while i < len(data):
         if data[i] in (0x00, 0xFF):
             i += 1
             continue
-        tag, constructed, i = _read_tag(data, i)
-        length, i = _read_len(data, i)
+        tag, constructed, i = read_ber_tag(data, i)
+        length, i = read_ber_length(data, i)
         end = i + length
         if end > len(data):
             raise TlvError(f"tag {tag:X} claims {length} bytes, {len(data) - i} left")
         value = bytes(data[i:end])
-        children = tuple(parse_ber(value)) if constructed else ()
+        children = tuple(parse_ber(value, _depth + 1)) if constructed else ()
         out.append(Tlv(tag, value, children))
         i = end
     return out
