@@ -7,48 +7,22 @@ is charged twice and that, after reconciliation, the kiosk and the ledger agree 
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from tests.fixtures.broker import Broker
 from tests.fixtures.central import TEST_HOLDER_ID, CentralHandle
+from tests.fixtures.kiosk_process import kiosk, write_config
 from tests.integration.central.kiosk_client import wait_central_online
-
-ROOT = Path(__file__).resolve().parents[3]
-KIOSK = [sys.executable, "-m", "kiosk.cli.main"]
-
-
-def _config(folder: Path, port: int) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "kiosk.toml"
-    path.write_text(
-        f'[terminal]\nid = "SSK-E2E-0001"\nstate_dir = "{folder / "state"}"\n'
-        f"[mqtt]\nport = {port}\n"
-    )
-    return path
-
-
-def _kiosk(config: Path, *args: str) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK")}
-    return subprocess.Popen(
-        [*KIOSK, "--profile", "test", "--config", str(config), *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
 
 
 def test_bill_paid_through_the_kiosk_client(
     tmp_path: Path, broker: Broker, central: CentralHandle
 ) -> None:
     wait_central_online(broker)
-    config = _config(tmp_path / "k", broker.port)
+    config = write_config(tmp_path / "k", broker.port, "SSK-E2E-0001")
     bill_id, amount = central.unpaid_bill("gas")
     before = central.wallet_cents()
     args = [
@@ -61,7 +35,7 @@ def test_bill_paid_through_the_kiosk_client(
         "--reference",
         bill_id,
     ]
-    proc = _kiosk(config, *args)
+    proc = kiosk(config, *args)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err.decode()
     outcome = json.loads(out)
@@ -69,7 +43,7 @@ def test_bill_paid_through_the_kiosk_client(
     assert central.payments()[outcome["payment_key"]] == ("accepted", amount, "")
     assert central.wallet_cents() == before - amount
     # the same bill again, a new key: declined by the ledger, exit code 2
-    again = _kiosk(config, *args)
+    again = kiosk(config, *args)
     out, err = again.communicate(timeout=60)
     assert again.returncode == 2, err.decode()
     assert json.loads(out)["state"] == "declined"
@@ -81,10 +55,10 @@ def test_kill_9_during_payments_charges_nothing_twice(
 ) -> None:
     wait_central_online(broker)
     rng = random.Random(11)
-    config = _config(tmp_path / "k", broker.port)
+    config = write_config(tmp_path / "k", broker.port, "SSK-E2E-0001")
     before = central.wallet_cents()
     for i in range(8):
-        proc = _kiosk(
+        proc = kiosk(
             config,
             "pay",
             "submit",
@@ -103,10 +77,10 @@ def test_kill_9_during_payments_charges_nothing_twice(
             time.sleep(rng.uniform(0.3, 1.2))  # anywhere from start-up to after the answer
             proc.send_signal(signal.SIGKILL)
             proc.communicate(timeout=30)
-    rec = _kiosk(config, "pay", "reconcile")
+    rec = kiosk(config, "pay", "reconcile")
     out, err = rec.communicate(timeout=60)
     assert rec.returncode == 0, err.decode() + out.decode()
-    listing = _kiosk(config, "pay", "list")
+    listing = kiosk(config, "pay", "list")
     out, err = listing.communicate(timeout=60)
     assert listing.returncode == 0, err.decode()
     kiosk_view = {r["key"]: (r["state"], r["amount_cents"]) for r in json.loads(out)}
@@ -124,8 +98,8 @@ def test_the_kiosk_agent_reports_to_the_central(
     """`kiosk agent` (telemetry every second in the test profile) lands in the central's
     terminals table through the shared-subscription ingest."""
     wait_central_online(broker)
-    config = _config(tmp_path / "k", broker.port)
-    agent = _kiosk(config, "agent")
+    config = write_config(tmp_path / "k", broker.port, "SSK-E2E-0001")
+    agent = kiosk(config, "agent")
     try:
         deadline = time.monotonic() + 30
         rows: list[tuple[object, ...]] = []

@@ -16,10 +16,10 @@ from kiosk.agent import Agent
 from kiosk.app import KioskApp
 from kiosk.contract import AckStatus, Command, PaymentPurpose, PresenceState
 from tests.fixtures.broker import Broker
+from tests.fixtures.kiosk_process import kiosk, write_config
 from tests.fixtures.sync_central import MiniCentral
 from tests.integration.sync.conftest import kiosk_config
 from tests.integration.sync.test_drain import wait_until
-from tests.integration.sync.test_payments import kiosk, write_config
 
 TID = "SSK-AGT-0001"
 

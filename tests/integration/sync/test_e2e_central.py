@@ -12,9 +12,10 @@ from pathlib import Path
 from kiosk.contract import EventKind
 from tests.fixtures.broker import Broker
 from tests.fixtures.central import CentralHandle
+from tests.fixtures.kiosk_process import kiosk, write_config
 from tests.integration.sync.conftest import Factory
 from tests.integration.sync.test_drain import wait_until
-from tests.integration.sync.test_payments import ID_NUMBER, kiosk, open_journal, write_config
+from tests.integration.sync.test_payments import ID_NUMBER, open_journal
 
 
 def test_1000_offline_events_exactly_once_in_the_central_ledger(

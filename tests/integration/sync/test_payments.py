@@ -4,12 +4,9 @@ nothing; every unknown payment is settled by reconciliation, never re-sent."""
 from __future__ import annotations
 
 import json
-import os
 import queue
 import random
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -22,33 +19,11 @@ from kiosk.config import load_config
 from kiosk.contract import Channel, topic
 from kiosk.journal import DEMO_KEY, Journal, Sealer
 from tests.fixtures.broker import Broker
+from tests.fixtures.kiosk_process import kiosk, write_config
 from tests.fixtures.sync_central import MiniCentral
 from tests.integration.sync.conftest import Factory
 
-ROOT = Path(__file__).resolve().parents[3]
-KIOSK = [sys.executable, "-m", "kiosk.cli.main"]
 ID_NUMBER = "11010519491231002X"
-
-
-def write_config(folder: Path, port: int, terminal_id: str = "SSK-PAY-0001") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "kiosk.toml"
-    path.write_text(
-        f'[terminal]\nid = "{terminal_id}"\nstate_dir = "{folder / "state"}"\n'
-        f"[mqtt]\nport = {port}\n"
-    )
-    return path
-
-
-def kiosk(config: Path, *args: str) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK")}
-    return subprocess.Popen(
-        [*KIOSK, "--profile", "test", "--config", str(config), *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
 
 
 def open_journal(folder: Path) -> Journal:
