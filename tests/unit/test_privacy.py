@@ -24,7 +24,12 @@ def test_masked_never_shows_raw_value() -> None:
     assert str(Masked("张三丰", PersonalKind.NAME)) == "张**"
 
 
-@given(st.text(min_size=1, max_size=40), st.sampled_from(list(PersonalKind)))
+# The mask character itself is left out of the values: a hidden "*" masked as "*" would look
+# unchanged without revealing anything (hypothesis found "0*").
+@given(
+    st.text(st.characters(blacklist_characters="*"), min_size=1, max_size=40),
+    st.sampled_from(list(PersonalKind)),
+)
 def test_mask_never_returns_whole_value(value: str, kind: PersonalKind) -> None:
     masked = mask_value(kind, value)
     assert masked != value or set(value) <= {"*", " "}
