@@ -96,6 +96,7 @@ def test_exit_codes(card_slot: Any, pcscd: Any) -> None:
     res = kiosk("verify-pin", "--reader", reader, "--pin-stdin", stdin=b"123456\n")
     assert res.returncode == 4, res.stderr.decode()
     card_slot.card.remove()
+    card_slot.wait_absent(0)  # pcscd polls every 0.4 s: a read before that meets a dying card
     res = kiosk("read", "--reader", reader, "--timeout", "0.2")
     assert res.returncode == 5
     assert "no card" in res.stderr.decode()
