@@ -130,7 +130,7 @@ def test_inquiry_tabs_paging_and_chart() -> None:
     services = [e for e in h.effects if isinstance(e, fx.CallService)]
     assert [(e.service, e.action) for e in services] == [
         ("inquiry", "contributions"), ("inquiry", "accounts")]
-    assert [e for e in h.effects if isinstance(e, fx.OpenCentralSession)][0].credentials == {
+    assert next(e for e in h.effects if isinstance(e, fx.OpenCentralSession)).credentials == {
         "card", "pin"}
 
 
@@ -403,7 +403,7 @@ def test_employment_certificate_offline_is_queued_and_says_so() -> None:
     (record,) = [e for e in of(h, fx.RecordOutbox) if isinstance(e, fx.RecordOutbox)]
     assert record.kind == "application" and record.payload["type"] == "employment_certificate"
     assert record.payload["id_number"] == Masked(ID_NUMBER, record.payload["id_number"].kind)
-    assert [b.key for b in h.view.body][0] == "result.queued"
+    assert next(b.key for b in h.view.body) == "result.queued"
     assert not of(h, fx.OpenCentralSession)
 
 
