@@ -6,7 +6,12 @@ import pytest
 
 from drivers.vocabulary import DeviceHealth, DeviceKind
 from kiosk.session import effects as fx
-from kiosk.session.events import CardInserted, CardRemoved, DeviceHealthChanged, MaintenanceCommanded
+from kiosk.session.events import (
+    CardInserted,
+    CardRemoved,
+    DeviceHealthChanged,
+    MaintenanceCommanded,
+)
 from kiosk.session.intents import (
     Back,
     CallStaff,
