@@ -157,7 +157,7 @@ def test_activation_progress_reaches_subscribers_and_nothing_personal_remains(
     drive(runner, CardInserted(), Choose("card"), ChooseService("activation"), EnterPin(pin()),
           EnterText("id_number", ID_NUMBER), CardRemoved(), CardInserted(), CardRemoved(),
           CardInserted(), EnterText("phone", PHONE), EnterText("address", ADDRESS), Confirm(),
-          ConsentGiven())
+          EnterPin(pin()), ConsentGiven())
     assert runner.view.state == "confirm"
     # The search can fail: mid-session the runner's graph holds the holder and the form.
     assert set(personal_left([runner], PERSONAL, skip=[ports])) == set(PERSONAL)
