@@ -27,6 +27,7 @@ __all__ = [
     "finish_journey",
     "goto",
     "idle_or_out",
+    "rest",
     "show_result",
     "staff_alert",
     "warning_from",
@@ -211,18 +212,19 @@ def end_session(
         if s.token:
             effects.append(CloseCentralSession())
         effects.append(WipePersonalData())
-    nxt = S.TAKE_CARD if st.terminal.card_present else idle_or_out(st)
-    st = goto(
-        st,
-        nxt,
-        now,
-        session=None,
-        language=pol.default_language,
-        elderly=False,
-        staff_called=False,
-        notice=notice,
-    )
+    if st.terminal.card_present:
+        # Language and elderly mode stay for the take-card screen (its timer is doubled too);
+        # they are not personal data, and `rest` resets them once the card is out.
+        st = goto(st, S.TAKE_CARD, now, session=None, notice=notice)
+    else:
+        st = rest(st, now, pol, notice)
     return Transition(st, tuple(effects))
+
+
+def rest(st: MachineState, now: float, pol: Policy, notice: str = "") -> MachineState:
+    """Back to the attract screen (or out of service) with the terminal's defaults."""
+    return goto(st, idle_or_out(st), now, session=None, language=pol.default_language,
+                elderly=False, staff_called=False, notice=notice)
 
 
 def show_result(st: MachineState, now: float, info: ResultInfo, outcome: str = "",

@@ -24,6 +24,7 @@ from kiosk.session.core import (
     finish_journey,
     goto,
     idle_or_out,
+    rest,
     staff_alert,
 )
 from kiosk.session.effects import Effect, SubmitPayment
@@ -170,7 +171,7 @@ def _on_event(st: MachineState, ev: Event, now: float, pol: Policy) -> Transitio
                 return identity.start_session(st, now, pol)
             return Transition(st)
         if st.name in (S.TAKE_CARD, S.CARD_LEFT):
-            return Transition(goto(st, idle_or_out(st), now))
+            return Transition(rest(st, now, pol))
         if st.session is not None:
             return end_session(st, now, "card_removed", pol, notice="error.card_removed")
         return Transition(st)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from drivers.personal import Masked
 from drivers.vocabulary import DeviceHealth, DeviceKind
 from kiosk.session import effects as fx
@@ -549,3 +553,27 @@ def test_print_failure_says_so_and_keeps_the_qr() -> None:
     h.send(EffectFailed("PrintDocument", "internal"))
     assert h.state == "certificate" and h.view.qr
     assert h.view.notices[0].key == "certificate.print_failed"
+
+
+def test_the_machine_refuses_a_charge_without_confirm(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A bug that would charge on Back must be stopped by the machine itself, not reach a port.
+    from kiosk.session import flows, machine
+
+    original = flows._on_confirm
+
+    def charge_on_back(st: Any, inp: Any, now: float, pol: Any) -> Any:
+        t = original(st, inp, now, pol)
+        spec = st.session.data.get("confirm") if st.session else None
+        if isinstance(inp, Back) and spec is not None and spec.kind == "payment" and t:
+            from kiosk.session.model import Transition
+
+            pay = fx.SubmitPayment(spec.purpose, spec.reference, spec.amount_cents, spec.key)
+            return Transition(t.state, (*t.effects, pay))
+        return t
+
+    monkeypatch.setitem(machine._HANDLERS, machine.S.CONFIRM, charge_on_back)
+    h = at_menu()
+    pay_power_bill(h)
+    with pytest.raises(machine.PaymentWithoutConfirmError):
+        h.send(Back())
+    assert not of(h, fx.SubmitPayment)
