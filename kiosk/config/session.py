@@ -104,6 +104,10 @@ class PolicyConfig(ConfigSection):
         "card writes are online only.",
     )
     disabled: list[str] = Field(default_factory=list, title="Services not offered here")
+    show_unavailable: bool = Field(
+        False, title="Show services whose device is down (disabled, with the reason)",
+        description="False: such services are hidden and a notice says where to get them.",
+    )
     face_attempts: int = Field(3, ge=1, le=10, title="Face attempts per session")
     finger_attempts: int = Field(3, ge=1, le=10, title="Fingerprint attempts per session")
     face_challenges: int = Field(2, ge=1, le=6, title="Liveness challenges per face attempt")

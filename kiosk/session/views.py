@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from kiosk.session import activation
-from kiosk.session.availability import availability
+from kiosk.session.availability import availability, degraded
 from kiosk.session.core import allowed_intents, deadline, warning_from
 from kiosk.session.flows import (
     INQUIRY_TABS,
@@ -211,7 +211,7 @@ def _menu(st: MachineState, pol: Policy) -> Parts:
                                   SERVICE_ICONS[service], not why, text(why) if why else None))
         body = (text("menu.choose_service"),)
     notices = []
-    if any(r.startswith("menu.reason.device") for r in offered.values()):
+    if degraded(st, pol):
         notices.append(text("notice.degraded", desk=text(f"desk.{pol.policy.help_desk}")))
     return {"fields": _holder(s), "choices": tuple(choices), "body": body, "notices": notices}
 

@@ -36,6 +36,7 @@ from kiosk.session.intents import (
     PrevPage,
     Reveal,
 )
+from kiosk.session.view import text
 from tests.unit.session.fakes import (
     ADDRESS,
     CARD_NUMBER,
@@ -499,7 +500,25 @@ def test_camera_down_hides_face_services_and_says_where_to_go() -> None:
     h = Harness()
     h.send(DeviceHealthChanged(DeviceKind.CAMERA, DeviceHealth.HARDWARE_ERROR))
     at_menu(h)
-    assert any(n.key == "notice.degraded" for n in h.view.notices)
+    notice = next(n for n in h.view.notices if n.key == "notice.degraded")
+    assert notice.params_dict()["desk"] == text("desk.counter")
+    h.send(Choose("affairs"))
+    assert [c.id for c in h.view.choices] == [
+        "employment_certificate", "unemployment_registration", "training"]
+    h.send(ChooseService("pension_qualification"))  # hidden: nothing happens
+    assert h.state == "menu"
+    h.send(Back())
+    h.send(Choose("card"))
+    assert "activation" not in [c.id for c in h.view.choices]
+
+
+def test_show_unavailable_lists_them_disabled_with_the_device() -> None:
+    from dataclasses import replace
+
+    h = Harness()
+    h.pol = replace(h.pol, policy=h.pol.policy.model_copy(update={"show_unavailable": True}))
+    h.send(DeviceHealthChanged(DeviceKind.CAMERA, DeviceHealth.HARDWARE_ERROR))
+    at_menu(h)
     h.send(Choose("affairs"))
     reasons = {c.id: c.reason.key for c in h.view.choices if c.reason}
     assert reasons == {"pension_qualification": "menu.reason.device.camera"}
