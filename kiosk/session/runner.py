@@ -134,6 +134,14 @@ class SessionRunner:
         with self._lock:
             return self._state.terminal.stats.as_dict()
 
+    def telemetry_counters(self) -> dict[str, Any]:
+        """The fields of contract.Telemetry the session feeds: sessions served, failures."""
+        with self._lock:
+            stats = self._state.terminal.stats
+        failures = {k.removeprefix("failures."): int(v) for k, v in stats.counters
+                    if k.startswith("failures.")}
+        return {"sessions": int(stats.get("sessions.started")), "errors": failures}
+
     def wait_idle(self, timeout: float = 5.0) -> bool:
         """Block until no input is queued and no effect runs (tests, the journey CLI)."""
         with self._idle:

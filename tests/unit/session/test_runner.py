@@ -208,6 +208,11 @@ def test_stats_for_telemetry(runner: SessionRunner) -> None:
     stats = runner.stats()
     assert stats["journeys"]["inquiry"] == {"started": 1, "completed": 1}
     assert stats["sessions"]["card_removed"] == 1
+    from kiosk.contract import Telemetry
+
+    counters = runner.telemetry_counters()
+    assert counters == {"sessions": 1, "errors": {}}
+    assert set(counters) <= set(Telemetry.model_fields)
 
 
 def test_stray_answer_after_the_end_is_ignored(runner: SessionRunner) -> None:
