@@ -201,7 +201,8 @@ class SessionRunner:
             for event in self._run_effect(effect):
                 self.post(event)
         except Exception as exc:  # a port failed: the machine decides what the citizen sees
-            self.failures += 1
+            with self._lock:
+                self.failures += 1
             code = str(getattr(exc, "code", "") or "internal")
             log.warning("effect %s failed: %s", type(effect).__name__, code)
             self.post(EffectFailed(type(effect).__name__, code))
