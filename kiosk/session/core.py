@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from drivers.personal import PinBuffer
 from kiosk.session.effects import (
     CloseCentralSession,
     Effect,
@@ -193,6 +194,11 @@ def end_session(
     s = st.session
     effects: list[Effect] = []
     if s is not None:
+        # The one side effect on inputs: PINs the PIN change screens still hold are zeroed, as
+        # dropping the reference would leave the digits in memory until the collector runs.
+        for value in s.data.values():
+            if isinstance(value, PinBuffer):
+                value.wipe()
         st = finish_journey(st, now, "completed" if reason == "finished" else "abandoned")
         stats = st.terminal.stats.bump(f"sessions.{reason}")
         st = replace(st, terminal=replace(st.terminal, stats=stats))

@@ -13,7 +13,7 @@ import hmac
 from dataclasses import replace
 
 from drivers.vocabulary import DeviceHealth, DeviceKind
-from kiosk.session import activation, flows, identity
+from kiosk.session import activation, flows, identity, screens
 from kiosk.session.core import (
     BUSY,
     allowed_intents,
@@ -350,5 +350,6 @@ _HANDLERS = {
     S.MAINTENANCE: _on_maintenance_state,
     **identity.HANDLERS,
     **flows.HANDLERS,
+    **screens.HANDLERS,
     **activation.HANDLERS,
 }

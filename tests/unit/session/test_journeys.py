@@ -596,3 +596,15 @@ def test_the_machine_refuses_a_charge_without_confirm(monkeypatch: pytest.Monkey
     with pytest.raises(machine.PaymentWithoutConfirmError):
         h.send(Back())
     assert not of(h, fx.SubmitPayment)
+
+
+def test_a_timeout_in_the_pin_change_wipes_the_held_pin() -> None:
+    h = at_menu()
+    choose(h, "card", "pin_change")
+    h.enter_pin()
+    h.enter_pin(b"123456")
+    assert h.st.session is not None
+    held = h.st.session.data["pin_old"]
+    assert len(held) == 6
+    h.wait(h.pol.session.answer_s + 1)
+    assert h.st.session is None and len(held) == 0
