@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import replace
 
+from drivers import vocabulary
 from drivers.vocabulary import DeviceHealth, DeviceKind
 from kiosk.session import activation, flows, identity, screens
 from kiosk.session.core import (
@@ -56,7 +57,7 @@ from kiosk.session.model import Input, MachineState, Policy, Transition
 from kiosk.session.services import GROUPS, MenuGroup, ServiceId
 from kiosk.session.states import CITIZEN_FACING, StateName
 
-__all__ = ["LANGUAGES", "PaymentWithoutConfirmError", "initial_state", "step"]
+__all__ = ["LANGUAGES", "PaymentWithoutConfirmError", "from_device", "initial_state", "step"]
 
 S = StateName
 LANGUAGES = ("zh_CN", "en")
@@ -132,7 +133,35 @@ def _expire(st: MachineState, now: float, pol: Policy) -> Transition | None:
 # --------------------------------------------------------------------------- dispatch
 
 
+def from_device(event: vocabulary.DeviceEvent, card_reader: str = "") -> Event | None:
+    """The session event for a driver's device event (reader monitor, health), or None.
+
+    Lets device threads post their own events to the runner unchanged. With `card_reader` set
+    (`Policy.card_reader`), only that reader's card events count: the PSAM slot's are not
+    the citizen's card.
+    """
+    if card_reader and isinstance(
+        event, vocabulary.CardInserted | vocabulary.CardRemoved | vocabulary.ReaderAdded
+        | vocabulary.ReaderRemoved
+    ) and event.device != card_reader:
+        return None
+    if isinstance(event, vocabulary.DeviceHealthChanged):
+        return DeviceHealthChanged(event.kind, event.health)
+    if isinstance(event, vocabulary.ReaderRemoved):
+        return DeviceHealthChanged(vocabulary.DeviceKind.CARD_READER, DeviceHealth.NO_DEVICE)
+    if isinstance(event, vocabulary.ReaderAdded):
+        return DeviceHealthChanged(vocabulary.DeviceKind.CARD_READER, DeviceHealth.ONLINE)
+    if isinstance(event, vocabulary.CardInserted):
+        return CardInserted()
+    if isinstance(event, vocabulary.CardRemoved):
+        return CardRemoved()
+    return None
+
+
 def _handle(st: MachineState, inp: Input, now: float, pol: Policy) -> Transition | None:
+    if isinstance(inp, vocabulary.DeviceEvent):
+        mapped = from_device(inp, pol.card_reader)
+        return None if mapped is None else _on_event(st, mapped, now, pol)
     if isinstance(inp, Event):
         return _on_event(st, inp, now, pol)
     if isinstance(inp, Intent):

@@ -608,3 +608,27 @@ def test_a_timeout_in_the_pin_change_wipes_the_held_pin() -> None:
     assert len(held) == 6
     h.wait(h.pol.session.answer_s + 1)
     assert h.st.session is None and len(held) == 0
+
+
+def test_driver_device_events_are_understood() -> None:
+    from drivers import vocabulary as voc
+
+    h = Harness()
+    h.send(voc.CardInserted(device="reader0", atr="3B"))
+    assert h.state == "menu"
+    h.send(voc.ReaderRemoved(device="reader0"))
+    assert h.state == "out_of_service" and h.st.session is None
+    h.send(voc.ReaderAdded(device="reader0"))
+    assert h.state == "idle"
+    h.send(voc.DeviceHealthChanged(device="cam", kind=DeviceKind.CAMERA,
+                                   health=DeviceHealth.HARDWARE_ERROR))
+    assert h.st.terminal.health(DeviceKind.CAMERA) is DeviceHealth.HARDWARE_ERROR
+    h.send(voc.FingerPlaced(device="fp"))  # no meaning for the session: ignored
+    assert h.state == "idle"
+    from dataclasses import replace
+
+    h.pol = replace(h.pol, card_reader="reader0")
+    h.send(voc.CardInserted(device="psam-slot"))  # the PSAM slot is not the citizen's card
+    assert h.state == "idle"
+    h.send(voc.CardInserted(device="reader0"))
+    assert h.state == "menu"
