@@ -91,9 +91,11 @@ def continue_service(st: MachineState, now: float, pol: Policy) -> Transition:
     if service == ServiceId.ACTIVATION and not activation.biometrics_due(s):
         need = need - BIOMETRIC
     if need & BIOMETRIC:
-        if s.consent is None:
+        # Consent is per journey: each service has its own purpose (PIPL art. 29, separate consent).
+        consent = s.data.get("consent")
+        if consent is None:
             return Transition(goto(st, S.CONSENT, now))
-        if s.consent is False:
+        if consent is False:
             return _consent_refused_route(st, now)
         if "face" in need:
             return _capture_face(st, now, pol)
@@ -185,7 +187,7 @@ def on_consent(st: MachineState, inp: Input, now: float, pol: Policy) -> Transit
         if s.holder is not None:
             payload["id_number"] = s.holder.id_number  # Masked: the journal encrypts it
         record = RecordOutbox("consent", payload, pol.new_key())
-        st = replace(st, session=replace(s, consent=given))
+        st = replace(st, session=s.with_data(consent=given))
         t = continue_service(st, now, pol)
         return Transition(t.state, (record, *t.effects))
     if isinstance(inp, Back):

@@ -93,7 +93,6 @@ class Session:
     token: str = field(default="", repr=False)
     service: str = ""
     service_started_at: float = 0.0
-    consent: bool | None = None
     face_attempts: int = 0
     finger_attempts: int = 0
     pin_tries_left: int | None = None

@@ -632,3 +632,23 @@ def test_driver_device_events_are_understood() -> None:
     assert h.state == "idle"
     h.send(voc.CardInserted(device="reader0"))
     assert h.state == "menu"
+
+
+def test_consent_is_asked_per_service_purpose() -> None:
+    h = at_menu()
+    choose(h, "affairs", "pension_qualification")
+    h.send(ConsentRefused())
+    h.send(Choose("menu"))
+    choose(h, "card", "activation")
+    h.enter_pin()
+    h.send(EnterText("id_number", ID_NUMBER))
+    h.send(CardRemoved())
+    h.send(CardInserted())
+    h.send(CardRemoved())
+    h.send(CardInserted())
+    h.send(EnterText("phone", PHONE))
+    h.send(EnterText("address", ADDRESS))
+    h.send(Confirm())
+    h.enter_pin()
+    assert h.state == "consent"  # a refusal for another purpose is not carried over
+    assert h.view.body[0].key == "consent.purpose.activation"
