@@ -34,6 +34,7 @@ from kiosk.session.events import (
     CardRemoved,
     CentralReachability,
     DeviceHealthChanged,
+    EffectFailed,
     Event,
     MaintenanceCommanded,
     Tick,
@@ -204,9 +205,29 @@ def _on_event(st: MachineState, ev: Event, now: float, pol: Policy) -> Transitio
         if st.session is not None:
             return end_session(st, now, "card_removed", pol, notice="error.card_removed")
         return Transition(st)
+    if isinstance(ev, EffectFailed) and _side_effect_failure(st, ev):
+        # A journal, alert or printer effect failed beside the journey: counted, and the
+        # citizen's screen is not replaced by it (the runner logged it; the journal retries).
+        stats = st.terminal.stats.bump(f"failures.effect.{ev.effect}")
+        return Transition(replace(st, terminal=replace(st.terminal, stats=stats)))
     if st.session is None:
         return None  # a late answer for a session that has ended: dropped
     return _state_handler(st, ev, now, pol)
+
+
+_SIDE_EFFECTS = frozenset(
+    {"RecordOutbox", "RaiseStaffAlert", "CloseCentralSession", "WipePersonalData",
+     "PrintDocument"}
+)
+
+
+def _side_effect_failure(st: MachineState, ev: EffectFailed) -> bool:
+    if ev.effect not in _SIDE_EFFECTS:
+        return False
+    if st.name is S.CERTIFICATE and ev.effect == "PrintDocument":
+        return False  # the certificate screen says the print failed
+    waited = st.session is not None and bool(ev.key) and ev.key == st.session.pending
+    return not waited
 
 
 def _on_health(st: MachineState, ev: DeviceHealthChanged, now: float, pol: Policy) -> Transition:

@@ -205,7 +205,9 @@ class SessionRunner:
                 self.failures += 1
             code = str(getattr(exc, "code", "") or "internal")
             log.warning("effect %s failed: %s", type(effect).__name__, code)
-            self.post(EffectFailed(type(effect).__name__, code))
+            key = next((str(getattr(effect, a)) for a in ("key", "idempotency_key", "payment_key")
+                        if getattr(effect, a, "")), "")
+            self.post(EffectFailed(type(effect).__name__, code, key))
         finally:
             del effect  # the runner keeps nothing of a session once an effect ran
             self._done()

@@ -22,6 +22,7 @@ from kiosk.session.events import (
     PinBlocked,
     PinChangeFailed,
     PinRejected,
+    PinVerified,
 )
 from kiosk.session.intents import (
     Back,
@@ -558,7 +559,8 @@ def test_an_application_is_received_only_once_the_journal_holds_it() -> None:
     assert h.state == "working"  # not "received" before the journal answered
     from kiosk.session.events import EffectFailed
 
-    h.send(EffectFailed("RecordOutbox", "internal"))
+    assert h.st.session is not None
+    h.send(EffectFailed("RecordOutbox", "internal", h.st.session.pending))
     assert h.state == "result" and h.view.error is not None
 
 
@@ -652,3 +654,17 @@ def test_consent_is_asked_per_service_purpose() -> None:
     h.enter_pin()
     assert h.state == "consent"  # a refusal for another purpose is not carried over
     assert h.view.body[0].key == "consent.purpose.activation"
+
+
+def test_a_failed_audit_record_does_not_break_the_journey() -> None:
+    from kiosk.session.events import EffectFailed
+
+    h = at_menu()
+    choose(h, "query", "certificate")
+    h.auto = False
+    h.enter_pin()
+    h.send(PinVerified())
+    assert h.state == "opening_session"
+    h.send(EffectFailed("RecordOutbox", "internal", "key-999999"))  # e.g. a consent row
+    assert h.state == "opening_session"
+    assert h.st.terminal.stats.get("failures.effect.RecordOutbox") == 1
