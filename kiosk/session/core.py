@@ -15,6 +15,7 @@ from kiosk.session.effects import (
 )
 from kiosk.session.model import MachineState, Policy, Session, Transition, frozen_map
 from kiosk.session.results import ResultInfo, error_info
+from kiosk.session.services import group_of
 from kiosk.session.states import CITIZEN_FACING, StateName
 from kiosk.session.view import text
 
@@ -22,6 +23,7 @@ __all__ = [
     "BUSY",
     "allowed_intents",
     "audit",
+    "back_to_menu",
     "deadline",
     "end_session",
     "fail",
@@ -185,6 +187,15 @@ def finish_journey(st: MachineState, now: float, default: str = "abandoned") -> 
         terminal=replace(st.terminal, stats=stats),
         session=replace(s, service="", data=frozen_map(), journeys=journeys),
     )
+
+
+def back_to_menu(st: MachineState, now: float, keep_group: bool = True) -> Transition:
+    """Leave the service for the menu (its group's list, or the top with `keep_group=False`)."""
+    group = group_of(st.session.service) if st.session is not None and keep_group else ""
+    st = finish_journey(st, now)
+    if st.session is not None:
+        st = replace(st, session=st.session.with_data(menu_group=group))
+    return Transition(goto(st, S.MENU, now))
 
 
 def end_session(

@@ -311,7 +311,7 @@ def _on_result(st: MachineState, inp: Input, now: float, pol: Policy) -> Transit
         return end_session(st, now, "finished", pol)
     if isinstance(inp, Choose) and isinstance(info, ResultInfo):
         if inp.option == "menu" and info.offer_menu:
-            return to_menu(st, now)
+            return to_menu(st, now, keep_group=False)
         if inp.option == "staff" and info.offer_staff:
             st, alert = staff_alert(st, "call_staff")
             return Transition(replace(st, staff_called=True), (alert,))

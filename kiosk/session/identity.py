@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from kiosk.session import activation, flows
-from kiosk.session.core import end_session, fail, goto, show_result, staff_alert
+from kiosk.session.core import back_to_menu, end_session, fail, goto, show_result, staff_alert
 from kiosk.session.effects import (
     CaptureFace,
     EnrollFinger,
@@ -147,10 +147,7 @@ def on_pin_entry(st: MachineState, inp: Input, now: float, pol: Policy) -> Trans
 
 
 def _back_to_menu(st: MachineState, now: float) -> Transition:
-    from kiosk.session.core import finish_journey
-
-    st = finish_journey(st, now)
-    return Transition(goto(st, S.MENU, now))
+    return back_to_menu(st, now)
 
 
 def on_verifying_pin(st: MachineState, inp: Input, now: float, pol: Policy) -> Transition | None:

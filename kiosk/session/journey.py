@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-from kiosk.session.core import finish_journey, goto
+from kiosk.session.core import back_to_menu, goto
 from kiosk.session.effects import CallService
 from kiosk.session.intents import NextPage
 from kiosk.session.model import Input, MachineState, Policy, Session, Transition
@@ -110,6 +110,5 @@ def page(st: MachineState, inp: Input, pol: Policy, n: int) -> Transition | None
     return Transition(replace(st, session=s.with_data(page=new), revealed=frozenset()))
 
 
-def to_menu(st: MachineState, now: float) -> Transition:
-    st = finish_journey(st, now)
-    return Transition(goto(st, S.MENU, now))
+def to_menu(st: MachineState, now: float, keep_group: bool = True) -> Transition:
+    return back_to_menu(st, now, keep_group)

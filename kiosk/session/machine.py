@@ -55,7 +55,7 @@ from kiosk.session.intents import (
     TechnicianLogout,
 )
 from kiosk.session.model import Input, MachineState, Policy, Transition
-from kiosk.session.services import GROUPS, MenuGroup, ServiceId
+from kiosk.session.services import MenuGroup, ServiceId
 from kiosk.session.states import CITIZEN_FACING, StateName
 
 __all__ = ["LANGUAGES", "PaymentWithoutConfirmError", "from_device", "initial_state", "step"]
@@ -327,12 +327,6 @@ def _on_menu(st: MachineState, inp: Input, now: float, pol: Policy) -> Transitio
         return identity.continue_service(st, now, pol)
     return None
 
-
-def _group_of(service: str) -> str:
-    for group, services in GROUPS.items():
-        if service in services:
-            return group.value
-    return ""
 
 
 # --------------------------------------------------------------------------- terminal states

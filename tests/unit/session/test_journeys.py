@@ -668,3 +668,18 @@ def test_a_failed_audit_record_does_not_break_the_journey() -> None:
     h.send(EffectFailed("RecordOutbox", "internal", "key-999999"))  # e.g. a consent row
     assert h.state == "opening_session"
     assert h.st.terminal.stats.get("failures.effect.RecordOutbox") == 1
+
+
+def test_back_from_a_service_returns_to_its_group_another_service_to_the_top() -> None:
+    h = at_menu()
+    choose(h, "payments", "utility_payment")
+    h.enter_pin()
+    h.send(Back())
+    assert h.state == "menu" and [c.id for c in h.view.choices] == [
+        "utility_payment", "flexible_contribution"]
+    h.send(Back())  # the group list → the top menu
+    assert [c.id for c in h.view.choices] == ["query", "payments", "card", "affairs"]
+    choose(h, "affairs", "unemployment_registration")
+    h.send(Confirm())
+    h.send(Choose("menu"))
+    assert [c.id for c in h.view.choices] == ["query", "payments", "card", "affairs"]
