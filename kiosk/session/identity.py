@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from drivers.personal import PinBuffer
 from kiosk.session import activation, flows
 from kiosk.session.core import back_to_menu, end_session, fail, goto, show_result, staff_alert
 from kiosk.session.effects import (
@@ -140,10 +141,19 @@ def _consent_refused_route(st: MachineState, now: float) -> Transition:
 
 def on_pin_entry(st: MachineState, inp: Input, now: float, pol: Policy) -> Transition | None:
     if isinstance(inp, EnterPin):
+        if not pin_length_ok(inp.pin, pol):
+            # Too short or too long: refused here, so no try of the card's counter is spent.
+            inp.pin.wipe()
+            return Transition(replace(st, notice="error.pin_format"))
         return Transition(goto(st, S.VERIFYING_PIN, now), (VerifyPin(inp.pin),))
     if isinstance(inp, Back):
         return _back_to_menu(st, now)
     return None
+
+
+def pin_length_ok(pin: PinBuffer, pol: Policy) -> bool:
+    """The pad's length rule (session.pin_min_length..pin_max_length)."""
+    return pol.session.pin_min_length <= len(pin) <= pol.session.pin_max_length
 
 
 def _back_to_menu(st: MachineState, now: float) -> Transition:

@@ -45,6 +45,7 @@ from kiosk.session.intents import (
     Cancel,
     Choose,
     ChooseService,
+    EnterPin,
     Intent,
     MoreTime,
     Reveal,
@@ -167,6 +168,8 @@ def _handle(st: MachineState, inp: Input, now: float, pol: Policy) -> Transition
         return _on_event(st, inp, now, pol)
     if isinstance(inp, Intent):
         if type(inp).__name__ not in allowed_intents(st, pol):
+            if isinstance(inp, EnterPin):
+                inp.pin.wipe()  # a PIN nobody will verify is zeroed now, not left to the GC
             return None
         if st.name in CITIZEN_FACING or st.name in (S.MAINTENANCE, S.TECHNICIAN_LOGIN):
             st = replace(st, activity_at=now)  # any accepted touch restarts the timer

@@ -139,6 +139,11 @@ def _on_pin_change(st: MachineState, inp: Input, now: float, pol: Policy) -> Tra
         return to_menu(st, now)
     if not isinstance(inp, EnterPin):
         return None
+    from kiosk.session.identity import pin_length_ok
+
+    if not pin_length_ok(inp.pin, pol):
+        inp.pin.wipe()
+        return Transition(replace(st, notice="error.pin_format"))
     if st.name is S.PIN_CHANGE_OLD:
         return Transition(goto(st, S.PIN_CHANGE_NEW, now, session=s.with_data(pin_old=inp.pin)))
     if st.name is S.PIN_CHANGE_NEW:

@@ -683,3 +683,19 @@ def test_back_from_a_service_returns_to_its_group_another_service_to_the_top() -
     h.send(Confirm())
     h.send(Choose("menu"))
     assert [c.id for c in h.view.choices] == ["query", "payments", "card", "affairs"]
+
+
+def test_a_pin_of_the_wrong_length_spends_no_card_try_and_is_wiped() -> None:
+    from kiosk.session.intents import EnterPin
+    from tests.unit.session.fakes import pin
+
+    h = at_menu()
+    stray = pin(b"123456")
+    h.send(EnterPin(stray))  # the menu takes no PIN: ignored, and the buffer zeroed
+    assert len(stray) == 0 and h.state == "menu"
+    choose(h, "query", "inquiry")
+    short = pin(b"1234")
+    h.send(EnterPin(short))
+    assert h.state == "pin_entry" and len(short) == 0
+    assert not of(h, fx.VerifyPin)
+    assert h.view.error is not None and h.view.error.code == "card.pin_invalid_format"
