@@ -215,21 +215,28 @@ def _pin_spec(st: MachineState, pol: Policy, purpose: str) -> PinSpec:
     )
 
 
-def _pin_error(st: MachineState) -> ErrorInfo | None:
+def _digits(pol: Policy) -> str:
+    """The PIN length in words the catalog fills in: "6", or "6-8" when it may vary."""
+    lo, hi = pol.session.pin_min_length, pol.session.pin_max_length
+    return str(lo) if lo == hi else f"{lo}-{hi}"
+
+
+def _pin_error(st: MachineState, pol: Policy) -> ErrorInfo | None:
     s = _s(st)
     if st.notice == "error.pin_wrong" and s.pin_tries_left is not None:
         return ErrorInfo(text("error.pin_wrong", tries=s.pin_tries_left), text("next.pin_again"),
                          "card.pin_wrong")
-    if st.notice in ("error.pin_mismatch", "error.pin_format"):
-        info = error_info("pin_mismatch" if st.notice == "error.pin_mismatch"
-                          else "card.pin_invalid_format")
-        return info
+    if st.notice == "error.pin_mismatch":
+        return error_info("pin_mismatch")
+    if st.notice == "error.pin_format":
+        return ErrorInfo(text("error.pin_format", digits=_digits(pol)), text("next.pin_again"),
+                         "card.pin_invalid_format")
     return None
 
 
 def _pin_entry(st: MachineState, pol: Policy) -> Parts:
     parts: Parts = {"body": (text("pin.enter"),), "pin": _pin_spec(st, pol, "verify")}
-    err = _pin_error(st)
+    err = _pin_error(st, pol)
     if err is not None:
         parts["error"] = err
     return parts
@@ -237,8 +244,10 @@ def _pin_entry(st: MachineState, pol: Policy) -> Parts:
 
 def _pin_change(purpose: str) -> Callable[[MachineState, Policy], Parts]:
     def build(st: MachineState, pol: Policy) -> Parts:
-        parts: Parts = {"body": (text(f"pin.{purpose}"),), "pin": _pin_spec(st, pol, purpose)}
-        err = _pin_error(st)
+        body = text(f"pin.{purpose}", digits=_digits(pol)) if purpose == "new" else text(
+            f"pin.{purpose}")
+        parts: Parts = {"body": (body,), "pin": _pin_spec(st, pol, purpose)}
+        err = _pin_error(st, pol)
         if err is not None:
             parts["error"] = err
         return parts
