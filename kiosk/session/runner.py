@@ -21,9 +21,17 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from drivers.personal import PinBuffer, PinFormatError, wipe_bytes
+from drivers.vocabulary import DeviceHealth, DeviceKind
 from kiosk.clock import Clock, SystemClock
 from kiosk.session import effects as fx
-from kiosk.session.events import EffectFailed, Event, OutboxRecorded, PinChangeFailed, Tick
+from kiosk.session.events import (
+    DeviceHealthChanged,
+    EffectFailed,
+    Event,
+    OutboxRecorded,
+    PinChangeFailed,
+    Tick,
+)
 from kiosk.session.machine import initial_state, step
 from kiosk.session.model import Input, MachineState, Policy
 from kiosk.session.ports import Ports
@@ -49,6 +57,10 @@ class SessionRunner:
         self._tick_s = tick_s
         self._inbox: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._state = initial_state(policy, self._clock.monotonic())
+        if ports.printer is None:
+            # A terminal without a printer never offers printing (devices default to online).
+            no_printer = DeviceHealthChanged(DeviceKind.PRINTER, DeviceHealth.NO_DEVICE)
+            self._state = step(self._state, no_printer, self._clock.monotonic(), policy).state
         self._view = view_of(self._state, policy)
         self._subscribers: list[Subscriber] = []
         self._lock = threading.Lock()
