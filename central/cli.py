@@ -16,7 +16,7 @@ import typer
 
 from central.config import CentralConfig, CentralConfigError, load_central_config
 from central.errors import CentralError
-from central.logs import install_redaction
+from central.logs import setup_logging
 from central.seed import seed_database
 from central.service import CentralService
 from central.storage import open_storage
@@ -56,11 +56,7 @@ def main(
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING, ERROR.")] = "INFO",
 ) -> None:
     """Options common to every command."""
-    logging.basicConfig(
-        level=getattr(logging, log_level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    install_redaction()
+    setup_logging(getattr(logging, log_level.upper(), logging.INFO))
     ctx.obj = _State(config_path=config)
 
 
