@@ -154,7 +154,7 @@ class Masked:
 
 
 class PinFormatError(ValueError):
-    """The PIN is not 4 to 16 decimal digits (LD/T 32 PIN length, ssc-card.md §3.1)."""
+    """The PIN is not 4 to 16 decimal digits (LD/T 32 PIN length, docs/card.md §3.1)."""
 
     code = "card.pin_invalid_format"
 

@@ -58,7 +58,7 @@ def _config(config: KioskConfig) -> Iterator[Check]:
     mode = config.terminal.mode
     yield Check("config", Verdict.PASS, f"terminal {config.terminal.id}, mode {mode.value}")
     if PinEntry(config.card.pin_entry) is PinEntry.KEYPAD:
-        # ARCHITECTURE §4: PCI PIN rules want the PIN inside a secure device.
+        # docs/architecture.md §4: PCI PIN rules want the PIN inside a secure device.
         yield Check(
             "pin entry",
             Verdict.WARN,

@@ -3,7 +3,7 @@
 Bytes in, typed values out: frame building, checksums, an incremental parser that resynchronises
 on the `EF 01` header after garbage or a bad checksum, instruction and confirmation code tables
 with human meanings, command builders and reply decoders. No I/O, threads, clocks or logging.
-Layout (reference fingerprint.md §1.2): `EF 01 | addr(4) | PID(1) | LEN(2) | payload | SUM(2)`,
+Layout (docs/fingerprint-module.md §1.2): `EF 01 | addr(4) | PID(1) | LEN(2) | payload | SUM(2)`,
 big-endian, SUM = 16-bit sum of PID, both LEN bytes and the payload (the address is not summed).
 """
 
@@ -79,7 +79,8 @@ class Pid(IntEnum):
 
 
 class Instruction(IntEnum):
-    """Instruction codes (first payload byte of a command packet), reference §1.4."""
+    """Instruction codes (first payload byte of a command packet), docs/fingerprint-module.md
+    §1.4."""
 
     GEN_IMG = 0x01
     IMG2TZ = 0x02
@@ -123,7 +124,7 @@ class Instruction(IntEnum):
 
 
 class Confirm(IntEnum):
-    """Confirmation codes (first payload byte of an ACK), reference §1.5."""
+    """Confirmation codes (first payload byte of an ACK), docs/fingerprint-module.md §1.5."""
 
     OK = 0x00
     PACKET_ERROR = 0x01

@@ -406,7 +406,7 @@ class FingerprintDriver:
         Reads whatever has arrived (the parser keeps bytes beyond the frame for the next call),
         with a per-read slice so both the command deadline and the in-frame silence limit
         (`byte_timeout`) are enforced; pyserial's own read(n) has no inter-byte deadline when
-        the total timeout is long (reference §4.2 item 6)."""
+        the total timeout is long (docs/fingerprint-module.md §4.2 item 6)."""
         parser = self._parser
         fd = self._fd
         poll = self._poller.poll
