@@ -136,3 +136,15 @@ def test_journal_default_is_the_system_state(tmp_path: Path) -> None:
         assert journal.stamp()["clock_synced"] is system_clock_synced()
     finally:
         journal.close()
+
+
+def test_the_doctor_reports_the_system_state() -> None:
+    from kiosk.config import load_config
+    from kiosk.doctor import CHECKS, Verdict, run_checks
+
+    config = load_config(None, profile="test").config
+    clock_check = next(fn for fn in CHECKS if fn.__name__ == "_clock")
+    (line,) = run_checks(config, checks=(clock_check,))
+    assert line.name == "clock"
+    assert line.verdict is (Verdict.PASS if system_clock_synced() else Verdict.WARN)
+    assert system_clock_synced.source in line.detail
