@@ -24,10 +24,12 @@ from central.storage import Storage
 
 __all__ = [
     "INSURANCES",
+    "LEDGER_TABLES",
     "UTILITIES",
     "HolderProfile",
     "SeedSummary",
     "holder_bill_accounts",
+    "ledger_row_counts",
     "load_holder_profiles",
     "seed_database",
 ]
@@ -390,6 +392,21 @@ def _generate(cfg: SeedConfig, holders: Iterable[HolderProfile]) -> _Rows:
             rng.randrange(0, cfg.wallet_cents_max + 1),
         )
     return rows
+
+
+# What terminals did (payments made, events received, cards activated): a re-seed loses it.
+LEDGER_TABLES = ("payments", "event_receipts", "activations")
+
+
+def ledger_row_counts(storage: Storage) -> dict[str, int]:
+    """Rows per ledger table that holds any (the schema is created first when missing)."""
+    storage.create_schema()
+    counts: dict[str, int] = {}
+    for table in LEDGER_TABLES:
+        row = storage.one(f"SELECT COUNT(*) FROM {table}")  # a fixed table name, not input
+        if row is not None and int(row[0]):
+            counts[table] = int(row[0])
+    return counts
 
 
 def seed_database(storage: Storage, cfg: SeedConfig, *, recreate: bool = True) -> SeedSummary:
