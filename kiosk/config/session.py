@@ -85,7 +85,8 @@ def _default_devices() -> dict[str, list[str]]:
 
 
 class PolicyConfig(ConfigSection):
-    """What each service needs and where it may run (ARCHITECTURE: money moves online only)."""
+    """What each service needs and where it may run (docs/session.md, Policy): payments,
+    queries, loss reports and card writes are online only; applications may be queued."""
 
     credentials: dict[str, list[str]] = Field(
         default_factory=_default_credentials, title="Credentials each service needs",
