@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from central.errors import StorageDataError
 from central.storage import Storage
 from kiosk.contract import Telemetry
 
@@ -55,6 +56,7 @@ class TelemetryIngest:
         self._on_report = on_report
         self.received = 0  # every valid report, historical included
         self.flushed_rows = 0
+        self.dropped_rows = 0  # rows the database can never take (dead-lettered to the log)
 
     def ingest(self, report: Telemetry, received_at: float) -> None:
         """Take one validated report. A historical (backlog) report is counted but never
@@ -95,8 +97,10 @@ class TelemetryIngest:
             return len(self._pending)
 
     def flush(self, storage: Storage) -> int:
-        """Write the coalesced rows (one transaction); returns how many. On a database error the
-        rows are put back for the next flush and the error is raised."""
+        """Write the coalesced rows (one transaction); returns how many. On a transient database
+        error the rows are put back for the next flush and the error is raised. A row the
+        database can never take (`StorageDataError`) is found by writing the batch row by row,
+        then dropped with an error log: put back, it would fail every flush for good."""
         with self._lock:
             batch, self._pending = self._pending, {}
         if not batch:
@@ -106,15 +110,10 @@ class TelemetryIngest:
             for s in batch.values()
         ]
         try:
-            with storage.transaction() as db:
-                db.executemany(
-                    "INSERT INTO terminals (terminal_id, boot_id, last_seq, last_seen, telemetry,"
-                    " messages) VALUES (?,?,?,?,?,?) ON CONFLICT (terminal_id) DO UPDATE SET"
-                    f" boot_id = {_newer('boot_id')}, telemetry = {_newer('telemetry')},"
-                    f" last_seen = {_newer('last_seen')}, last_seq = {_newer('last_seq')},"
-                    " messages = terminals.messages + excluded.messages",
-                    rows,
-                )
+            try:
+                self._upsert(storage, rows)
+            except StorageDataError:
+                return self._flush_one_by_one(storage, rows)
         except Exception:
             with self._lock:
                 for tid, seen in batch.items():
@@ -122,3 +121,28 @@ class TelemetryIngest:
             raise
         self.flushed_rows += len(rows)
         return len(rows)
+
+    def _flush_one_by_one(self, storage: Storage, rows: Sequence[Sequence[object]]) -> int:
+        written = 0
+        for row in rows:
+            try:
+                self._upsert(storage, [row])
+            except StorageDataError as e:
+                self.dropped_rows += 1
+                logger.error("telemetry of %s dropped, the database refuses it: %s", row[0], e)
+                continue
+            written += 1
+            self.flushed_rows += 1
+        return written
+
+    @staticmethod
+    def _upsert(storage: Storage, rows: Sequence[Sequence[object]]) -> None:
+        with storage.transaction() as db:
+            db.executemany(
+                "INSERT INTO terminals (terminal_id, boot_id, last_seq, last_seen, telemetry,"
+                " messages) VALUES (?,?,?,?,?,?) ON CONFLICT (terminal_id) DO UPDATE SET"
+                f" boot_id = {_newer('boot_id')}, telemetry = {_newer('telemetry')},"
+                f" last_seen = {_newer('last_seen')}, last_seq = {_newer('last_seq')},"
+                " messages = terminals.messages + excluded.messages",
+                rows,
+            )
