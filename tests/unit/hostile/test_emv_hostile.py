@@ -25,6 +25,7 @@ from drivers.card.emv import (
     parse_fci,
 )
 from drivers.card.errors import CardDataError, CardError, CardTimeoutError
+from drivers.card.photo import MAX_CHUNK, read_photo
 
 H = bytes.fromhex
 TODAY = dt.date(2026, 12, 3)
@@ -262,3 +263,21 @@ def test_any_card_answers_end_in_a_card_error_or_a_pan(data: st.DataObject) -> N
     with contextlib.suppress(CardError):
         read_bank_card(channel, today=TODAY, random=lambda n: b"\x11" * n)
     assert channel.sent <= MAX_BANK_APDUS
+
+
+def test_a_photo_answered_a_byte_at_a_time_costs_bounded_reads() -> None:
+    """EF08 of 32 KiB answered one byte per READ BINARY cost 32,767 commands."""
+    size = 0x7FFF
+
+    def card(c: CommandApdu) -> ResponseApdu:
+        if c.ins == 0xA4:
+            return _ok(encode_tlv(0x62, encode_tlv(0x80, size.to_bytes(2, "big"))))
+        return _ok(b"\xff")
+
+    channel = CountingChannel(card)
+    try:
+        read_photo(channel)
+    except CardDataError:
+        assert channel.sent <= 1 + 2 * -(-size // MAX_CHUNK) + 2
+        return
+    raise AssertionError("a photo read one byte at a time was accepted")
