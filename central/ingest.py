@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from central.errors import StorageDataError
@@ -41,6 +41,10 @@ class TerminalSeen:
     received_at: float  # epoch seconds at the central
     telemetry_json: str
     messages: int  # reports coalesced into this row since the last flush
+
+
+def _row(s: TerminalSeen) -> tuple[str, str, int, float, str, int]:
+    return (s.terminal_id, s.boot_id, s.seq, s.received_at, s.telemetry_json, s.messages)
 
 
 class TelemetryIngest:
@@ -105,35 +109,38 @@ class TelemetryIngest:
             batch, self._pending = self._pending, {}
         if not batch:
             return 0
-        rows = [
-            (s.terminal_id, s.boot_id, s.seq, s.received_at, s.telemetry_json, s.messages)
-            for s in batch.values()
-        ]
         try:
-            try:
-                self._upsert(storage, rows)
-            except StorageDataError:
-                return self._flush_one_by_one(storage, rows)
+            self._upsert(storage, [_row(s) for s in batch.values()])
+        except StorageDataError:
+            return self._flush_one_by_one(storage, list(batch.values()))
         except Exception:
-            with self._lock:
-                for tid, seen in batch.items():
-                    self._pending.setdefault(tid, seen)
+            self._put_back(batch.values())
             raise
-        self.flushed_rows += len(rows)
-        return len(rows)
+        self.flushed_rows += len(batch)
+        return len(batch)
 
-    def _flush_one_by_one(self, storage: Storage, rows: Sequence[Sequence[object]]) -> int:
+    def _flush_one_by_one(self, storage: Storage, batch: list[TerminalSeen]) -> int:
         written = 0
-        for row in rows:
+        for index, seen in enumerate(batch):
             try:
-                self._upsert(storage, [row])
+                self._upsert(storage, [_row(seen)])
             except StorageDataError as e:
                 self.dropped_rows += 1
-                logger.error("telemetry of %s dropped, the database refuses it: %s", row[0], e)
+                logger.error(
+                    "telemetry of %s dropped, the database refuses it: %s", seen.terminal_id, e
+                )
                 continue
+            except Exception:
+                self._put_back(batch[index:])  # the rows before are written: not twice
+                raise
             written += 1
             self.flushed_rows += 1
         return written
+
+    def _put_back(self, rows: Iterable[TerminalSeen]) -> None:
+        with self._lock:
+            for seen in rows:
+                self._pending.setdefault(seen.terminal_id, seen)
 
     @staticmethod
     def _upsert(storage: Storage, rows: Sequence[Sequence[object]]) -> None:
