@@ -43,12 +43,13 @@ Flows
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 import uuid
 from enum import StrEnum
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -221,12 +222,15 @@ class Message(BaseModel):
     """Base of every payload: strict (unknown fields are errors), frozen, and wire-safe: the
     values of every field (free-form dicts too) are checked by `_check_wire_value`."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=MAX_STR_CHARS)
+    # pydantic itself refuses NaN/inf in float fields and lone surrogates in str fields.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_max_length=MAX_STR_CHARS, allow_inf_nan=False
+    )
 
     @model_validator(mode="after")
     def wire_safe(self) -> Message:
-        for value in self.__dict__.values():
-            _check_wire_value(value, 0)
+        for name in _fields_to_check(type(self)):
+            _check_wire_value(self.__dict__[name], 0)
         return self
 
 
@@ -789,14 +793,23 @@ class ContractError(ValueError):
 M = TypeVar("M", bound=BaseModel)
 
 
+@functools.cache
+def _fields_to_check(model: type[BaseModel]) -> tuple[str, ...]:
+    """Fields pydantic does not bound by itself: integers (range) and free-form `Any` data."""
+    return tuple(n for n, f in model.model_fields.items() if _unbounded(f.annotation))
+
+
+def _unbounded(annotation: Any) -> bool:
+    if annotation is int or annotation is Any:
+        return True
+    return any(_unbounded(arg) for arg in get_args(annotation))
+
+
 def _check_wire_value(value: Any, depth: int) -> None:
     """Raise ValueError (a pydantic validation error in a validator) for what no receiver can
-    store or write back: integers outside int64, non-finite floats, lone surrogates."""
-    if isinstance(value, bool) or value is None or isinstance(value, BaseModel):
-        return  # a nested model checked itself
-    if isinstance(value, _OversizedInt):
-        raise ValueError("integer outside the signed 64-bit range")
-    if isinstance(value, str):
+    store or write back: integers outside int64, non-finite floats, lone surrogates, nesting."""
+    kind = type(value)
+    if kind is str:
         if not value.isascii():
             try:
                 value.encode("utf-8")
@@ -804,18 +817,32 @@ def _check_wire_value(value: Any, depth: int) -> None:
                 raise ValueError("string holds a lone surrogate") from None
         if len(value) > MAX_PAYLOAD_BYTES:
             raise ValueError(f"string longer than {MAX_PAYLOAD_BYTES}")
-    elif isinstance(value, int):
+    elif kind is int:
         if not INT64_MIN <= value <= INT64_MAX:
             raise ValueError("integer outside the signed 64-bit range")
-    elif isinstance(value, float):
+    elif kind is float:
         if not math.isfinite(value):
             raise ValueError("number is not finite")
-    elif isinstance(value, dict | list | tuple):
+    elif kind is dict or kind is list or kind is tuple:
         if depth >= MAX_JSON_DEPTH:
             raise ValueError(f"nested deeper than {MAX_JSON_DEPTH}")
-        items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
-        for item in items:
+        if kind is dict:
+            for key in value:
+                if not (type(key) is str and key.isascii()):
+                    _check_wire_value(key, depth + 1)
+            value = value.values()
+        for item in value:
             _check_wire_value(item, depth + 1)
+    elif value is None or kind is bool or isinstance(value, BaseModel):
+        return  # a nested model checked itself
+    elif isinstance(value, _OversizedInt):
+        raise ValueError("integer outside the signed 64-bit range")
+    elif isinstance(value, str):  # StrEnum and other subclasses: check the plain value
+        _check_wire_value(str.__str__(value), depth)
+    elif isinstance(value, int):
+        _check_wire_value(int(value), depth)
+    elif isinstance(value, float):
+        _check_wire_value(float(value), depth)
 
 
 # Strings first (their brackets do not count), then any bracket: depth in one C-speed scan.
@@ -853,15 +880,7 @@ def _bounded_int(literal: str) -> int | _OversizedInt:
     return int(literal)
 
 
-def _finite_float(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ContractError("bad_json", f"number {text[:20]} is not finite")
-    return number
-
-
-def _refuse_constant(name: str) -> None:
-    raise ContractError("bad_json", f"{name} is not JSON")
+_LONG_DIGITS = re.compile(r"\d{21}")
 
 
 def load_json(payload: bytes | bytearray | str) -> Any:
@@ -881,15 +900,11 @@ def load_json(payload: bytes | bytearray | str) -> Any:
     if text.count("[") + text.count("{") > MAX_JSON_DEPTH and _json_depth(text) > MAX_JSON_DEPTH:
         raise ContractError("too_deep", f"nested deeper than {MAX_JSON_DEPTH}")
     try:
-        return json.loads(
-            text,
-            parse_int=_bounded_int,
-            parse_float=_finite_float,
-            parse_constant=_refuse_constant,
-        )
+        # Non-finite numbers (NaN, 1e999) parse and are refused by every model (`wire_safe`).
+        if _LONG_DIGITS.search(text) is None:  # no integer can be too long: the fast parser
+            return json.loads(text)
+        return json.loads(text, parse_int=_bounded_int)
     except (json.JSONDecodeError, RecursionError, ValueError) as e:
-        if isinstance(e, ContractError):
-            raise
         raise ContractError("bad_json", str(e)[:200]) from None
 
 
