@@ -229,8 +229,12 @@ class Message(BaseModel):
 
     @model_validator(mode="after")
     def wire_safe(self) -> Message:
+        values = self.__dict__
         for name in _fields_to_check(type(self)):
-            _check_wire_value(self.__dict__[name], 0)
+            value = values[name]
+            if type(value) is int and INT64_MIN <= value <= INT64_MAX:
+                continue  # the common case, inline: this runs for every message
+            _check_wire_value(value, 0)
         return self
 
 
@@ -880,9 +884,6 @@ def _bounded_int(literal: str) -> int | _OversizedInt:
     return int(literal)
 
 
-_LONG_DIGITS = re.compile(r"\d{21}")
-
-
 def load_json(payload: bytes | bytearray | str) -> Any:
     """Parse an inbound payload within the contract's bounds (size, depth, int64 integers,
     finite numbers, strict UTF-8). Raises `ContractError` (never anything else)."""
@@ -899,12 +900,17 @@ def load_json(payload: bytes | bytearray | str) -> Any:
         raise ContractError("bad_json", str(e)[:200]) from None
     if text.count("[") + text.count("{") > MAX_JSON_DEPTH and _json_depth(text) > MAX_JSON_DEPTH:
         raise ContractError("too_deep", f"nested deeper than {MAX_JSON_DEPTH}")
+    # Non-finite numbers (NaN, 1e999) parse, and every model refuses them; an integer past
+    # int64 parses too (4300 digits at most, Python's own bound) and every model refuses it.
     try:
-        # Non-finite numbers (NaN, 1e999) parse and are refused by every model (`wire_safe`).
-        if _LONG_DIGITS.search(text) is None:  # no integer can be too long: the fast parser
-            return json.loads(text)
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as e:
+        raise ContractError("bad_json", str(e)[:200]) from None
+    except ValueError:
+        pass  # an integer past 4300 digits: parse again keeping long integers unconverted
+    try:
         return json.loads(text, parse_int=_bounded_int)
-    except (json.JSONDecodeError, RecursionError, ValueError) as e:
+    except (ValueError, RecursionError) as e:
         raise ContractError("bad_json", str(e)[:200]) from None
 
 
