@@ -219,8 +219,9 @@ def new_msg_id() -> str:
 
 
 class Message(BaseModel):
-    """Base of every payload: strict (unknown fields are errors), frozen, and wire-safe: the
-    values of every field (free-form dicts too) are checked by `_check_wire_value`."""
+    """Base of every payload: strict (unknown fields are errors), frozen, and wire-safe: what
+    pydantic does not bound by itself (integer fields, free-form `Any` data) is checked by
+    `_check_wire_value`, so whatever validates can be encoded and stored."""
 
     # pydantic itself refuses NaN/inf in float fields and lone surrogates in str fields.
     model_config = ConfigDict(
@@ -885,8 +886,9 @@ def _bounded_int(literal: str) -> int | _OversizedInt:
 
 
 def load_json(payload: bytes | bytearray | str) -> Any:
-    """Parse an inbound payload within the contract's bounds (size, depth, int64 integers,
-    finite numbers, strict UTF-8). Raises `ContractError` (never anything else)."""
+    """Parse an inbound payload within the contract's bounds (size, depth, strict UTF-8; an
+    integer literal too long to convert is kept as a marker every model refuses; ranges and
+    finiteness are the models' part). Raises `ContractError` (never anything else)."""
     try:
         raw = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
     except UnicodeEncodeError as e:
