@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from central.config_bounds import ConfigInputError, env_tree, parse_toml, value_problems
 from central.fleet.config import FleetConfig
 
 __all__ = [
@@ -228,8 +229,10 @@ class CentralConfigError(Exception):
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
+        return parse_toml(path.read_bytes())
+    except ConfigInputError as p:
+        issue = ConfigIssue(str(path), p.line, p.key, p.value, p.reason)
+        raise CentralConfigError([issue]) from None
     except tomllib.TOMLDecodeError as e:
         issue = ConfigIssue(
             str(path), getattr(e, "lineno", None), "(file)", "", f"not valid TOML: {e}"
@@ -260,28 +263,21 @@ def _merge(
 
 
 def _env_layer(environ: Mapping[str, str]) -> dict[str, Any]:
-    layer: dict[str, Any] = {}
-    for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX):
-            continue
-        parts = [p.lower() for p in name[len(ENV_PREFIX) :].split("__") if p]
-        if not parts:
-            continue
-        try:
-            value: Any = tomllib.loads(f"v = {raw}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = raw
-        node = layer
-        for p in parts[:-1]:
-            node = node.setdefault(p, {})
-        node[parts[-1]] = value
+    layer, _, problems = env_tree(environ, ENV_PREFIX)
+    if problems:
+        raise CentralConfigError(
+            [
+                ConfigIssue(f"environment variable {p.variable}", None, p.key, p.value, p.reason)
+                for p in problems
+            ]
+        )
     return layer
 
 
 def _find_line(path: str, dotted: str) -> int | None:
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         return None
     *sections, key = dotted.split(".")
     want, current = ".".join(sections), ""
@@ -308,6 +304,20 @@ def _value_at(data: Mapping[str, Any], loc: tuple[Any, ...]) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _locate(dotted: str, origins: Mapping[str, str]) -> tuple[str, int | None]:
+    """The layer that set this key (or its nearest parent's keys) and the line in it."""
+    source = origins.get(dotted)
+    probe = dotted
+    while source is None and "." in probe:
+        probe = probe.rsplit(".", 1)[0]
+        source = next((s for k, s in origins.items() if k.startswith(probe + ".")), None)
+    source = source or "(defaults)"
+    line = _find_line(source, dotted) if source not in ("environment", "(defaults)") else None
+    if source == "environment":
+        source = f"environment variable {ENV_PREFIX}{dotted.upper().replace('.', '__')}"
+    return source, line
+
+
 def load_central_config(
     path: Path | str | None = None,
     *,
@@ -325,6 +335,12 @@ def load_central_config(
     for layer in layers:
         _merge(data, _read_toml(layer), str(layer), origins)
     _merge(data, _env_layer(env), "environment", origins)
+    bad = [
+        ConfigIssue(*_locate(p.key, origins), p.key, p.value, p.reason)
+        for p in value_problems(data)
+    ]
+    if bad:  # what no setting takes (huge integers, NaN, undecodable text), before pydantic
+        raise CentralConfigError(bad)
     try:
         return CentralConfig.model_validate(data)
     except ValidationError as e:
@@ -332,17 +348,7 @@ def load_central_config(
         for err in e.errors():
             loc = tuple(err["loc"])
             dotted = ".".join(str(p) for p in loc)
-            source = origins.get(dotted)
-            probe = dotted
-            while source is None and "." in probe:
-                probe = probe.rsplit(".", 1)[0]
-                source = next((s for k, s in origins.items() if k.startswith(probe + ".")), None)
-            source = source or "(defaults)"
-            line = (
-                _find_line(source, dotted) if source not in ("environment", "(defaults)") else None
-            )
-            if source == "environment":
-                source = f"environment variable {ENV_PREFIX}{dotted.upper().replace('.', '__')}"
+            source, line = _locate(dotted, origins)
             reason = err["msg"]
             if err["type"] == "extra_forbidden":
                 reason = "unknown key (check the spelling)"

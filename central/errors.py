@@ -7,6 +7,7 @@ __all__ = [
     "CentralError",
     "NotFoundError",
     "RejectedError",
+    "StorageDataError",
     "StorageError",
     "ValidationFailedError",
 ]
@@ -31,6 +32,13 @@ class StorageError(CentralError):
     """The database failed (the engine's message is kept); transient from the caller's view."""
 
     code = "central.storage"
+
+
+class StorageDataError(StorageError):
+    """A value the database can never take (an integer past 64 bits, a string that is not
+    Unicode): retrying is pointless, the row is dropped or rejected for good."""
+
+    code = "central.storage_data"
 
 
 class ValidationFailedError(CentralError):

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from central.errors import CentralError, NotFoundError, StorageError
+from central.errors import CentralError, NotFoundError, StorageDataError, StorageError
 from central.idnumber import mask_id
 from central.ledger import Ledger
 from central.storage import Storage
@@ -141,6 +141,9 @@ class RpcService:
             result = self._table[request.method](terminal_id, request, params)
         except NotFoundError as e:
             return self._error(rid, "not_found", e.message)
+        except StorageDataError as e:  # the same request fails every time: not transient
+            logger.error("rpc %s from %s: refused by storage: %s", request.method, terminal_id, e)
+            return self._error(rid, "invalid_params", "a value cannot be stored")
         except StorageError as e:
             logger.error("rpc %s from %s: storage failed: %s", request.method, terminal_id, e)
             return self._error(rid, "internal", "storage unavailable, retry", permanent=False)

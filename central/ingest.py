@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from central.errors import StorageDataError
 from central.storage import Storage
 from kiosk.contract import Telemetry
 
@@ -42,6 +43,10 @@ class TerminalSeen:
     messages: int  # reports coalesced into this row since the last flush
 
 
+def _row(s: TerminalSeen) -> tuple[str, str, int, float, str, int]:
+    return (s.terminal_id, s.boot_id, s.seq, s.received_at, s.telemetry_json, s.messages)
+
+
 class TelemetryIngest:
     """Coalesces telemetry per terminal; `flush()` upserts the batch into `terminals`.
 
@@ -55,6 +60,7 @@ class TelemetryIngest:
         self._on_report = on_report
         self.received = 0  # every valid report, historical included
         self.flushed_rows = 0
+        self.dropped_rows = 0  # rows the database can never take (dead-lettered to the log)
 
     def ingest(self, report: Telemetry, received_at: float) -> None:
         """Take one validated report. A historical (backlog) report is counted but never
@@ -95,30 +101,55 @@ class TelemetryIngest:
             return len(self._pending)
 
     def flush(self, storage: Storage) -> int:
-        """Write the coalesced rows (one transaction); returns how many. On a database error the
-        rows are put back for the next flush and the error is raised."""
+        """Write the coalesced rows (one transaction); returns how many. On a transient database
+        error the rows are put back for the next flush and the error is raised. A row the
+        database can never take (`StorageDataError`) is found by writing the batch row by row,
+        then dropped with an error log: put back, it would fail every flush for good."""
         with self._lock:
             batch, self._pending = self._pending, {}
         if not batch:
             return 0
-        rows = [
-            (s.terminal_id, s.boot_id, s.seq, s.received_at, s.telemetry_json, s.messages)
-            for s in batch.values()
-        ]
         try:
-            with storage.transaction() as db:
-                db.executemany(
-                    "INSERT INTO terminals (terminal_id, boot_id, last_seq, last_seen, telemetry,"
-                    " messages) VALUES (?,?,?,?,?,?) ON CONFLICT (terminal_id) DO UPDATE SET"
-                    f" boot_id = {_newer('boot_id')}, telemetry = {_newer('telemetry')},"
-                    f" last_seen = {_newer('last_seen')}, last_seq = {_newer('last_seq')},"
-                    " messages = terminals.messages + excluded.messages",
-                    rows,
-                )
+            self._upsert(storage, [_row(s) for s in batch.values()])
+        except StorageDataError:
+            return self._flush_one_by_one(storage, list(batch.values()))
         except Exception:
-            with self._lock:
-                for tid, seen in batch.items():
-                    self._pending.setdefault(tid, seen)
+            self._put_back(batch.values())
             raise
-        self.flushed_rows += len(rows)
-        return len(rows)
+        self.flushed_rows += len(batch)
+        return len(batch)
+
+    def _flush_one_by_one(self, storage: Storage, batch: list[TerminalSeen]) -> int:
+        written = 0
+        for index, seen in enumerate(batch):
+            try:
+                self._upsert(storage, [_row(seen)])
+            except StorageDataError as e:
+                self.dropped_rows += 1
+                logger.error(
+                    "telemetry of %s dropped, the database refuses it: %s", seen.terminal_id, e
+                )
+                continue
+            except Exception:
+                self._put_back(batch[index:])  # the rows before are written: not twice
+                raise
+            written += 1
+            self.flushed_rows += 1
+        return written
+
+    def _put_back(self, rows: Iterable[TerminalSeen]) -> None:
+        with self._lock:
+            for seen in rows:
+                self._pending.setdefault(seen.terminal_id, seen)
+
+    @staticmethod
+    def _upsert(storage: Storage, rows: Sequence[Sequence[object]]) -> None:
+        with storage.transaction() as db:
+            db.executemany(
+                "INSERT INTO terminals (terminal_id, boot_id, last_seq, last_seen, telemetry,"
+                " messages) VALUES (?,?,?,?,?,?) ON CONFLICT (terminal_id) DO UPDATE SET"
+                f" boot_id = {_newer('boot_id')}, telemetry = {_newer('telemetry')},"
+                f" last_seen = {_newer('last_seen')}, last_seq = {_newer('last_seq')},"
+                " messages = terminals.messages + excluded.messages",
+                rows,
+            )

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import psycopg
 
 from central.config import StorageConfig, resolve_path
-from central.errors import StorageError
+from central.errors import StorageDataError, StorageError
 
 __all__ = ["SCHEMA", "SCHEMA_VERSION", "Row", "Storage", "open_storage"]
 
@@ -126,6 +126,11 @@ SCHEMA: tuple[str, ...] = (
 )
 
 
+# Values the engine can never store (an int past 64 bits, a lone surrogate, PostgreSQL's data
+# exceptions, class 22): the same row fails every time, so callers must not retry it.
+_DATA_ERRORS = (OverflowError, UnicodeEncodeError, psycopg.DataError)
+
+
 def _pg_sql(sql: str) -> str:
     return sql.replace("?", "%s").replace(" BLOB", " BYTEA")
 
@@ -203,6 +208,8 @@ class Storage:
             with self._pg_conn().cursor() as cur:
                 cur.execute(self._sql(sql), params)
                 return cur.rowcount
+        except _DATA_ERRORS as e:
+            raise StorageDataError(str(e)[:300]) from e
         except (sqlite3.Error, psycopg.Error) as e:
             raise StorageError(str(e)) from e
 
@@ -214,6 +221,8 @@ class Storage:
             with self._pg_conn().cursor() as cur:
                 cur.execute(self._sql(sql), params)
                 return [tuple(r) for r in cur.fetchall()]
+        except _DATA_ERRORS as e:
+            raise StorageDataError(str(e)[:300]) from e
         except (sqlite3.Error, psycopg.Error) as e:
             raise StorageError(str(e)) from e
 
@@ -230,6 +239,8 @@ class Storage:
                 return
             with self._pg_conn().cursor() as cur:
                 cur.executemany(self._sql(sql), rows)
+        except _DATA_ERRORS as e:
+            raise StorageDataError(str(e)[:300]) from e
         except (sqlite3.Error, psycopg.Error) as e:
             raise StorageError(str(e)) from e
 
@@ -246,6 +257,8 @@ class Storage:
             with self._pg_conn().cursor() as cur, cur.copy(f"COPY {table} FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
+        except _DATA_ERRORS as e:
+            raise StorageDataError(str(e)[:300]) from e
         except psycopg.Error as e:
             raise StorageError(str(e)) from e
 

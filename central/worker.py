@@ -13,7 +13,6 @@ Paho runs the callbacks on its network thread; everything that touches the datab
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import socket
 import threading
@@ -31,7 +30,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from central.config import CentralConfig
-from central.errors import StorageError
+from central.errors import StorageDataError, StorageError
 from central.handlers import RpcService
 from central.ingest import TelemetryIngest
 from central.ledger import Ledger
@@ -52,6 +51,7 @@ from kiosk.contract import (
     Telemetry,
     decode,
     encode,
+    load_json,
     new_msg_id,
     parse_topic,
     shared_filter,
@@ -89,11 +89,13 @@ class WorkerStats:
 def _msg_id_of(payload: bytes) -> str | None:
     """The msg_id of a payload that failed validation, to answer it if at all possible."""
     try:
-        data = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
+        data = load_json(payload)  # bounded like decode: never RecursionError or ValueError
+    except ContractError:
         return None
     mid = data.get("msg_id") if isinstance(data, dict) else None
-    return mid if isinstance(mid, str) and 8 <= len(mid) <= 64 else None
+    if not isinstance(mid, str) or not mid.isascii() or not mid.isprintable():
+        return None  # a lone surrogate or a control character is no id to echo back
+    return mid if 8 <= len(mid) <= 64 else None
 
 
 class CentralWorker:
@@ -389,6 +391,17 @@ class CentralWorker:
                 with self._db_lock:
                     assert self._ledger is not None
                     receipt = self._ledger.record_event(event)
+            except StorageDataError as e:  # the same row fails every time: reject for good
+                self.log.error(
+                    "event %s from %s: refused by storage: %s", event.msg_id, terminal, e
+                )
+                receipt = EventReceipt(
+                    v=CONTRACT_VERSION,
+                    msg_id=event.msg_id,
+                    outcome=ReceiptOutcome.REJECTED,
+                    permanent=True,
+                    reason="the event holds a value storage cannot keep",
+                )
             except StorageError as e:
                 self.log.error("event %s from %s: storage failed: %s", event.msg_id, terminal, e)
                 receipt = EventReceipt(
@@ -430,6 +443,8 @@ class CentralWorker:
                     self.ingest.flush(self._storage)
                 except StorageError as e:
                     self.log.error("telemetry flush failed (kept for the next one): %s", e)
+                except Exception:  # the flusher must outlive any row: it runs once per worker
+                    self.log.exception("telemetry flush failed unexpectedly")
 
     def _status(self, state: PresenceState) -> StatusMessage:
         self._seq += 1

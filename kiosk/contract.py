@@ -14,7 +14,9 @@ Conventions
 - Money is integer cents (fen). Periods are ``YYYYMM``. Times are epoch seconds (float).
 - The central accepts contract versions N-1 and N (`ACCEPTED_VERSIONS`). Version 1 had no
   `mono`/`clock_synced` (they default to 0.0 / True here, so a v1 message validates).
-- A payload larger than `MAX_PAYLOAD_BYTES` is refused before parsing.
+- A payload larger than `MAX_PAYLOAD_BYTES` or nested deeper than `MAX_JSON_DEPTH` is refused
+  before parsing; integers are 64-bit signed, floats finite, strings valid Unicode (no lone
+  surrogates) and at most `MAX_STR_CHARS` unless the field says otherwise (docs/hostile-input.md).
 
 Flows
 - Business events: kiosk publishes `BusinessEvent` on ``events`` (QoS 1) from its durable outbox;
@@ -41,13 +43,15 @@ Flows
 
 from __future__ import annotations
 
+import functools
 import json
+import math
 import re
 import uuid
 from enum import StrEnum
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 __all__ = [
     "ACCEPTED_VERSIONS",
@@ -55,9 +59,13 @@ __all__ = [
     "COMMAND_ARGS",
     "CONTRACT_VERSION",
     "EVENT_SCHEMAS",
+    "INT64_MAX",
+    "INT64_MIN",
     "KIOSK_PUBLISHES",
     "KIOSK_SUBSCRIBES",
+    "MAX_JSON_DEPTH",
     "MAX_PAYLOAD_BYTES",
+    "MAX_STR_CHARS",
     "RPC_SCHEMAS",
     "SHARE_GROUP",
     "TOPIC_ROOT",
@@ -118,6 +126,7 @@ __all__ = [
     "UtilityKind",
     "decode",
     "encode",
+    "load_json",
     "new_msg_id",
     "parse_topic",
     "shared_filter",
@@ -131,6 +140,13 @@ ACCEPTED_VERSIONS = frozenset({CONTRACT_VERSION - 1, CONTRACT_VERSION})
 """N-1 and N: what a receiver accepts, so a fleet can be upgraded gradually."""
 MAX_PAYLOAD_BYTES = 256 * 1024
 """Largest payload either end accepts (a reference photo fits; anything larger is hostile)."""
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of arrays and objects accepted (real messages nest 4 deep)."""
+MAX_STR_CHARS = 4096
+"""Longest string a field holds unless it sets its own `max_length` (a photo, a template)."""
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+"""Every integer on the wire fits a signed 64-bit column (SQLite INTEGER, PostgreSQL BIGINT)."""
 TOPIC_ROOT = "ssk/v1"
 SHARE_GROUP = "central"
 CENTRAL_STATUS_TOPIC = "ssk/central/status"
@@ -203,9 +219,24 @@ def new_msg_id() -> str:
 
 
 class Message(BaseModel):
-    """Base of every payload: strict (unknown fields are errors), frozen."""
+    """Base of every payload: strict (unknown fields are errors), frozen, and wire-safe: what
+    pydantic does not bound by itself (integer fields, free-form `Any` data) is checked by
+    `_check_wire_value`, so whatever validates can be encoded and stored."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # pydantic itself refuses NaN/inf in float fields and lone surrogates in str fields.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_max_length=MAX_STR_CHARS, allow_inf_nan=False
+    )
+
+    @model_validator(mode="after")
+    def wire_safe(self) -> Message:
+        values = self.__dict__
+        for name in _fields_to_check(type(self)):
+            value = values[name]
+            if type(value) is int and INT64_MIN <= value <= INT64_MAX:
+                continue  # the common case, inline: this runs for every message
+            _check_wire_value(value, 0)
+        return self
 
 
 class Envelope(Message):
@@ -215,7 +246,9 @@ class Envelope(Message):
     msg_id: str = Field(min_length=8, max_length=64, description="UUID; the idempotency key.")
     terminal_id: str = Field(pattern=TERMINAL_ID_RE.pattern)
     boot_id: str = Field(min_length=1, max_length=64, description="Changes at every process start.")
-    seq: int = Field(ge=0, description="Per-terminal sequence number, monotonic across boots.")
+    seq: int = Field(
+        ge=0, le=INT64_MAX, description="Per-terminal sequence number, monotonic across boots."
+    )
     mono: float = Field(
         default=0.0, ge=0, description="Monotonic seconds of this boot when created."
     )
@@ -554,7 +587,7 @@ class PaymentSubmitParams(Message):
     reference: str = Field(
         default="", max_length=64, description="bill_id for UTILITY_BILL, period for CONTRIBUTION"
     )
-    amount_cents: int = Field(gt=0)
+    amount_cents: int = Field(gt=0, le=INT64_MAX)
 
 
 class PaymentState(StrEnum):
@@ -752,10 +785,12 @@ class CommandAck(Envelope):
 
 class ContractError(ValueError):
     """An inbound payload that breaks the contract. `reason` is stable: ``too_large``,
-    ``bad_json``, ``schema``, ``version``."""
+    ``too_deep``, ``bad_json``, ``schema``, ``version`` (and ``unencodable`` from `encode`)."""
 
     def __init__(self, reason: str, detail: str = "") -> None:
         self.reason = reason
+        # The detail may quote hostile input: keep it valid UTF-8 for logs, receipts and acks.
+        detail = detail.encode("utf-8", "backslashreplace").decode("utf-8")
         self.detail = detail
         super().__init__(f"{reason}: {detail}" if detail else reason)
 
@@ -763,23 +798,136 @@ class ContractError(ValueError):
 M = TypeVar("M", bound=BaseModel)
 
 
+@functools.cache
+def _fields_to_check(model: type[BaseModel]) -> tuple[str, ...]:
+    """Fields pydantic does not bound by itself: integers (range) and free-form `Any` data."""
+    return tuple(n for n, f in model.model_fields.items() if _unbounded(f.annotation))
+
+
+def _unbounded(annotation: Any) -> bool:
+    if annotation is int or annotation is Any:
+        return True
+    return any(_unbounded(arg) for arg in get_args(annotation))
+
+
+def _check_wire_value(value: Any, depth: int) -> None:
+    """Raise ValueError (a pydantic validation error in a validator) for what no receiver can
+    store or write back: integers outside int64, non-finite floats, lone surrogates, nesting."""
+    kind = type(value)
+    if kind is str:
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("string holds a lone surrogate") from None
+        if len(value) > MAX_PAYLOAD_BYTES:
+            raise ValueError(f"string longer than {MAX_PAYLOAD_BYTES}")
+    elif kind is int:
+        if not INT64_MIN <= value <= INT64_MAX:
+            raise ValueError("integer outside the signed 64-bit range")
+    elif kind is float:
+        if not math.isfinite(value):
+            raise ValueError("number is not finite")
+    elif kind is dict or kind is list or kind is tuple:
+        if depth >= MAX_JSON_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_JSON_DEPTH}")
+        if kind is dict:
+            for key in value:
+                if not (type(key) is str and key.isascii()):
+                    _check_wire_value(key, depth + 1)
+            value = value.values()
+        for item in value:
+            _check_wire_value(item, depth + 1)
+    elif value is None or kind is bool or isinstance(value, BaseModel):
+        return  # a nested model checked itself
+    elif isinstance(value, _OversizedInt):
+        raise ValueError("integer outside the signed 64-bit range")
+    elif isinstance(value, str):  # StrEnum and other subclasses: check the plain value
+        _check_wire_value(str.__str__(value), depth)
+    elif isinstance(value, int):
+        _check_wire_value(int(value), depth)
+    elif isinstance(value, float):
+        _check_wire_value(float(value), depth)
+
+
+# Strings first (their brackets do not count), then any bracket: depth in one C-speed scan.
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]++|\\.)*+"|[\[\]{}]')
+
+
+def _json_depth(text: str) -> int:
+    depth = deepest = 0
+    for token in _JSON_TOKEN.findall(text):
+        if token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in "]}":
+            depth -= 1
+    return deepest
+
+
+class _OversizedInt:
+    """An integer literal of more digits than int64 holds, kept unconverted (int() of 5000
+    digits is a ValueError, and costs quadratic time before that): any field refuses it as a
+    schema error, so the rest of the message (its msg_id) can still be read and answered."""
+
+    __slots__ = ("digits",)
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        return f"<integer of {self.digits} digits>"
+
+
+def _bounded_int(literal: str) -> int | _OversizedInt:
+    if len(literal) > 20:  # int64 is 19 digits and a sign
+        return _OversizedInt(len(literal))
+    return int(literal)
+
+
+def load_json(payload: bytes | bytearray | str) -> Any:
+    """Parse an inbound payload within the contract's bounds (size, depth, strict UTF-8; an
+    integer literal too long to convert is kept as a marker every model refuses; ranges and
+    finiteness are the models' part). Raises `ContractError` (never anything else)."""
+    try:
+        raw = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
+    except UnicodeEncodeError as e:
+        raise ContractError("bad_json", str(e)[:200]) from None
+    if len(raw) > MAX_PAYLOAD_BYTES:
+        raise ContractError("too_large", f"{len(raw)} bytes > {MAX_PAYLOAD_BYTES}")
+    try:
+        # Strict: json.loads(bytes) would decode with surrogatepass (ED A0 80 → lone surrogate).
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ContractError("bad_json", str(e)[:200]) from None
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH and _json_depth(text) > MAX_JSON_DEPTH:
+        raise ContractError("too_deep", f"nested deeper than {MAX_JSON_DEPTH}")
+    # Non-finite numbers (NaN, 1e999) parse, and every model refuses them; an integer past
+    # int64 parses too (4300 digits at most, Python's own bound) and every model refuses it.
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as e:
+        raise ContractError("bad_json", str(e)[:200]) from None
+    except ValueError:
+        pass  # an integer past 4300 digits: parse again keeping long integers unconverted
+    try:
+        return json.loads(text, parse_int=_bounded_int)
+    except (ValueError, RecursionError) as e:
+        raise ContractError("bad_json", str(e)[:200]) from None
+
+
 def encode(message: BaseModel) -> bytes:
-    """Compact UTF-8 JSON of a contract message."""
-    return message.model_dump_json(exclude_none=False).encode("utf-8")
+    """Compact UTF-8 JSON of a contract message. Raises `ContractError` ``unencodable`` for a
+    model built without validation (`model_construct`) that holds what JSON cannot carry."""
+    try:
+        return message.model_dump_json(exclude_none=False).encode("utf-8")
+    except (ValueError, UnicodeError) as e:  # PydanticSerializationError is a ValueError
+        raise ContractError("unencodable", str(e)[:200]) from None
 
 
 def decode(model: type[M], payload: bytes | bytearray | str | dict[str, Any]) -> M:
     """Validate `payload` as `model`. Raises `ContractError` (never anything else)."""
-    if isinstance(payload, dict):
-        data: Any = payload
-    else:
-        raw = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
-        if len(raw) > MAX_PAYLOAD_BYTES:
-            raise ContractError("too_large", f"{len(raw)} bytes > {MAX_PAYLOAD_BYTES}")
-        try:
-            data = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ContractError("bad_json", str(e)[:200]) from None
+    data: Any = payload if isinstance(payload, dict) else load_json(payload)
     if not isinstance(data, dict):
         raise ContractError("schema", "payload is not a JSON object")
     version = data.get("v", CONTRACT_VERSION)
@@ -793,3 +941,5 @@ def decode(model: type[M], payload: bytes | bytearray | str | dict[str, Any]) ->
         first = e.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ContractError("schema", f"{where}: {first['msg']}") from None
+    except RecursionError:  # a dict payload built by the caller, nested past any bound
+        raise ContractError("too_deep", "payload nested too deeply") from None

@@ -16,16 +16,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
-from drivers.card.apdu import SSSE_AID, CommandApdu, read_record, select_by_name
+from drivers.card.apdu import SSSE_AID, CommandApdu, ResponseApdu, read_record, select_by_name
 from drivers.card.emv import (
     PSE_NAME,
     UNIONPAY_DEBIT_AID,
     DirectoryEntry,
     EmvFormatError,
-    Tlv,
     gpo_command_data,
     pan_from_record_data,
     pan_from_track2,
@@ -35,7 +36,7 @@ from drivers.card.emv import (
     parse_tlv,
     terminal_values,
 )
-from drivers.card.errors import CardDataError, CardError, StatusWordError
+from drivers.card.errors import CardDataError, CardError, CardTimeoutError, StatusWordError
 from drivers.card.psam import ApduChannel
 from drivers.card.status import describe
 from drivers.personal import Masked
@@ -43,6 +44,7 @@ from drivers.vocabulary import ErrorCode
 
 __all__ = [
     "DEFAULT_AIDS",
+    "MAX_BANK_APDUS",
     "BankCard",
     "CardIdentity",
     "CardSwappedError",
@@ -59,6 +61,13 @@ DEFAULT_AIDS = (
     bytes.fromhex("A000000333010103"),
 )
 _log = logging.getLogger("drivers.card.bank")
+
+# What one bank read may cost a card, whatever it answers (a real UnionPay card needs about 10
+# commands: PSE, its record, SELECT, GPO and a handful of records).
+MAX_BANK_APDUS = 64  # every command of one read, PSE and all candidates together
+MAX_APPLICATION_RECORDS = 24  # records followed along one application's AFL
+MAX_CANDIDATES = 6  # applications tried (PSE entries, then the known AIDs)
+DEFAULT_DEADLINE_S = 10.0  # the whole read, on the monotonic clock
 
 
 class NoBankApplicationError(CardError):
@@ -83,6 +92,33 @@ class BankCard:
     label: str
     found_by: str  # "pse" or "aid"
     gpo_format: int  # 1 (tag 80) or 2 (tag 77)
+
+
+class _Budget:
+    """An `ApduChannel` that refuses to send past the command budget or the deadline, so a
+    card's answers cost bounded time whatever they ask for (an AFL of 16,000 records)."""
+
+    def __init__(
+        self, channel: ApduChannel, *, deadline_s: float, clock: Callable[[], float]
+    ) -> None:
+        self._channel = channel
+        self._clock = clock
+        self._deadline_s = deadline_s
+        self._end = clock() + deadline_s
+        self.sent = 0
+
+    def transmit(self, apdu: CommandApdu) -> ResponseApdu:
+        if self.sent >= MAX_BANK_APDUS:
+            raise CardDataError(
+                f"the card needs more than {MAX_BANK_APDUS} commands for its number"
+            )
+        if self._clock() > self._end:
+            raise CardTimeoutError(f"bank card read: not finished within {self._deadline_s:g} s")
+        self.sent += 1
+        return self._channel.transmit(apdu)
+
+    def transaction(self) -> AbstractContextManager[object]:
+        return self._channel.transaction()
 
 
 def _transmit_ok(channel: ApduChannel, apdu: CommandApdu, what: str) -> bytes:
@@ -143,14 +179,20 @@ def _read_application(
         gpo = parse_gpo_response(answer)
         if gpo.track2 is not None:
             return pan_from_track2(gpo.track2), fci.label, gpo.response_format
-        nodes: list[Tlv] = []
+        read = 0
         for entry in gpo.afl:
             for number in entry.records():
+                if read == MAX_APPLICATION_RECORDS:
+                    raise CardDataError(
+                        f"no card number in the first {MAX_APPLICATION_RECORDS} records of the AFL"
+                    )
+                read += 1
                 data = _transmit_ok(
                     channel, read_record(number, (entry.sfi << 3) | 0x04, 256), "READ RECORD"
                 )
-                nodes.extend(parse_tlv(data))
-                pan = pan_from_record_data(nodes)
+                # Only this record: earlier ones held no PAN (or we would have returned), and
+                # searching them all again made a long AFL quadratic.
+                pan = pan_from_record_data(parse_tlv(data))
                 if pan is not None:
                     return pan, fci.label, gpo.response_format
     except EmvFormatError as e:
@@ -165,20 +207,25 @@ def read_bank_card(
     use_pse: bool = True,
     today: dt.date | None = None,
     random: Callable[[int], bytes] = os.urandom,
+    deadline_s: float = DEFAULT_DEADLINE_S,
+    clock: Callable[[], float] = time.monotonic,
 ) -> BankCard:
     """Read the PAN of the card in the reader (the SSC's financial app or a bank card).
 
     The PSE is tried first (applications in its priority order), then each AID of `aids`.
-    Runs in one card transaction. Raises `NoBankApplicationError`, `CardDataError` for
-    malformed EMV data, `StatusWordError` for a refusal, and the channel's `CardError`s.
+    Runs in one card transaction, at most `MAX_BANK_APDUS` commands within `deadline_s`.
+    Raises `NoBankApplicationError`, `CardDataError` for malformed EMV data or a card that asks
+    for too much, `CardTimeoutError` past the deadline, `StatusWordError` for a refusal, and the
+    channel's `CardError`s.
     """
     values = terminal_values(unpredictable=random(4), today=today or dt.date.today())
+    channel = _Budget(channel, deadline_s=deadline_s, clock=clock)
     with channel.transaction():
         candidates: list[tuple[bytes, str]] = []
         if use_pse:
             candidates += [(e.aid, "pse") for e in _pse_entries(channel)]
         candidates += [(aid, "aid") for aid in aids if aid not in {c[0] for c in candidates}]
-        for aid, how in candidates:
+        for aid, how in candidates[:MAX_CANDIDATES]:
             found = _read_application(channel, aid, values)
             if found is not None:
                 pan, label, fmt = found

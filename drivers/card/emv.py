@@ -22,6 +22,7 @@ from drivers.card.tlv import (
 from drivers.personal import Masked, PersonalKind
 
 __all__ = [
+    "MAX_DOL_DATA",
     "PPSE_NAME",
     "PSE_NAME",
     "UNIONPAY_DEBIT_AID",
@@ -99,15 +100,27 @@ def find_tag(nodes: Iterable[Tlv], tag: int) -> bytes | None:
 _NUMERIC_TAGS = frozenset({0x9F02, 0x9F03, 0x9F1A, 0x5F2A, 0x9A, 0x9C, 0x9F21, 0x5F36})
 
 
+# The DOL data travels in one short APDU as `83 81 L <data>` (255 bytes at most): a card that
+# asks for more is wrong, and is refused before anything of that size is allocated.
+MAX_DOL_DATA = 252
+
+
 def parse_dol(data: bytes) -> list[tuple[int, int]]:
-    """Parse a data object list (tag, length pairs without values), e.g. a PDOL (9F38)."""
+    """Parse a data object list (tag, length pairs without values), e.g. a PDOL (9F38).
+
+    Raises `EmvFormatError` when the lengths add up to more than `MAX_DOL_DATA` bytes.
+    """
     out: list[tuple[int, int]] = []
     pos = 0
+    total = 0
     data = bytes(data)
     try:
         while pos < len(data):
             tag, _, pos = read_ber_tag(data, pos)
             length, pos = read_ber_length(data, pos)
+            total += length
+            if total > MAX_DOL_DATA:
+                raise EmvFormatError(f"DOL asks for more than {MAX_DOL_DATA} bytes")
             out.append((tag, length))
     except TlvError as e:
         raise EmvFormatError(f"DOL: {e}") from None
@@ -118,13 +131,18 @@ def build_dol_data(dol: Iterable[tuple[int, int]], values: Mapping[int, bytes]) 
     """Concatenate the values a DOL asks for, each fitted to its length (EMV Book 3 §5.4).
 
     Unknown tags are sent as zeros; numeric data is fitted on the left, other data on the right.
+    Raises `EmvFormatError` past `MAX_DOL_DATA` bytes (checked before each entry is built).
     """
     out = bytearray()
     for tag, length in dol:
+        if length < 0 or len(out) + length > MAX_DOL_DATA:
+            raise EmvFormatError(f"DOL asks for more than {MAX_DOL_DATA} bytes")
         value = values.get(tag)
         if value is None:
             out += bytes(length)
             continue
+        if length == 0:
+            continue  # value[-0:] would be the whole value
         if tag in _NUMERIC_TAGS:
             fitted = value[-length:] if len(value) >= length else bytes(length - len(value)) + value
         else:
@@ -326,6 +344,9 @@ def parse_fci(data: bytes) -> Fci:
     if not nodes or nodes[0].tag != 0x6F:
         raise EmvFormatError("SELECT answer is not an FCI template (6F)")
     sfi = find_tag(nodes, 0x88)
+    if sfi and (len(sfi) != 1 or not 1 <= sfi[0] <= 30):
+        # READ RECORD carries the SFI in 5 bits of P2 (EMV Book 1 §11.2): 31 is reserved.
+        raise EmvFormatError(f"directory SFI {sfi.hex().upper()} is not 1..30")
     return Fci(
         df_name=find_tag(nodes, 0x84),
         sfi=sfi[0] if sfi else None,

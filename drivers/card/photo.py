@@ -98,8 +98,14 @@ def read_photo(channel: ApduChannel, *, chunk: int = MAX_CHUNK) -> HolderPhoto:
         size = parse_fcp_size(resp.data)
         if size > MAX_PHOTO:
             raise CardDataError(f"EF08 size {size} exceeds READ BINARY's reach")
+        # A card that answers a byte at a time would cost 32,767 commands: allow twice the
+        # reads the size needs, then call the photo unreadable.
+        reads_left = 2 * -(-size // chunk) + 2
         try:
             while len(buf) < size:
+                if reads_left == 0:
+                    raise CardDataError("EF08 READ BINARY answers too short to read the photo")
+                reads_left -= 1
                 want = min(chunk, size - len(buf))
                 part = channel.transmit(read_binary(len(buf), want))
                 check(part.sw1, part.sw2, Context.READ)

@@ -74,7 +74,7 @@ def bank_cmd(
     try:
         name = driver.wait_for_card(reader)
         with driver.open(name) as session:
-            bank = read_bank_card(session.channel)
+            bank = read_bank_card(session.channel, deadline_s=settings.operation_timeout_s)
     except CardError as e:
         raise card_cli._exit_for(e) from None
     typer.echo(f"card number  {bank.pan.reveal() if reveal else bank.pan}")

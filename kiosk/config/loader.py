@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from kiosk.config.bounds import ConfigInputError, env_tree, parse_toml, value_problems
 from kiosk.config.model import KioskConfig
 
 __all__ = [
@@ -72,8 +73,9 @@ class LoadedConfig:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
+        return parse_toml(path.read_bytes())
+    except ConfigInputError as p:
+        raise ConfigError([ConfigIssue(str(path), p.line, p.key, p.value, p.reason)]) from None
     except tomllib.TOMLDecodeError as e:
         # Python 3.11's TOMLDecodeError has no `lineno` yet (3.14); its message says "at line N".
         line = getattr(e, "lineno", None)
@@ -111,29 +113,33 @@ def _merge(
 
 
 def _env_layer(environ: Mapping[str, str]) -> dict[str, Any]:
-    layer: dict[str, Any] = {}
-    for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX):
-            continue
-        parts = [p.lower() for p in name[len(ENV_PREFIX) :].split("__") if p]
-        if not parts:
-            continue
-        try:
-            value: Any = tomllib.loads(f"v = {raw}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = raw
-        node = layer
-        for p in parts[:-1]:
-            node = node.setdefault(p, {})
-        node[parts[-1]] = value
+    layer, _, problems = env_tree(environ, ENV_PREFIX)
+    if problems:
+        raise ConfigError(
+            [
+                ConfigIssue(f"environment variable {p.variable}", None, p.key, p.value, p.reason)
+                for p in problems
+            ]
+        )
     return layer
+
+
+def _check_values(data: Mapping[str, Any], origins: Mapping[str, str]) -> None:
+    """Refuse what no setting takes (huge integers, NaN, undecodable text) before pydantic,
+    naming each key where it was set."""
+    issues = []
+    for p in value_problems(data):
+        source, line = _locate(p.key, origins)
+        issues.append(ConfigIssue(source, line, p.key, p.value, p.reason))
+    if issues:
+        raise ConfigError(issues)
 
 
 def _find_line(path: str, dotted: str) -> int | None:
     """The line of `dotted` in a TOML file: `[section]` then `key =` (good enough for our files)."""
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         return None
     parts = dotted.split(".")
     current: list[str] = []
@@ -166,6 +172,22 @@ def _value_at(data: Mapping[str, Any], loc: tuple[Any, ...]) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _locate(dotted: str, origins: Mapping[str, str]) -> tuple[str, int | None]:
+    """The layer that set this key, or the one that set its nearest parent, and the line."""
+    source = origins.get(dotted)
+    probe = dotted
+    while source is None and "." in probe:
+        probe = probe.rsplit(".", 1)[0]
+        source = origins.get(probe) or next(
+            (s for k, s in origins.items() if k.startswith(probe + ".")), None
+        )
+    source = source or "(defaults)"
+    line = _find_line(source, dotted) if source not in ("environment", "(defaults)") else None
+    if source == "environment":
+        source = f"environment variable {ENV_PREFIX}{dotted.upper().replace('.', '__')}"
+    return source, line
+
+
 def _issues_from(
     error: ValidationError, data: Mapping[str, Any], origins: Mapping[str, str]
 ) -> list[ConfigIssue]:
@@ -173,18 +195,7 @@ def _issues_from(
     for err in error.errors():
         loc = tuple(err["loc"])
         dotted = ".".join(str(p) for p in loc)
-        # The source is the layer that set this key, or the one that set its nearest parent.
-        source = origins.get(dotted)
-        probe = dotted
-        while source is None and "." in probe:
-            probe = probe.rsplit(".", 1)[0]
-            source = origins.get(probe) or next(
-                (s for k, s in origins.items() if k.startswith(probe + ".")), None
-            )
-        source = source or "(defaults)"
-        line = _find_line(source, dotted) if source not in ("environment", "(defaults)") else None
-        if source == "environment":
-            source = f"environment variable {ENV_PREFIX}{dotted.upper().replace('.', '__')}"
+        source, line = _locate(dotted, origins)
         reason = err["msg"]
         if err["type"] == "extra_forbidden":
             reason = "unknown key (check the spelling; see `kiosk config schema`)"
@@ -235,6 +246,7 @@ def load_config(
         _merge(data, _read_toml(layer_path), str(layer_path), origins)
         files.append(layer_path)
     _merge(data, _env_layer(env), "environment", origins)
+    _check_values(data, origins)
 
     try:
         config = KioskConfig.model_validate(data)
