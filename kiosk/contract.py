@@ -96,6 +96,7 @@ __all__ = [
     "InsuranceKind",
     "MaintenanceArgs",
     "Message",
+    "OutboxSends",
     "PaymentPurpose",
     "PaymentResult",
     "PaymentState",
@@ -248,6 +249,16 @@ class StatusMessage(Envelope):
 # --------------------------------------------------------------------------- telemetry
 
 
+class OutboxSends(Message):
+    """Outbox publishes since boot: `resent` of them were re-sends of a row already published
+    (no receipt in time, or the central came back online); `receipted` rows were finished by
+    the central's receipt."""
+
+    published: int = Field(default=0, ge=0)
+    resent: int = Field(default=0, ge=0)
+    receipted: int = Field(default=0, ge=0)
+
+
 class Telemetry(Envelope):
     """Periodic health report (every `telemetry.interval_s`)."""
 
@@ -272,6 +283,9 @@ class Telemetry(Envelope):
     temperature_c: float | None = None
     maintenance: bool = False
     historical: bool = Field(default=False, description="True when replayed from the backlog.")
+    outbox_sends: OutboxSends | None = Field(
+        default=None, description="Publishes, re-sends, receipts; absent from older kiosks."
+    )
 
 
 # --------------------------------------------------------------------------- business events
