@@ -441,13 +441,14 @@ class Journal:
 
     def record_attempts(self, msg_ids: Iterable[str]) -> int:
         """Count one publish of each row (attempts, last_attempt_wall) and the lifetime
-        counters, in one transaction for a batch. Returns how many were re-sends."""
+        counters, in one transaction for a batch, without its own fsync (bookkeeping: a power
+        cut may lose the last counts, never a row). Returns how many were re-sends."""
         ids = list(msg_ids)
         if not ids:
             return 0
         now = self._clock.wall()
         resent = 0
-        with self.transaction() as db:
+        with self._lock, self._relaxed(), self.transaction() as db:
             for chunk in range(0, len(ids), 500):
                 part = ids[chunk : chunk + 500]
                 marks = ",".join("?" * len(part))
@@ -463,6 +464,21 @@ class Journal:
             if resent:
                 self._bump(db, "sync_resent", resent)
         return int(resent)
+
+    @contextmanager
+    def _relaxed(self) -> Iterator[None]:
+        """Commit without an fsync (WAL, synchronous=NORMAL): for bookkeeping that may be lost
+        in a power cut (the file stays consistent), never for business rows. The next FULL
+        commit syncs it too. Holding the lock, so no other transaction runs relaxed."""
+        with self._lock:
+            if self._db.in_transaction:  # joining an outer transaction: it decides
+                yield
+                return
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            try:
+                yield
+            finally:
+                self._db.execute("PRAGMA synchronous=FULL")
 
     def attempt_stats(self) -> dict[str, int | float]:
         """Re-send figures for `kiosk sync status`: the lifetime counters (`SYNC_COUNTERS`

@@ -6,7 +6,7 @@ key, after `receipt_timeout_s`, or at once when the central announces it is (bac
 (`resend_unreceipted`). Telemetry rows are finished on PUBACK (fire-and-forget at the
 application level). A permanent rejection moves the row to `dead` with the reason. Every
 publish is counted on its row (`attempts`) and in the journal's lifetime counters, in batches
-by the receipt thread (never an fsync per publish on the drain thread).
+by the receipt thread with its next batch (never an fsync per publish on the drain thread).
 """
 
 from __future__ import annotations
@@ -216,8 +216,6 @@ class OutboxDrainer:
                     if row.msg_id in self._sent_at or row.attempts > 0:
                         self.resent += 1
                     self._sent_at[row.msg_id] = self._clock.monotonic()
-        if len(self._attempted) >= BATCH:
-            self._apply_wake.set()
         return True
 
     def _wait_window(self) -> None:
