@@ -33,7 +33,8 @@ Flows
   lost the answer can reconcile safely and never charges twice.
 - Commands: central publishes `Command` on ``cmd`` (QoS 1, MQTT Message Expiry set too); the
   kiosk answers `CommandAck` on ``cmd/ack``: ``accepted`` then ``succeeded``/``failed``, or
-  ``rejected`` (expired, replayed, unknown, bad args) with a reason.
+  ``rejected`` (expired, replayed, unknown, bad args) with a reason. A command is never
+  retained: the kiosk refuses a retained one every time (one ``rejected`` ack per id).
 - Presence: retained `StatusMessage` on ``status``: ``online`` (birth), ``offline`` (the last
   will, with will delay) and ``stopped`` (published by the kiosk before a clean disconnect); each
   carries the ``boot_id`` so a stale will can be told from a current birth.
