@@ -121,6 +121,11 @@ class OutboxDrainer:
         self._cursor[Lane.TELEMETRY] = 0
         self._wake.set()
 
+    @property
+    def unacknowledged(self) -> int:
+        """Publishes the broker has not acknowledged yet (as of the drain thread's last look)."""
+        return len(self._flights)
+
     def resend_unreceipted(self) -> None:
         """Make every unreceipted business row due now (any thread): the next pass re-sends
         them from the oldest, whatever their `receipt_timeout_s`."""

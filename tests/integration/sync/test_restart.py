@@ -163,7 +163,8 @@ def test_after_a_broker_restart_every_row_is_applied_soon_after_the_centrals_ret
         sync.wake()
         # Published into a group none of whose members is back: dropped by mosquitto.
         assert wait_until(lambda: sync.drainer.published >= ROWS, timeout=30)
-        time.sleep(0.5)  # let the broker route (and drop) them before the central returns
+        # Acknowledged by the broker: routed (to nobody) before the central returns.
+        assert wait_until(lambda: sync.drainer.unacknowledged == 0, timeout=30)
         os.kill(proc.pid, signal.SIGCONT)
         # The central's return: worker 0 is subscribed again when it publishes its birth.
         watchers[1].birth(30, not_in=frozenset({before}))
