@@ -141,11 +141,15 @@ def pay_submit(
 ) -> None:
     """Pay once, at most once per key.
 
-    Exit codes: 0 accepted (charged once); 2 not charged (declined by the central, void, or
-    refused offline: nothing was sent); 3 outcome unknown (recorded, reconciled by key later,
-    never re-sent); 4 the key already names a different payment (nothing was sent); 1 usage,
-    configuration or journal error. A --key the journal already holds reports that payment's
-    outcome (reconciling it first if it is still open) and never sends it again.
+    A --key the journal already holds reports that payment's outcome
+    (reconciled first if still open); it is never sent again.
+
+    Exit codes:
+    0 accepted (charged once);
+    2 not charged: declined, void, or refused offline (nothing was sent);
+    3 outcome unknown: recorded, reconciled by key later, never re-sent;
+    4 the key already names a different payment (nothing was sent);
+    1 usage, configuration or journal error.
     """
     with _online(ctx, wait) as payments:
         try:
