@@ -172,7 +172,7 @@ class PaymentService:
                 # unreadable: the money may have moved. Reconciled by key, never re-sent.
                 log.warning("payment %s: %s, outcome unknown", key, e)
                 self._journal.payment_update(
-                    key, "unknown", {"reason": f"{e.remote_code} (transient)"}
+                    key, "unknown", {"reason": f"{e.remote_code}: outcome unknown"}
                 )
         else:
             self._record(key, result)

@@ -5,8 +5,8 @@ broker may lose what it acknowledged); without a receipt it is re-sent, with the
 key, after `receipt_timeout_s`, or at once when the central announces it is (back) online
 (`resend_unreceipted`). Telemetry rows are finished on PUBACK (fire-and-forget at the
 application level). A permanent rejection moves the row to `dead` with the reason. Every
-publish is counted on its row (`attempts`) and in the journal's lifetime counters, in batches
-by the receipt thread with its next batch (never an fsync per publish on the drain thread).
+publish is counted on its row (`attempts`) and in the journal's lifetime counters by the
+receipt thread, along with its next batch (never a write per publish on the drain thread).
 """
 
 from __future__ import annotations
