@@ -22,6 +22,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from central.storage import Storage
 from kiosk.clock import SystemClock
@@ -194,6 +196,19 @@ def command(name: str, args: dict[str, Any] | None = None) -> Command:
     )
 
 
+def send_acknowledged(central: MiniCentral, terminal_id: str, cmd: Command) -> None:
+    """Publish a command (QoS 1, with expiry, not retained) and wait for the broker's PUBACK:
+    from then on the broker holds it, whatever happens to the sender."""
+    assert central.client is not None
+    props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+    props.MessageExpiryInterval = 300
+    info = central.client.publish(
+        topic(terminal_id, Channel.CMD), cmd.model_dump_json(), qos=1, properties=props
+    )
+    info.wait_for_publish(5)
+    assert info.is_published()
+
+
 def test_a_command_queued_for_a_new_terminal_across_a_broker_restart_arrives(
     tmp_path: Path, broker: Broker, make_sync: Factory, mini_central: MiniCentral
 ) -> None:
@@ -202,11 +217,11 @@ def test_a_command_queued_for_a_new_terminal_across_a_broker_restart_arrives(
     assert sync.transport.wait_connected(10)  # type: ignore[attr-defined]  # its very first
     sync.stop()
     journal.close()
-    mini_central.send_command("SSK-NEW-0001", command("maintenance", {"enabled": True}))
+    send_acknowledged(mini_central, "SSK-NEW-0001", command("maintenance", {"enabled": True}))
     mini_central.stop()
     broker.restart()  # persistence: the terminal's session must survive it
     mini_central.start()
-    mini_central.send_command("SSK-NEW-0001", command("rebirth"))
+    send_acknowledged(mini_central, "SSK-NEW-0001", command("rebirth"))
     control = Control()
     again, _ = make_sync("SSK-NEW-0001", journal_path=journal_path, control=control)
     assert again.transport.wait_connected(10)  # type: ignore[attr-defined]
