@@ -149,8 +149,12 @@ class CentralWorker:
             protocol=mqtt.MQTTv5,
             manual_ack=True,  # PUBACK only once the effect is committed (see module docstring)
         )
+        # The configured seconds as they are (paho computes the delays in float seconds): a
+        # short first delay puts the group back on the broker, and the central's birth out,
+        # well before the kiosks' receipt timeout; rounding made 0.5 s a whole second.
         client.reconnect_delay_set(
-            min_delay=max(1, round(b.reconnect_min_s)), max_delay=max(1, round(b.reconnect_max_s))
+            min_delay=b.reconnect_min_s,  # type: ignore[arg-type]
+            max_delay=max(b.reconnect_min_s, b.reconnect_max_s),  # type: ignore[arg-type]
         )
         client.max_inflight_messages_set(b.receive_maximum)
         if b.username:

@@ -35,7 +35,8 @@ Flows
   lost the answer can reconcile safely and never charges twice.
 - Commands: central publishes `Command` on ``cmd`` (QoS 1, MQTT Message Expiry set too); the
   kiosk answers `CommandAck` on ``cmd/ack``: ``accepted`` then ``succeeded``/``failed``, or
-  ``rejected`` (expired, replayed, unknown, bad args) with a reason.
+  ``rejected`` (expired, replayed, unknown, bad args) with a reason. A command is never
+  retained: the kiosk refuses a retained one every time (one ``rejected`` ack per id).
 - Presence: retained `StatusMessage` on ``status``: ``online`` (birth), ``offline`` (the last
   will, with will delay) and ``stopped`` (published by the kiosk before a clean disconnect); each
   carries the ``boot_id`` so a stale will can be told from a current birth.
@@ -104,6 +105,7 @@ __all__ = [
     "InsuranceKind",
     "MaintenanceArgs",
     "Message",
+    "OutboxSends",
     "PaymentPurpose",
     "PaymentResult",
     "PaymentState",
@@ -281,6 +283,16 @@ class StatusMessage(Envelope):
 # --------------------------------------------------------------------------- telemetry
 
 
+class OutboxSends(Message):
+    """Outbox publishes since boot: `resent` of them were re-sends of a row already published
+    (no receipt in time, or the central came back online); `receipted` rows were finished by
+    the central's receipt."""
+
+    published: int = Field(default=0, ge=0)
+    resent: int = Field(default=0, ge=0)
+    receipted: int = Field(default=0, ge=0)
+
+
 class Telemetry(Envelope):
     """Periodic health report (every `telemetry.interval_s`)."""
 
@@ -305,6 +317,9 @@ class Telemetry(Envelope):
     temperature_c: float | None = None
     maintenance: bool = False
     historical: bool = Field(default=False, description="True when replayed from the backlog.")
+    outbox_sends: OutboxSends | None = Field(
+        default=None, description="Publishes, re-sends, receipts; absent from older kiosks."
+    )
 
 
 # --------------------------------------------------------------------------- business events

@@ -12,7 +12,7 @@ from typing import Any
 
 from kiosk.clock import Clock
 from kiosk.config.telemetry import TelemetryConfig
-from kiosk.contract import Channel, Telemetry
+from kiosk.contract import Channel, OutboxSends, Telemetry
 from kiosk.journal.store import DataClass, Journal, Lane
 
 __all__ = ["TelemetryService", "read_temperature"]
@@ -74,7 +74,9 @@ class TelemetryService:
         except OSError:
             free = total = 0
         known = set(Telemetry.model_fields)
-        extra = {k: v for k, v in self._counters().items() if k in known}
+        counters = self._counters()
+        extra = {k: v for k, v in counters.items() if k in known}
+        sends = {k: counters[k] for k in OutboxSends.model_fields if k in counters}
         fields: dict[str, Any] = {
             "software_version": self.software_version,
             "uptime_s": max(0.0, self._clock.monotonic() - self._started),
@@ -86,6 +88,8 @@ class TelemetryService:
             "disk_total_bytes": total,
             "temperature_c": read_temperature(self.config.thermal_glob),
         }
+        if sends:  # the drain's counters (SyncService.counters), when sync runs here
+            fields["outbox_sends"] = OutboxSends(**sends)
         fields.update(extra)
         return Telemetry(**fields, **envelope)
 

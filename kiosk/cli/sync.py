@@ -28,7 +28,7 @@ from kiosk.config import KioskConfig
 from kiosk.config.terminal import Mode
 from kiosk.contract import PaymentPurpose
 from kiosk.journal import Journal, JournalError, Sealer, load_key
-from kiosk.services.payment import OPEN_STATES, PaymentService
+from kiosk.services.payment import OPEN_STATES, PaymentKeyConflictError, PaymentService
 from kiosk.sync.commands import CommandProcessor
 from kiosk.sync.service import SyncService
 
@@ -38,6 +38,11 @@ app = typer.Typer(
     help="Sync with the central system: status, dead rows, commands.", no_args_is_help=True
 )
 pay_app = typer.Typer(help="Payment client (technicians and tests).", no_args_is_help=True)
+
+EXIT_CODES = {"accepted": 0, "declined": 2, "void": 2}
+"""Exit code of `kiosk pay submit` per outcome; any open state (unknown, sending) is 3."""
+EXIT_UNKNOWN = 3
+EXIT_KEY_CONFLICT = 4
 
 
 def _echo(data: Any) -> None:
@@ -69,8 +74,15 @@ def _online(ctx: typer.Context, wait_s: float) -> Iterator[PaymentService]:
     payments = PaymentService(journal, sync.rpc, clock, deadline_s=config.mqtt.payment_deadline_s)
     sync.start()
     try:
-        if not sync.transport.wait_connected(wait_s):  # type: ignore[attr-defined]
-            typer.echo("not connected to the broker: working offline", err=True)
+        # Until the first attempt's outcome only: a broker that refuses (down) makes the
+        # payment client refuse at once, instead of waiting `wait_s` for nothing.
+        if not sync.transport.wait_attempted(wait_s):  # type: ignore[attr-defined]
+            reason = getattr(sync.transport, "last_error", "") or f"no answer within {wait_s} s"
+            typer.echo(
+                f"not connected to the broker {config.mqtt.host}:{config.mqtt.port} ({reason}):"
+                " working offline, nothing will be sent",
+                err=True,
+            )
         else:
             # A restart is a reconciliation point: settle what a previous run left unknown.
             payments.reconcile()
@@ -127,18 +139,32 @@ def pay_submit(
     key: Annotated[str | None, typer.Option(help="Idempotency key (default: new).")] = None,
     wait: Annotated[float, typer.Option(help="Seconds to wait for the broker.")] = 10.0,
 ) -> None:
-    """Pay once. Exit 0 accepted, 2 declined, 3 unknown (reconciled later, never re-sent)."""
+    """Pay once, at most once per key.
+
+    A --key the journal already holds reports that payment's outcome
+    (reconciled first if still open); it is never sent again.
+
+    Exit codes:
+    0 accepted (charged once);
+    2 not charged: declined, void, or refused offline (nothing was sent);
+    3 outcome unknown: recorded, reconciled by key later, never re-sent;
+    4 the key already names a different payment (nothing was sent);
+    1 usage, configuration or journal error.
+    """
     with _online(ctx, wait) as payments:
-        outcome = payments.submit(
-            id_number=id_number,
-            card_number=card_number,
-            purpose=purpose,
-            reference=reference,
-            amount_cents=amount,
-            payment_key=key,
-        )
+        try:
+            outcome = payments.submit(
+                id_number=id_number,
+                card_number=card_number,
+                purpose=purpose,
+                reference=reference,
+                amount_cents=amount,
+                payment_key=key,
+            )
+        except PaymentKeyConflictError as e:
+            raise fail(f"{e}: nothing was sent; use a new key", EXIT_KEY_CONFLICT) from None
     _echo(asdict(outcome))
-    raise typer.Exit({"accepted": 0, "declined": 2}.get(outcome.state, 3))
+    raise typer.Exit(EXIT_CODES.get(outcome.state, EXIT_UNKNOWN))
 
 
 @pay_app.command("status")
@@ -181,7 +207,11 @@ def pay_list(ctx: typer.Context) -> None:
 
 @app.command("status")
 def sync_status(ctx: typer.Context) -> None:
-    """Backlog, dead rows, open payments and running sagas from the journal (offline)."""
+    """Backlog, dead rows, open payments, running sagas and re-sends from the journal (offline).
+
+    `sends`: lifetime publishes, re-sends among them and receipts; business rows sent and still
+    awaiting their receipt, how many of those were sent more than once, the most attempts of
+    one row and the oldest wait (s)."""
     journal = _journal(load_or_exit(ctx).config)
     try:
         stats = journal.stats()
@@ -191,6 +221,7 @@ def sync_status(ctx: typer.Context) -> None:
             "open_payments": len(journal.payments(OPEN_STATES)),
             "running_sagas": len(journal.sagas(state="running")),
             "telemetry_dropped": journal.counter("telemetry_dropped"),
+            "sends": journal.attempt_stats(),
         }
     finally:
         journal.close()

@@ -6,6 +6,7 @@ from kiosk.journal.errors import (
     JournalError,
     JournalKeyError,
     JournalMigrationError,
+    PaymentExistsError,
 )
 from kiosk.journal.migrations import LATEST_VERSION, MIGRATIONS
 from kiosk.journal.store import (
@@ -31,6 +32,7 @@ __all__ = [
     "Lane",
     "OutboxRow",
     "OutboxStats",
+    "PaymentExistsError",
     "PaymentRow",
     "SagaRow",
     "Sealer",

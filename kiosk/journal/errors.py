@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["JournalCorruptError", "JournalError", "JournalKeyError", "JournalMigrationError"]
+__all__ = [
+    "JournalCorruptError",
+    "JournalError",
+    "JournalKeyError",
+    "JournalMigrationError",
+    "PaymentExistsError",
+]
 
 
 class JournalError(Exception):
@@ -27,3 +33,13 @@ class JournalMigrationError(JournalError):
     """The file's schema is newer than this software, or a migration failed."""
 
     code = "journal.migration"
+
+
+class PaymentExistsError(JournalError):
+    """A payment with this key is already in the journal (the key is used once, ever)."""
+
+    code = "journal.payment_exists"
+
+    def __init__(self, payment_key: str) -> None:
+        self.payment_key = payment_key
+        super().__init__(f"payment {payment_key} is already in the journal")

@@ -62,6 +62,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             at_wall REAL NOT NULL
         )""",
     ),
+    # 4: re-sends made visible: when each row was last published (attempts counts them)
+    ("ALTER TABLE outbox ADD COLUMN last_attempt_wall REAL",),
 )
 
 LATEST_VERSION = len(MIGRATIONS)

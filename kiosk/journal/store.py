@@ -32,14 +32,30 @@ from kiosk.contract import (
     new_msg_id,
 )
 from kiosk.journal.crypto import Sealer
-from kiosk.journal.errors import JournalCorruptError, JournalError, JournalMigrationError
+from kiosk.journal.errors import (
+    JournalCorruptError,
+    JournalError,
+    JournalMigrationError,
+    PaymentExistsError,
+)
 from kiosk.journal.migrations import LATEST_VERSION, MIGRATIONS
 
-__all__ = ["DataClass", "Journal", "Lane", "OutboxRow", "OutboxStats", "PaymentRow", "SagaRow"]
+__all__ = [
+    "SYNC_COUNTERS",
+    "DataClass",
+    "Journal",
+    "Lane",
+    "OutboxRow",
+    "OutboxStats",
+    "PaymentRow",
+    "SagaRow",
+]
 
 log = logging.getLogger("kiosk.journal")
 DAY = 86_400.0
 SEQ_BLOCK = 1000
+SYNC_COUNTERS = ("sync_published", "sync_resent", "sync_receipted")
+"""Lifetime outbox counters in the meta table: publishes, re-sends among them, receipts."""
 
 
 class DataClass(StrEnum):
@@ -395,6 +411,8 @@ class Journal:
                     f"AND msg_id IN ({marks})",
                     (now, *part),
                 ).rowcount
+            if n:
+                self._bump(db, "sync_receipted", n)
         return n
 
     def delete_rows(self, msg_ids: Iterable[str]) -> None:
@@ -412,12 +430,67 @@ class Journal:
             )
         log.warning("outbox row %s is dead: %s", msg_id, reason)
 
-    def note_attempt(self, msg_ids: Iterable[str]) -> None:
-        """Count publish attempts (one transaction for a batch)."""
-        with self.transaction() as db:
-            db.executemany(
-                "UPDATE outbox SET attempts=attempts+1 WHERE msg_id=?", [(i,) for i in msg_ids]
-            )
+    def record_attempts(self, msg_ids: Iterable[str]) -> int:
+        """Count one publish of each row (attempts, last_attempt_wall) and the lifetime
+        counters, in one transaction for a batch, without its own fsync (bookkeeping: a power
+        cut may lose the last counts, never a row). Returns how many were re-sends."""
+        ids = list(msg_ids)
+        if not ids:
+            return 0
+        now = self._clock.wall()
+        resent = 0
+        with self._lock, self._relaxed(), self.transaction() as db:
+            for chunk in range(0, len(ids), 500):
+                part = ids[chunk : chunk + 500]
+                marks = ",".join("?" * len(part))
+                resent += db.execute(
+                    f"SELECT COUNT(*) FROM outbox WHERE attempts > 0 AND msg_id IN ({marks})", part
+                ).fetchone()[0]
+                db.execute(
+                    f"UPDATE outbox SET attempts=attempts+1, last_attempt_wall=? "
+                    f"WHERE msg_id IN ({marks})",
+                    (now, *part),
+                )
+            self._bump(db, "sync_published", len(ids))
+            if resent:
+                self._bump(db, "sync_resent", resent)
+        return int(resent)
+
+    @contextmanager
+    def _relaxed(self) -> Iterator[None]:
+        """Commit without an fsync (WAL, synchronous=NORMAL): for bookkeeping that may be lost
+        in a power cut (the file stays consistent), never for business rows. The next FULL
+        commit syncs it too. Holding the lock, so no other transaction runs relaxed."""
+        with self._lock:
+            if self._db.in_transaction:  # joining an outer transaction: it decides
+                yield
+                return
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            try:
+                yield
+            finally:
+                self._db.execute("PRAGMA synchronous=FULL")
+
+    def attempt_stats(self) -> dict[str, int | float]:
+        """Re-send figures for `kiosk sync status`: the lifetime counters (`SYNC_COUNTERS`
+        without the prefix), business rows sent and still awaiting their receipt, those sent
+        more than once, the most attempts of one row, and the age of the oldest wait (s)."""
+        with self._lock:
+            waiting, resent_rows, most, oldest = self._db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(attempts > 1), 0), COALESCE(MAX(attempts), 0), "
+                "MIN(last_attempt_wall) FROM outbox "
+                "WHERE state='pending' AND lane=0 AND attempts > 0"
+            ).fetchone()
+        out: dict[str, int | float] = {
+            k.removeprefix("sync_"): self.counter(k) for k in SYNC_COUNTERS
+        }
+        out["awaiting_receipt"] = int(waiting)
+        out["awaiting_resent_rows"] = int(resent_rows)
+        out["max_attempts"] = int(most)
+        out["oldest_wait_s"] = (
+            max(0.0, self._clock.wall() - float(oldest)) if oldest is not None else 0.0
+        )
+        return out
 
     def row_state(self, msg_id: str) -> tuple[str, str | None] | None:
         """(state, dead_reason) of one row, or None."""
@@ -506,8 +579,28 @@ class Journal:
         deadline: float,
         state: str = "sending",
     ) -> None:
-        """Record a payment BEFORE it is sent (state `sending`: a crash then means unknown)."""
+        """Record a payment BEFORE it is sent (state `sending`: a crash then means unknown).
+
+        Raises `PaymentExistsError` when the key is already there (nothing is changed)."""
         now = self._clock.wall()
+        try:
+            self._insert_payment(
+                payment_key, state, purpose, reference, amount_cents, request, deadline, now
+            )
+        except sqlite3.IntegrityError:  # the primary key: this key was used before
+            raise PaymentExistsError(payment_key) from None
+
+    def _insert_payment(
+        self,
+        payment_key: str,
+        state: str,
+        purpose: str,
+        reference: str,
+        amount_cents: int,
+        request: dict[str, Any],
+        deadline: float,
+        now: float,
+    ) -> None:
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO payments (payment_key, state, purpose, reference, amount_cents, "

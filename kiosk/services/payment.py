@@ -2,10 +2,15 @@
 
 A payment is recorded in the journal (state ``sending``) before the RPC goes out, with its
 idempotency key and the deadline the central enforces. The answer sets ``accepted`` or
-``declined``; no answer sets ``unknown``. Unknown (and ``sending`` rows left by a crash) are
-reconciled by asking ``payment.status`` about the key, at the next connection or after a
-restart, never by sending the payment again: the central voids a key it has never seen when
-asked, so a late copy of the request cannot charge afterwards (contract module docstring).
+``declined``; no answer, an answer we cannot read, or a transient error (``internal``, any
+``permanent=False``: the central's storage may have committed before it failed) sets
+``unknown``: only a permanent refusal proves that nothing was charged. Unknown (and
+``sending`` rows left by a crash) are reconciled by asking ``payment.status`` about the key,
+at the next connection or after a restart, never by sending the payment again: the central
+voids a key it has never seen when asked, so a late copy of the request cannot charge
+afterwards (contract module docstring).
+A key is used once, ever: submitting a key the journal already holds reports that payment's
+outcome (reconciling it first if it is still open) and never sends it again.
 """
 
 from __future__ import annotations
@@ -24,17 +29,36 @@ from kiosk.contract import (
     RpcMethod,
     new_msg_id,
 )
+from kiosk.journal.errors import PaymentExistsError
 from kiosk.journal.store import Journal, PaymentRow
-from kiosk.sync.errors import OfflineError, RpcRejectedError, RpcTimeoutError, SyncError
+from kiosk.sync.errors import (
+    OfflineError,
+    RpcProtocolError,
+    RpcRejectedError,
+    RpcTimeoutError,
+    SyncError,
+)
 from kiosk.sync.rpc import RpcClient
 
-__all__ = ["OPEN_STATES", "PaymentOutcome", "PaymentService"]
+__all__ = ["OPEN_STATES", "PaymentKeyConflictError", "PaymentOutcome", "PaymentService"]
 
 log = logging.getLogger("kiosk.services.payment")
 
 OPEN_STATES = ("sending", "unknown")
 """Journal states whose outcome is not known yet (reconciled, never re-sent)."""
 RECONCILE_MARGIN_S = 0.2  # past the deadline before asking (clock granularity, queueing)
+
+
+class PaymentKeyConflictError(ValueError):
+    """The key already names a different payment (amount, purpose, reference or payer):
+    nothing was sent; the caller must use a new key."""
+
+    code = "payment.key_conflict"
+
+    def __init__(self, payment_key: str, field: str) -> None:
+        self.payment_key = payment_key
+        self.field = field
+        super().__init__(f"payment key {payment_key} is already used for another {field}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +112,10 @@ class PaymentService:
     ) -> PaymentOutcome:
         """Pay once. Returns accepted / declined / unknown; raises nothing for a sync failure.
 
-        `OfflineError` before sending: declined (reason ``offline``), nothing was sent.
+        `OfflineError` before sending: declined (reason ``offline``), nothing was sent. A
+        `payment_key` the journal already holds returns that payment (reconciled first when
+        still open; void counts as not charged), or raises `PaymentKeyConflictError` when it
+        was for another amount, purpose, reference or payer.
         """
         key = payment_key or new_msg_id()
         params = PaymentSubmitParams(
@@ -100,26 +127,27 @@ class PaymentService:
             amount_cents=amount_cents,
         )
         deadline = self._clock.wall() + self.deadline_s
+        # Durable BEFORE the wire: a crash from here on leaves a row to reconcile.
+        try:
+            self._journal.payment_create(
+                key,
+                purpose=purpose.value,
+                reference=reference,
+                amount_cents=amount_cents,
+                request={"id_number": id_number, "card_number": card_number},
+                deadline=deadline,
+            )
+        except PaymentExistsError:
+            return self._known(key, params)
         with self._lock:
             self._in_flight.add(key)
         try:
-            return self._submit(key, params, deadline)
+            return self._send(key, params, deadline)
         finally:
             with self._lock:
                 self._in_flight.discard(key)
 
-    def _submit(self, key: str, params: PaymentSubmitParams, deadline: float) -> PaymentOutcome:
-        id_number, card_number = params.id_number, params.card_number
-        purpose, reference, amount_cents = params.purpose, params.reference, params.amount_cents
-        # Durable BEFORE the wire: a crash from here on leaves a row to reconcile.
-        self._journal.payment_create(
-            key,
-            purpose=purpose.value,
-            reference=reference,
-            amount_cents=amount_cents,
-            request={"id_number": id_number, "card_number": card_number},
-            deadline=deadline,
-        )
+    def _send(self, key: str, params: PaymentSubmitParams, deadline: float) -> PaymentOutcome:
         try:
             result = self._rpc.call(
                 RpcMethod.PAYMENT_SUBMIT,
@@ -130,17 +158,40 @@ class PaymentService:
                 deadline=deadline,
             )
         except OfflineError:
+            # Refused before publishing: nothing went out, nothing can be charged.
             self._journal.payment_update(key, "declined", {"reason": "offline"})
         except RpcTimeoutError:
             log.warning("payment %s: no answer before the deadline, outcome unknown", key)
             self._journal.payment_update(key, "unknown", {"reason": "no answer"})
         except RpcRejectedError as e:
-            # The central answered: not charged (deadline passed, invalid, declined).
-            self._journal.payment_update(key, "declined", {"reason": e.remote_code})
+            if _proves_not_charged(e):
+                # A permanent refusal: not charged (deadline passed, invalid, forbidden...).
+                self._journal.payment_update(key, "declined", {"reason": e.remote_code})
+            else:
+                # Transient (the central's storage may have committed before it failed) or
+                # unreadable: the money may have moved. Reconciled by key, never re-sent.
+                log.warning("payment %s: %s, outcome unknown", key, e)
+                self._journal.payment_update(
+                    key, "unknown", {"reason": f"{e.remote_code}: outcome unknown"}
+                )
         else:
             self._record(key, result)
         row = self._journal.payment_get(key)
         assert row is not None
+        return PaymentOutcome.from_row(row)
+
+    def _known(self, key: str, params: PaymentSubmitParams) -> PaymentOutcome:
+        """A key the journal already holds: the same payment's outcome, never a new send."""
+        row = self._journal.payment_get(key)
+        assert row is not None  # payment rows are never deleted (retention empties `request`)
+        mismatch = _differs(row, params)
+        if mismatch:
+            raise PaymentKeyConflictError(key, mismatch)
+        if row.state in OPEN_STATES:
+            log.info("payment %s is already open (%s): reconciling it", key, row.state)
+            self.settle(key)
+            row = self._journal.payment_get(key)
+            assert row is not None
         return PaymentOutcome.from_row(row)
 
     def _record(self, key: str, result: PaymentResult) -> str:
@@ -172,21 +223,43 @@ class PaymentService:
         for row in rows:
             if row.deadline > now:
                 continue
-            try:
-                result = self._rpc.call(
-                    RpcMethod.PAYMENT_STATUS,
-                    PaymentStatusParams(payment_key=row.payment_key),
-                    PaymentResult,
-                )
-            except SyncError as e:
-                log.info("payment %s still open: %s", row.payment_key, e)
-                continue
-            state = self._record(row.payment_key, result)
-            log.info("payment %s reconciled: %s", row.payment_key, state)
-            new = self._journal.payment_get(row.payment_key)
-            assert new is not None
-            settled.append(PaymentOutcome.from_row(new))
+            outcome = self._ask(row.payment_key)
+            if outcome is not None:
+                settled.append(outcome)
         return settled
+
+    def settle(self, payment_key: str, *, wait: bool = True) -> PaymentOutcome | None:
+        """Reconcile one open payment (after its deadline: with `wait`, sleep until then).
+
+        Returns its outcome, or None when it is not open, in flight here, not due (without
+        `wait`) or the central could not be asked (it stays open)."""
+        row = self._journal.payment_get(payment_key)
+        if row is None or row.state not in OPEN_STATES or self._is_in_flight(row):
+            return None
+        pause = row.deadline - self._clock.wall()
+        if pause > 0:
+            if not wait:
+                return None
+            self._clock.sleep(min(self.deadline_s, pause) + RECONCILE_MARGIN_S)
+            if row.deadline > self._clock.wall():
+                return None  # a deadline beyond ours (another process's config): not yet
+        return self._ask(payment_key)
+
+    def _ask(self, payment_key: str) -> PaymentOutcome | None:
+        try:
+            result = self._rpc.call(
+                RpcMethod.PAYMENT_STATUS,
+                PaymentStatusParams(payment_key=payment_key),
+                PaymentResult,
+            )
+        except SyncError as e:
+            log.info("payment %s still open: %s", payment_key, e)
+            return None
+        state = self._record(payment_key, result)
+        log.info("payment %s reconciled: %s", payment_key, state)
+        new = self._journal.payment_get(payment_key)
+        assert new is not None
+        return PaymentOutcome.from_row(new)
 
     def _is_in_flight(self, row: PaymentRow) -> bool:
         with self._lock:
@@ -200,3 +273,29 @@ class PaymentService:
         """One payment as the journal knows it."""
         row = self._journal.payment_get(payment_key)
         return None if row is None else PaymentOutcome.from_row(row)
+
+
+def _proves_not_charged(error: RpcRejectedError) -> bool:
+    """Only a readable, permanent refusal says the central applied nothing."""
+    return (
+        error.permanent
+        and not isinstance(error, RpcProtocolError)
+        and error.remote_code != "internal"
+    )
+
+
+def _differs(row: PaymentRow, params: PaymentSubmitParams) -> str:
+    """The first field where `params` is not the payment `row` recorded ("" when the same)."""
+    if row.amount_cents != params.amount_cents:
+        return "amount"
+    if row.purpose != params.purpose.value:
+        return "purpose"
+    if row.reference != params.reference:
+        return "reference"
+    request = row.request  # empty once retention purged it: the payer cannot be compared
+    if request and (
+        request.get("id_number") != params.id_number
+        or request.get("card_number", "") != params.card_number
+    ):
+        return "payer"
+    return ""

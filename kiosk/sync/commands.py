@@ -3,7 +3,8 @@
 A command reaches a handler only after the edge checks (expiry, age, replay, name, args). Its id
 is recorded in the journal before it runs, so a redelivered command never runs twice, even
 across a restart. Acks: ``accepted`` at once, then ``succeeded`` or ``failed``; rejections
-from the edge are acked ``rejected`` with the reason.
+from the edge are acked ``rejected`` with the reason, once per command id (the id is recorded
+too), so that a redelivered or retained command never makes an ack storm.
 """
 
 from __future__ import annotations

@@ -2,8 +2,11 @@
 
 A business row is finished only when the central's receipt names its key (never on PUBACK: a
 broker may lose what it acknowledged); without a receipt it is re-sent, with the same bytes and
-key, after `receipt_timeout_s`. Telemetry rows are finished on PUBACK (fire-and-forget at the
-application level). A permanent rejection moves the row to `dead` with the reason.
+key, after `receipt_timeout_s`, or at once when the central announces it is (back) online
+(`resend_unreceipted`). Telemetry rows are finished on PUBACK (fire-and-forget at the
+application level). A permanent rejection moves the row to `dead` with the reason. Every
+publish is counted on its row (`attempts`) and in the journal's lifetime counters by the
+receipt thread, along with its next batch (never a write per publish on the drain thread).
 """
 
 from __future__ import annotations
@@ -76,12 +79,15 @@ class OutboxDrainer:
         self._apply_wake = threading.Event()
         self._applier: threading.Thread | None = None
         self._finished_telemetry: collections.deque[str] = collections.deque()
+        self._attempted: collections.deque[str] = collections.deque()  # msg_ids published
+        self._resend_all = threading.Event()
         self._cursor = {Lane.BUSINESS: 0, Lane.TELEMETRY: 0}
         self._topics = {ch: topic(journal.terminal_id, ch) for ch in KIOSK_PUBLISHES}
         self.published = 0
         self.resent = 0
         self.receipted = 0
         self.dead = 0
+        self.resend_passes = 0  # immediate re-send passes (the central's births)
 
     # ------------------------------------------------------------------ public (any thread)
 
@@ -115,6 +121,17 @@ class OutboxDrainer:
         self._cursor[Lane.TELEMETRY] = 0
         self._wake.set()
 
+    @property
+    def unacknowledged(self) -> int:
+        """Publishes the broker has not acknowledged yet (as of the drain thread's last look)."""
+        return len(self._flights)
+
+    def resend_unreceipted(self) -> None:
+        """Make every unreceipted business row due now (any thread): the next pass re-sends
+        them from the oldest, whatever their `receipt_timeout_s`."""
+        self._resend_all.set()
+        self._wake.set()
+
     def on_receipt(self, accepted: Accepted) -> None:
         """Router handler for ``events/receipt`` (network thread): queued, applied in batches."""
         receipt = accepted.message
@@ -142,6 +159,14 @@ class OutboxDrainer:
                 self._stop.wait(self.config.idle_poll_s)
 
     def _next_rows(self) -> list[OutboxRow]:
+        if self._resend_all.is_set():
+            self._resend_all.clear()
+            with self._sent_lock:
+                for msg_id in self._sent_at:
+                    self._sent_at[msg_id] = -1e18  # still known as sent: counted as re-sends
+            self._cursor[Lane.BUSINESS] = 0
+            self.resend_passes += 1
+            log.info("central online: re-sending every unreceipted row now")
         now = self._clock.monotonic()
         timeout = self.config.receipt_timeout_s
         lane = Lane.BUSINESS
@@ -189,9 +214,11 @@ class OutboxDrainer:
             handle = self._transport.publish(self._topics[row.channel], row.payload, qos=1)
             self._flights.append(_Flight(handle, row))
             self.published += 1
+            self._attempted.append(row.msg_id)
             if row.lane is Lane.BUSINESS:
                 with self._sent_lock:
-                    if row.msg_id in self._sent_at:
+                    # Sent before by this process, or by an earlier one (its attempts).
+                    if row.msg_id in self._sent_at or row.attempts > 0:
                         self.resent += 1
                     self._sent_at[row.msg_id] = self._clock.monotonic()
         return True
@@ -234,6 +261,11 @@ class OutboxDrainer:
 
     def _apply_finished(self) -> None:
         """Commit receipts and acknowledged telemetry, one transaction per batch."""
+        attempted: list[str] = []
+        while self._attempted:
+            attempted.append(self._attempted.popleft())
+        if attempted:  # before the deletions and receipts below: they may finish these rows
+            self._journal.record_attempts(attempted)
         telemetry: list[str] = []
         while self._finished_telemetry:
             telemetry.append(self._finished_telemetry.popleft())

@@ -25,6 +25,7 @@ from kiosk.contract import (
     topic,
 )
 from kiosk.journal.store import Journal
+from kiosk.sync.backoff import Backoff
 from kiosk.sync.commands import AgentControl, CommandProcessor
 from kiosk.sync.drain import OutboxDrainer
 from kiosk.sync.edge import Accepted, InboundGuard, Rejected, Router
@@ -34,7 +35,6 @@ from kiosk.sync.transport import InboundMessage, PahoTransport, Transport, Will
 __all__ = ["SyncService"]
 
 log = logging.getLogger("kiosk.sync")
-SESSION_KEY = "mqtt_session_established"
 
 
 class SyncService:
@@ -54,6 +54,7 @@ class SyncService:
         control: AgentControl | None = None,
         transport: Transport | None = None,
         client_suffix: str = "",
+        backoff: Backoff | None = None,
     ) -> None:
         """`client_suffix` (e.g. ``pay``) makes an auxiliary client of this terminal beside a
         running agent: MQTT client id ``{terminal_id}-{suffix}`` (the broker would otherwise
@@ -61,7 +62,8 @@ class SyncService:
         `stopped`: the agent's retained status stays true) and a session that ends with the
         connection (nothing queues for it between runs), and no outbox drain (the agent, now
         or at its next start, delivers the rows). The ACL holds: it keys on the certificate's
-        identity, not the client id."""
+        identity, not the client id. `backoff` replaces the reconnect delays drawn from
+        `config` (tests pin the random draw)."""
         self.config = config
         self.journal = journal
         self._clock = clock
@@ -80,6 +82,7 @@ class SyncService:
                 client_id=f"{self.terminal_id}-{client_suffix}",
                 clock=clock,
                 first_connect=True,
+                backoff=backoff,
             )
         elif transport is None:
             will = Will(
@@ -92,7 +95,7 @@ class SyncService:
                 client_id=self.terminal_id,
                 clock=clock,
                 will=will,
-                first_connect=journal.meta_get(SESSION_KEY) != "1",
+                backoff=backoff,
             )
         self.transport = transport
         self.guard = InboundGuard(
@@ -124,10 +127,12 @@ class SyncService:
         transport.on_message = self.router.dispatch
         transport.on_connected = self._on_connected
         # Commands are the agent's: an auxiliary client does not even hear them.
-        inbound = (Channel.CMD, Channel.RPC_RESPONSE) if self.presence else (Channel.RPC_RESPONSE,)
-        transport.subscribe(
-            [topic(self.terminal_id, ch) for ch in inbound] + [CENTRAL_STATUS_TOPIC]
-        )
+        transport.subscribe([topic(self.terminal_id, Channel.RPC_RESPONSE), CENTRAL_STATUS_TOPIC])
+        if self.presence:
+            # Retain As Published: a retained command keeps its flag on live delivery too, so
+            # the edge refuses it every time (not only after a reconnect), and it is never
+            # re-sent at subscribe time (no rejection at every reconnect).
+            transport.subscribe([topic(self.terminal_id, Channel.CMD)], retain_as_published=True)
         # Receipts at QoS 0: a lost receipt only means the row is sent again after
         # receipt_timeout_s and receipted `duplicate`; skipping a PUBACK per receipt lets the
         # backlog drain about twice as fast (bench/sync_drain.py).
@@ -194,8 +199,6 @@ class SyncService:
             )
 
     def _on_connected(self, session_present: bool) -> None:
-        if self.presence and self.journal.meta_get(SESSION_KEY) != "1":
-            self.journal.meta_set(SESSION_KEY, "1")
         self.publish_status()
         self.drainer.on_connected(session_present)
         if self._hooks:
@@ -211,11 +214,20 @@ class SyncService:
     # ------------------------------------------------------------------ inbound odds and ends
 
     def _on_central_status(self, accepted: Accepted) -> None:
-        """The central's retained birth: a new central boot gets our full state (rebirth)."""
+        """The central's birth: every unreceipted row is re-sent at once, and a new central
+        boot gets our full state (rebirth).
+
+        Rebirth on peer birth (Sparkplug): after a broker restart, mosquitto drops what is
+        published to a shared subscription none of whose members has reconnected yet; the
+        central's birth (worker 0 publishes it once subscribed) says they are listening again,
+        so waiting `receipt_timeout_s` for the rows sent into the void is needless. The central
+        applies each key once, so a row it already had is only receipted `duplicate`."""
         status = accepted.message
         assert isinstance(status, StatusMessage)
         if status.state is not PresenceState.ONLINE:
             return
+        if self.presence:
+            self.drainer.resend_unreceipted()
         previous, self._central_boot = self._central_boot, status.boot_id
         if previous is None or previous == status.boot_id:
             return  # first sight after our own connect: our birth is already out
@@ -228,7 +240,8 @@ class SyncService:
         log.warning("command received but this process runs no command handlers")
 
     def _on_rejected(self, msg: InboundMessage, verdict: Rejected) -> None:
-        # A refused command whose id can be read is acked `rejected`, so the operator sees why.
+        # A refused command whose id can be read is acked `rejected`, so the operator sees why:
+        # once per id (the journal remembers it), so redeliveries and restarts make no storm.
         if self.commands is None or not msg.topic.endswith("/" + Channel.CMD.value):
             return
         if verdict.reason in ("topic", "too_large", "bad_json"):
@@ -241,6 +254,8 @@ class SyncService:
         if isinstance(command_id, str) and 8 <= len(command_id) <= 64:
             if verdict.reason == "replayed":
                 return  # the first delivery was already acked
+            if not self.journal.command_record(command_id, AckStatus.REJECTED.value):
+                return  # this id was answered before
             self.commands.ack(command_id, AckStatus.REJECTED, f"{verdict.reason}: {verdict.detail}")
 
     def counters(self) -> dict[str, int]:
@@ -253,6 +268,7 @@ class SyncService:
             "published": self.drainer.published,
             "resent": self.drainer.resent,
             "receipted": self.drainer.receipted,
+            "resend_passes": self.drainer.resend_passes,
             "rpc_calls": self.rpc.calls,
             "rpc_timeouts": self.rpc.timeouts,
         }

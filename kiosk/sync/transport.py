@@ -2,10 +2,10 @@
 
 paho types stop here. The adapter runs its own network thread (`client.loop()` plus our own
 reconnect decisions) because paho's built-in reconnect only doubles its delay, without jitter
-(fleets reconnect in lockstep). Connection: clean start only the very first time the terminal
-ever connects (the journal remembers it, so a process restart resumes the broker session),
-session expiry from config, retained will with will delay, optional TLS with a client
-certificate.
+(fleets reconnect in lockstep). Connection: never Clean Start for a terminal, not even its very
+first connection (mosquitto 2.0 does not restore a session begun with Clean Start after a
+broker restart: commands queued for it during the outage would be lost), session expiry from
+config, retained will with will delay, optional TLS with a client certificate.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from kiosk.clock import Clock
 from kiosk.config.mqtt import MqttConfig
@@ -91,9 +92,12 @@ class Transport(Protocol):
         """Queue a publish (any thread); never blocks on the network."""
         ...
 
-    def subscribe(self, filters: list[str], qos: int = 1) -> None:
+    def subscribe(
+        self, filters: list[str], qos: int = 1, *, retain_as_published: bool = False
+    ) -> None:
         """Subscribe now (if connected) and again after every connect, at `qos` (the broker
-        delivers at most that QoS)."""
+        delivers at most that QoS). `retain_as_published`: keep the retain flag on live
+        deliveries too (MQTT 5), and never send the retained message at subscribe time."""
         ...
 
     def start(self) -> None:
@@ -145,10 +149,11 @@ class PahoTransport:
         self.on_connected: Callable[[bool], None] | None = None
         self.on_disconnected: Callable[[str], None] | None = None
         self.acked = threading.Condition()  # notified on every PUBACK (drain window)
-        self._filters: dict[str, int] = {}  # topic filter -> subscription QoS
+        self._filters: dict[str, SubscribeOptions] = {}  # topic filter -> its options
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._connected = threading.Event()
+        self._attempted = threading.Event()  # the first connection attempt has an outcome
         self._thread: threading.Thread | None = None
         self.connects = 0
         self.disconnects = 0
@@ -186,8 +191,9 @@ class PahoTransport:
             config.host,
             config.port,
             keepalive=config.keepalive_s,
-            # The broker session survives process restarts: a clean start is only for the very
-            # first connection of this terminal (the caller knows it from the journal).
+            # The broker session survives process and broker restarts: never a clean start,
+            # except for a caller whose session ends with the connection anyway
+            # (`first_connect`, the auxiliary `kiosk pay` client, session expiry 0).
             clean_start=mqtt.MQTT_CLEAN_START_FIRST_ONLY if first_connect else False,
             properties=connect_props,
         )
@@ -210,6 +216,12 @@ class PahoTransport:
     def wait_connected(self, timeout: float) -> bool:
         """Block until connected; True if it is."""
         return self._connected.wait(timeout)
+
+    def wait_attempted(self, timeout: float) -> bool:
+        """Block until the first connection attempt succeeded or failed (at most `timeout`);
+        True if connected. A refusing broker is known at once, not after `timeout`."""
+        self._attempted.wait(timeout)
+        return self.connected
 
     def publish(
         self,
@@ -234,12 +246,23 @@ class PahoTransport:
         info = self._client.publish(topic, payload, qos=qos, retain=retain, properties=props)
         return _Handle(info)
 
-    def subscribe(self, filters: list[str], qos: int = 1) -> None:
+    def subscribe(
+        self, filters: list[str], qos: int = 1, *, retain_as_published: bool = False
+    ) -> None:
+        options = SubscribeOptions(
+            qos=qos,
+            retainAsPublished=retain_as_published,
+            retainHandling=(
+                SubscribeOptions.RETAIN_DO_NOT_SEND
+                if retain_as_published
+                else SubscribeOptions.RETAIN_SEND_ON_SUBSCRIBE
+            ),
+        )
         with self._lock:
             for f in filters:
-                self._filters[f] = qos
+                self._filters[f] = options
         if self.connected:
-            self._client.subscribe([(f, qos) for f in filters])
+            self._client.subscribe([(f, options) for f in filters])
 
     def start(self) -> None:
         if self._thread is not None:
@@ -326,6 +349,7 @@ class PahoTransport:
         if text != self.last_error:
             self.log.warning("broker %s:%d: %s", self.config.host, self.config.port, text)
         self.last_error = text
+        self._attempted.set()
 
     def _mark_down(self, reason: str) -> None:
         self._connected.clear()
@@ -353,7 +377,7 @@ class PahoTransport:
         session_present = bool(flags.session_present)
         self.log.info("connected to broker (session present: %s)", session_present)
         with self._lock:
-            filters = sorted(self._filters.items())
+            filters = sorted(self._filters.items(), key=lambda item: item[0])
         if not filters:
             self._ready(session_present)
             return
@@ -372,6 +396,7 @@ class PahoTransport:
 
     def _ready(self, session_present: bool) -> None:
         self._connected.set()
+        self._attempted.set()
         cb = self.on_connected
         if cb is not None:
             try:

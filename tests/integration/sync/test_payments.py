@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from kiosk.clock import SystemClock
@@ -143,3 +144,87 @@ def test_the_payment_client_leaves_a_running_agent_connected_and_online(
     assert agent.connected
     status = retained_status(broker.port, "SSK-PAY-0001")
     assert status["state"] == "online" and status["software_version"] == "test"
+
+
+def run_kiosk(config: Path, *args: str, timeout: float = 60) -> tuple[int, dict[str, Any], str]:
+    """Run `kiosk ARGS` to its end: (exit code, JSON printed or {}, stderr)."""
+    proc = kiosk(config, *args)
+    out, err = proc.communicate(timeout=timeout)
+    return proc.returncode, json.loads(out) if out.strip() else {}, err.decode()
+
+
+PAY = ("pay", "submit", "--id-number", ID_NUMBER)
+
+
+@pytest.mark.parametrize("committed", [True, False], ids=["charged", "not-charged"])
+def test_a_transient_error_answer_is_unknown_and_reconciled_never_declined(
+    tmp_path: Path, broker: Broker, mini_central: MiniCentral, committed: bool
+) -> None:
+    # The central answers `internal` (permanent=False): its storage may have committed first.
+    mini_central.transient_payment_errors = 1
+    mini_central.transient_charges = committed
+    config = write_config(tmp_path / "k", broker.port)
+    code, outcome, err = run_kiosk(config, *PAY, "--amount", "800")
+    assert code == 3, err
+    assert outcome["state"] == "unknown" and "internal" in outcome["reason"]
+    key = outcome["payment_key"]
+    code, left, err = run_kiosk(config, "pay", "reconcile")
+    assert code == 0 and left == {"open": 0}, err
+    journal = open_journal(tmp_path / "k")
+    try:
+        row = journal.payment_get(key)
+    finally:
+        journal.close()
+    assert row is not None
+    # What the ledger did is what the kiosk now believes: charged once, or voided for good.
+    assert row.state == ("accepted" if committed else "void")
+    assert mini_central.charges[key] == (1 if committed else 0)
+    assert mini_central.rpc_methods["payment.submit"] == 1  # asked about, never re-sent
+
+
+def test_submitting_a_key_the_journal_holds_reports_its_outcome_and_never_resends(
+    tmp_path: Path, broker: Broker, mini_central: MiniCentral
+) -> None:
+    config = write_config(tmp_path / "k", broker.port)
+    key = "K-known-00000001"
+    code, first, err = run_kiosk(config, *PAY, "--amount", "450", "--key", key)
+    assert code == 0 and first["state"] == "accepted", err
+    code, again, err = run_kiosk(config, *PAY, "--amount", "450", "--key", key)
+    assert code == 0, err
+    assert "Traceback" not in err
+    assert again == first  # the same payment, the same receipt
+    assert mini_central.charges[key] == 1 and mini_central.rpc_methods["payment.submit"] == 1
+    # The key names another payment: refused, nothing sent, no traceback.
+    code, out, err = run_kiosk(config, *PAY, "--amount", "999", "--key", key)
+    assert code == 4 and out == {}
+    assert key in err and "amount" in err and "Traceback" not in err
+    assert mini_central.rpc_methods["payment.submit"] == 1
+    # An open key (its answer was lost) is reconciled, not sent again.
+    mini_central.drop_payment_answers = 1
+    lost = "K-lost-000000001"
+    code, out, err = run_kiosk(config, *PAY, "--amount", "300", "--key", lost)
+    assert code == 3 and out["state"] == "unknown", err
+    code, out, err = run_kiosk(config, *PAY, "--amount", "300", "--key", lost)
+    assert code == 0 and out["state"] == "accepted" and out["receipt_no"], err
+    assert mini_central.charges[lost] == 1
+    assert mini_central.rpc_methods["payment.submit"] == 2  # one per key, ever
+
+
+def test_with_the_broker_down_the_payment_client_refuses_at_once(
+    tmp_path: Path, broker: Broker
+) -> None:
+    config = write_config(tmp_path / "k", broker.port)
+    broker.stop()  # nothing listens on the port any more
+    # Allowed to wait 120 s for the broker, it must not: the refused connection says offline.
+    # The 40 s bound is a correctness bound (wait or not), far from any speed figure.
+    code, outcome, err = run_kiosk(config, *PAY, "--amount", "100", "--wait", "120", timeout=40)
+    assert code == 2, err
+    assert outcome["state"] == "declined" and outcome["reason"] == "offline"
+    assert "not connected to the broker" in err and "nothing will be sent" in err
+    assert "Connection refused" in err and "Traceback" not in err
+    journal = open_journal(tmp_path / "k")
+    try:
+        row = journal.payment_get(outcome["payment_key"])
+    finally:
+        journal.close()
+    assert row is not None and row.state == "declined"

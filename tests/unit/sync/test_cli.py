@@ -22,3 +22,10 @@ def test_sync_status_and_commands(tmp_path: Path) -> None:
     assert result.exit_code == 0 and "rebirth" in result.stdout
     result = runner.invoke(root, ["--profile", "test", "--config", str(config), "pay", "list"])
     assert result.exit_code == 0 and json.loads(result.stdout) == []
+
+
+def test_pay_submit_documents_its_exit_codes() -> None:
+    result = CliRunner().invoke(root, ["pay", "submit", "--help"])
+    assert result.exit_code == 0
+    for line in ("0 accepted", "2 not charged", "3 outcome unknown", "4 the key already"):
+        assert line in result.stdout

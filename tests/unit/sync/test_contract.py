@@ -14,8 +14,10 @@ from kiosk.contract import (
     Channel,
     CommandName,
     ContractError,
+    OutboxSends,
     RpcMethod,
     StatusMessage,
+    Telemetry,
     decode,
     encode,
     parse_topic,
@@ -63,3 +65,25 @@ def test_encode_decode_round_trip() -> None:
         state="online",  # type: ignore[arg-type]
     )
     assert decode(StatusMessage, encode(msg)) == msg
+
+
+def test_telemetry_send_counts_are_optional_for_older_kiosks() -> None:
+    base = {
+        "msg_id": "m-00000002",
+        "terminal_id": "SSK-1",
+        "boot_id": "b",
+        "seq": 1,
+        "wall": 1,
+        "software_version": "s",
+        "uptime_s": 1.0,
+    }
+    for v in ACCEPTED_VERSIONS:  # a report from before the field: still valid, None
+        assert decode(Telemetry, {**base, "v": v}).outbox_sends is None
+    sends = {"published": 12, "resent": 5, "receipted": 7}
+    report = decode(Telemetry, {**base, "outbox_sends": sends})
+    assert report.outbox_sends == OutboxSends(**sends)
+    assert decode(Telemetry, encode(report)) == report
+    with pytest.raises(ContractError):
+        decode(Telemetry, {**base, "outbox_sends": {**sends, "resent": -1}})
+    with pytest.raises(ContractError):
+        decode(Telemetry, {**base, "outbox_sends": {**sends, "lost": 1}})

@@ -23,6 +23,7 @@ from kiosk.journal import (
     JournalKeyError,
     JournalMigrationError,
     Lane,
+    PaymentExistsError,
     Sealer,
     load_key,
 )
@@ -76,6 +77,59 @@ def test_every_earlier_schema_migrates_and_keeps_its_rows(tmp_path: Path, versio
             "pay-00000001", purpose="p", reference="r", amount_cents=1, request={}, deadline=1
         )
         assert j.payment_get("pay-00000001") is not None
+    finally:
+        j.close()
+
+
+@pytest.mark.parametrize("version", range(1, LATEST_VERSION))
+def test_attempts_are_counted_on_rows_of_every_earlier_schema(tmp_path: Path, version: int) -> None:
+    path = tmp_path / "j.sqlite3"
+    build_at(path, version)
+    clock = FakeClock()
+    j = make(path, clock)
+    try:
+        assert j.record_attempts(["old-msg-0001"]) == 0  # its first publish
+        clock.advance(5)
+        assert j.record_attempts(["old-msg-0001"]) == 1  # a re-send
+        [row] = j.pending(Lane.BUSINESS)
+        assert row.attempts == 2
+        stats = j.attempt_stats()
+        assert stats == {
+            "published": 2,
+            "resent": 1,
+            "receipted": 0,
+            "awaiting_receipt": 1,
+            "awaiting_resent_rows": 1,
+            "max_attempts": 2,
+            "oldest_wait_s": 0.0,  # last sent just now
+        }
+        clock.advance(7)
+        assert j.attempt_stats()["oldest_wait_s"] == 7.0
+        assert j.mark_done(["old-msg-0001"]) == 1
+        stats = j.attempt_stats()
+        assert stats["receipted"] == 1 and stats["awaiting_receipt"] == 0
+    finally:
+        j.close()
+    j = make(path)  # the counters are the journal's, not the process's
+    try:
+        assert j.attempt_stats()["published"] == 2
+    finally:
+        j.close()
+
+
+def test_a_payment_key_is_recorded_once(tmp_path: Path) -> None:
+    j = make(tmp_path / "j.sqlite3")
+    try:
+        j.payment_create(
+            "pay-00000002", purpose="p", reference="r", amount_cents=5, request={}, deadline=1
+        )
+        with pytest.raises(PaymentExistsError) as e:
+            j.payment_create(
+                "pay-00000002", purpose="q", reference="s", amount_cents=6, request={}, deadline=2
+            )
+        assert e.value.payment_key == "pay-00000002" and isinstance(e.value, JournalError)
+        row = j.payment_get("pay-00000002")
+        assert row is not None and row.amount_cents == 5 and row.purpose == "p"  # untouched
     finally:
         j.close()
 
