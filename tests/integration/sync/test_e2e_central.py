@@ -13,9 +13,9 @@ from kiosk.contract import EventKind
 from tests.fixtures.broker import Broker
 from tests.fixtures.central import CentralHandle
 from tests.fixtures.kiosk_process import kiosk, write_config
+from tests.integration.central.kiosk_client import Kiosk
 from tests.integration.sync.conftest import Factory
 from tests.integration.sync.test_drain import wait_until
-from tests.integration.central.kiosk_client import Kiosk
 from tests.integration.sync.test_payments import ID_NUMBER, open_journal
 
 
