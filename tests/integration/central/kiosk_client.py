@@ -109,6 +109,20 @@ class Kiosk:
             assert self.correlations[req["msg_id"]] == req["msg_id"].encode()
             return self.responses[req["msg_id"]]
 
+    def publish_rpc(self, req: dict[str, Any]) -> None:
+        """Publish a hand-made request on this terminal's request topic (attacks)."""
+        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        props.ResponseTopic = topic(self.terminal, Channel.RPC_RESPONSE)
+        props.CorrelationData = str(req["msg_id"]).encode()
+        self.client.publish(
+            topic(self.terminal, Channel.RPC_REQUEST), json.dumps(req), qos=1, properties=props
+        )
+
+    def wait_response(self, msg_id: str, timeout: float = 10.0) -> dict[str, Any]:
+        with self.cond:
+            assert self.cond.wait_for(lambda: msg_id in self.responses, timeout=timeout)
+            return self.responses[msg_id]
+
     def open_session(
         self, card: SoftCard | None = None, *, pin_verified: bool = True, timeout: float = 10.0
     ) -> str:
