@@ -1,7 +1,8 @@
 """The staff desk of the fleet monitor: staff alerts (call staff, card left in the reader,
 repeated failures) with their acknowledgement, and each terminal's journeys per service with
-their failure reasons. Pure, time injected, one lock; nothing personal ever gets here (the
-contract's StaffAlert and SessionStats carry places, steps and codes only).
+their failure reasons (from each session's ``session_stats`` event). Pure, time injected, one
+lock; nothing personal ever gets here (the contract's StaffAlert and SessionStats carry places,
+steps and codes only).
 
 Events arrive at least once (the kiosk's outbox resends until the central receipts), so both
 kinds are de-duplicated: alerts by `alert_id`, journeys by the event's `msg_id`.
@@ -104,21 +105,23 @@ class StaffDesk:
         )
         return True
 
-    def apply_journey(self, terminal_id: str, j: JourneyUpdate) -> bool:
-        """Count a finished journey once; False for a redelivery."""
+    def apply_journeys(self, terminal_id: str, update: JourneyUpdate) -> bool:
+        """Count a finished session's journeys once; False for a redelivery."""
         with self._lock:
-            if j.msg_id in self._seen:
+            if update.msg_id in self._seen:
                 return False
-            self._seen.add(j.msg_id)
-            self._seen_order.append(j.msg_id)
+            self._seen.add(update.msg_id)
+            self._seen_order.append(update.msg_id)
             while len(self._seen_order) > self._seen_max:
                 self._seen.discard(self._seen_order.popleft())
             services = self._journeys.setdefault(terminal_id, {})
-            counts = services.setdefault(j.service, dict.fromkeys(OUTCOMES, 0))
-            counts[j.outcome] = counts.get(j.outcome, 0) + 1
-            if j.outcome != "completed" and j.reason:
-                reasons = self._failures.setdefault(terminal_id, {})
-                reasons[j.reason] = reasons.get(j.reason, 0) + 1
+            for j in update.journeys:
+                counts = services.setdefault(j.service, dict.fromkeys(OUTCOMES, 0))
+                outcome = j.outcome if j.outcome in OUTCOMES else "failed"
+                counts[outcome] += 1
+                if outcome != "completed" and j.failure:
+                    reasons = self._failures.setdefault(terminal_id, {})
+                    reasons[j.failure] = reasons.get(j.failure, 0) + 1
             self._rev += 1
             return True
 

@@ -188,7 +188,7 @@ class FleetMqtt:
                 self._desk.apply_alert(terminal_id, update)
         elif isinstance(update, JourneyUpdate):
             if self._desk is not None:
-                self._desk.apply_journey(terminal_id, update)
+                self._desk.apply_journeys(terminal_id, update)
         elif isinstance(update, AckUpdate) and not self._state.apply_ack(terminal_id, update):
             logger.debug(
                 "ack from %s for a command not sent here: %s", terminal_id, update.command_id
