@@ -109,6 +109,7 @@ class RpcService:
         self.trust = trust or SessionTrust(clock=clock)
         self._claims: Claims | None = None  # of the request being handled (one thread)
         services = ServiceHandlers(storage, signer or CertificateSigner.load(None), clock)
+        self.services = services
         self._table: dict[RpcMethod, Callable[[str, RpcRequest, Any], BaseModel]] = {
             RpcMethod.PERSON_SUMMARY: self.handle_person_summary,
             RpcMethod.CONTRIBUTIONS: self.handle_contributions,

@@ -19,7 +19,7 @@ from central.certificates import TEST_KEY_SEED
 from central.config import SeedConfig
 from central.handlers import RpcService
 from central.storage import Storage
-from kiosk.contract import InsuredCertificate, RpcMethod, RpcResponse, decode
+from kiosk.contract import Channel, InsuredCertificate, RpcMethod, RpcResponse, decode
 from tests.fixtures.central import TEST_HOLDER_ID, TEST_PHOTO
 from tests.fixtures.soft_card import SoftCard
 from tests.integration.central.test_trust import Clock, _call, _elevate, _open, _service
@@ -353,3 +353,51 @@ def test_pension_qualification_needs_the_face_and_is_recorded_once_a_year(
         clock=clock,
     )
     assert refused.error is not None and refused.error.code == "forbidden"
+
+
+def test_queued_applications_take_effect_once_when_their_events_arrive(
+    central: Any, broker: Any
+) -> None:
+    """Employment certificate, unemployment registration and training sign-up queued in the
+    kiosk's outbox (offline) as the session records them; each redelivered: applied once."""
+    from tests.integration.central.kiosk_client import Kiosk
+
+    worker = central.query(
+        "SELECT p.id_number, c.card_number FROM persons p JOIN cards c ON c.id_number = p.id_number"
+        " WHERE p.status = 'active' AND c.state = 'active' ORDER BY p.id_number LIMIT 1"
+    )[0]
+    course = central.query("SELECT course_id FROM courses WHERE seats = 2")[0][0]
+    kiosk = Kiosk(broker, "SSK-Q-0001")
+    try:
+        base = {"terminal_id": "SSK-Q-0001", "session_key": "s1", "id_number": worker[0]}
+        bodies = []
+        for kind, data in (
+            ("application", {"type": "employment_certificate", "purpose": "入职"}),
+            ("registration", {"type": "unemployment_registration"}),
+            ("registration", {"type": "training", "course_id": course}),
+            ("registration", {"type": "training", "course_id": course, "card_number": "nope"}),
+        ):
+            body = {
+                **kiosk.envelope(),
+                "kind": kind,
+                "data": {"card_number": worker[1], **base, **data},
+            }
+            bodies.append(body)
+            for _ in range(2):  # the outbox resends until the receipt: applied once
+                kiosk.publish(Channel.EVENTS, body)
+        receipts = kiosk.wait_receipts(8)
+        assert {r["outcome"] for r in receipts} <= {"accepted", "duplicate"}
+        affairs = dict(central.query("SELECT request_key, state || ':' || reason FROM affairs"))
+        keys = [b["msg_id"] for b in bodies]
+        assert [affairs[k] for k in keys] == [
+            "accepted:",
+            "accepted:",
+            "accepted:",
+            "declined:unknown_person_or_card",
+        ]
+        assert central.query("SELECT seats_taken FROM courses WHERE course_id = ?", (course,)) == [
+            (1,)
+        ]
+        assert central.query("SELECT COUNT(*) FROM unemployment_registrations") == [(1,)]
+    finally:
+        kiosk.close()
