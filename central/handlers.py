@@ -72,7 +72,7 @@ _DEFAULT_FINGER = 1
 
 
 def mask_name(name: str) -> str:
-    """Family name shown, the rest masked (ARCHITECTURE §9): 张** ."""
+    """Family name shown, the rest masked (docs/architecture.md §9): 张** ."""
     return name[:1] + "*" * max(0, len(name) - 1)
 
 

@@ -82,6 +82,14 @@ class CentralService:
             raise
         logger.info("central started: %d workers, boot %s", len(self.workers), self.boot_id)
 
+    def wait_ready(self, timeout: float) -> bool:
+        """True once every started worker is connected and subscribed (SUBACK), within
+        `timeout` seconds in all."""
+        deadline = time.monotonic() + timeout
+        return bool(self._started) and all(
+            w.wait_ready(max(0.0, deadline - time.monotonic())) for w in self._started
+        )
+
     def _start_monitor(self) -> None:
         # Imported here: the monitor is an optional part of the process (and its web server).
         from central.fleet.monitor import FleetMonitor

@@ -188,7 +188,8 @@ def read_card(
 
 
 def production_findings(config: KioskConfig) -> list[ProductionFinding]:
-    """Every production check of docs §6 that can run without a card; the doctor reuses it."""
+    """Every production check of docs/card-security.md §6 that can run without a card; the doctor
+    reuses it."""
     cfg = config
     out = [
         ProductionFinding(

@@ -1,7 +1,7 @@
 """The MQTT message contract between kiosks and the central system: topics, payloads, versions.
 
 A dependency-free leaf (standard library and pydantic only): `kiosk`, `central` and the fleet
-monitor all import it, and both ends validate every message with it (ARCHITECTURE §6).
+monitor all import it, and both ends validate every message with it (docs/architecture.md §6).
 
 Conventions
 - Topics: ``ssk/v1/{terminal_id}/{channel}``; build them with `topic()`, parse with
@@ -242,7 +242,7 @@ class Message(BaseModel):
 
 
 class Envelope(Message):
-    """Fields every kiosk→central message carries (ARCHITECTURE §6)."""
+    """Fields every kiosk→central message carries (docs/architecture.md §6)."""
 
     v: int = Field(default=CONTRACT_VERSION, description="Contract version of the sender.")
     msg_id: str = Field(min_length=8, max_length=64, description="UUID; the idempotency key.")

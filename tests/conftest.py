@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures.faces",
     "tests.fixtures.pcscd",
     "tests.fixtures.no_skip",
+    "tests.fixtures.hardware",
 ]
 
 

@@ -130,7 +130,8 @@ class FleetMqtt:
 
     def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason_code: Any, _p: Any) -> None:
         if reason_code.is_failure:
-            # Frigate sets `connected` even on a refused CONNACK; we do not (HOUSE-STYLE).
+            # Frigate sets `connected` even on a refused CONNACK; we do not: refused is not
+            # connected.
             logger.warning(
                 "broker %s:%s refused the connection: %s", self._host, self._port, reason_code
             )
