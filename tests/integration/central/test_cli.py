@@ -159,7 +159,10 @@ def test_run_says_running_only_once_the_workers_are_subscribed(
         line = proc.stdout.readline()
         assert line.startswith("kiosk-central running: 2 workers"), line
         kiosk = Kiosk(broker)
-        answer = kiosk.call(RpcMethod.PERSON_SUMMARY, {"id_number": TEST_HOLDER_ID}, timeout=20)
+        token = kiosk.open_session(timeout=20)
+        answer = kiosk.call(
+            RpcMethod.PERSON_SUMMARY, {"id_number": TEST_HOLDER_ID}, timeout=20, token=token
+        )
         assert answer["ok"]
     finally:
         if kiosk is not None:
