@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,8 +62,18 @@ class AlertRecord:
 class StaffDesk:
     """Alerts (newest kept up to `alerts_kept`) and journey counts per terminal and service."""
 
-    def __init__(self, clock: Clock, *, alerts_kept: int = 500, journeys_seen: int = 50_000):
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        alerts_kept: int = 500,
+        journeys_seen: int = 50_000,
+        on_ack: Callable[[dict[str, Any]], None] | None = None,
+    ):
         self._clock = clock
+        self.on_ack = on_ack
+        """Called (web thread, outside the lock) with each new acknowledgement, to record it
+        durably (the central stores it beside the alert's event); failures are logged."""
         self._alerts: OrderedDict[str, AlertRecord] = OrderedDict()
         self._alerts_kept = alerts_kept
         self._journeys: dict[str, dict[str, dict[str, int]]] = {}
@@ -129,6 +140,7 @@ class StaffDesk:
 
     def acknowledge(self, alert_id: str, by: str) -> dict[str, Any] | None:
         """Acknowledge an open alert (a second ack keeps the first); None when unknown."""
+        fresh = False
         with self._lock:
             alert = self._alerts.get(alert_id)
             if alert is None:
@@ -137,13 +149,21 @@ class StaffDesk:
                 alert.acked_wall = self._clock.wall()
                 alert.acked_by = by
                 self._rev += 1
-                logger.info(
-                    "staff alert %s at %s acknowledged by %s",
-                    alert_id,
-                    alert.terminal_id,
-                    by or "operator",
-                )
-            return alert.as_json()
+                fresh = True
+            record = alert.as_json()
+        if fresh:
+            logger.info(
+                "staff alert %s at %s acknowledged by %s",
+                alert_id,
+                record["terminal"],
+                by or "operator",
+            )
+            if self.on_ack is not None:
+                try:
+                    self.on_ack(record)
+                except Exception:  # the page shows the ack; the record is retried by no one
+                    logger.exception("staff alert %s: the acknowledgement was not stored", alert_id)
+        return record
 
     # ---- readers -----------------------------------------------------------------------------
 
