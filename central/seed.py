@@ -487,7 +487,14 @@ def _courses(cfg: SeedConfig) -> list[tuple[Any, ...]]:
 
 # What terminals did (payments made, events received, cards activated, affairs applied,
 # certificates issued): a re-seed loses it.
-LEDGER_TABLES = ("payments", "event_receipts", "activations", "affairs", "certificates")
+LEDGER_TABLES = (
+    "payments",
+    "event_receipts",
+    "activations",
+    "affairs",
+    "certificates",
+    "staff_alert_acks",
+)
 
 
 def ledger_row_counts(storage: Storage) -> dict[str, int]:
