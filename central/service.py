@@ -6,10 +6,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from central.config import CentralConfig
+from central.certificates import CertificateSigner
+from central.config import CentralConfig, resolve_path
 from central.storage import open_storage
+from central.trust import SessionTrust
 from central.worker import CentralWorker, WorkerStats, new_boot_id
 from kiosk.contract import Telemetry
 
@@ -35,6 +37,10 @@ class CentralService:
     ) -> None:
         self.config = config
         self.boot_id = new_boot_id()
+        # One token key and one certificate key for every worker (tokens are stateless).
+        self.trust = SessionTrust(config.trust, clock)
+        key_file = config.trust.certificate_key_file
+        self.signer = CertificateSigner.load(resolve_path(key_file) if key_file else None)
         self.workers = [
             CentralWorker(
                 i,
@@ -43,6 +49,8 @@ class CentralService:
                 presence=(i == 0),
                 clock=clock,
                 on_telemetry=on_telemetry,
+                trust=self.trust,
+                signer=self.signer,
             )
             for i in range(config.workers.count)
         ]
@@ -82,11 +90,28 @@ class CentralService:
             w.wait_ready(max(0.0, deadline - time.monotonic())) for w in self._started
         )
 
+    def _record_ack(self, alert: dict[str, Any]) -> None:
+        """A staff alert acknowledged on the monitor, stored once beside the alert's event
+        (the monitor's web thread; its own short connection)."""
+        with open_storage(self.config.storage) as db, db.transaction():
+            db.execute(
+                "INSERT INTO staff_alert_acks (alert_id, terminal_id, reason, acked_by, acked_at)"
+                " VALUES (?,?,?,?,?) ON CONFLICT (alert_id) DO NOTHING",
+                (
+                    alert["alert_id"],
+                    alert["terminal"],
+                    alert["reason"],
+                    alert["acked_by"],
+                    alert["acked"],
+                ),
+            )
+
     def _start_monitor(self) -> None:
         # Imported here: the monitor is an optional part of the process (and its web server).
         from central.fleet.monitor import FleetMonitor
 
         monitor = FleetMonitor.from_config(self.config.fleet_config())
+        monitor.desk.on_ack = self._record_ack
         monitor.start()
         self.monitor = monitor
         logger.info("fleet monitor at %s", monitor.url)

@@ -29,12 +29,14 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from central.certificates import CertificateSigner
 from central.config import CentralConfig
 from central.errors import StorageDataError, StorageError
 from central.handlers import RpcService
 from central.ingest import TelemetryIngest
 from central.ledger import Ledger
 from central.storage import Storage, open_storage
+from central.trust import SessionTrust
 from kiosk.contract import (
     CENTRAL_STATUS_TOPIC,
     CONTRACT_VERSION,
@@ -117,8 +119,12 @@ class CentralWorker:
         presence: bool = False,
         clock: Callable[[], float] = time.time,
         on_telemetry: Callable[[Telemetry, float], None] | None = None,
+        trust: SessionTrust | None = None,
+        signer: CertificateSigner | None = None,
     ) -> None:
         self.index = index
+        self._trust = trust or SessionTrust(config.trust, clock)
+        self._signer = signer
         self._cfg = config
         self._boot_id = boot_id
         self._presence = presence
@@ -182,7 +188,9 @@ class CentralWorker:
         """Open the database, connect (in the background; paho retries) and start the flusher."""
         self._storage = open_storage(self._cfg.storage)
         self._ledger = Ledger(self._storage, self._cfg.ledger, self._clock)
-        self._rpc = RpcService(self._storage, self._ledger, self._clock)
+        self._rpc = RpcService(
+            self._storage, self._ledger, self._clock, trust=self._trust, signer=self._signer
+        )
         b = self._cfg.broker
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = b.session_expiry_s
@@ -394,6 +402,12 @@ class CentralWorker:
             try:
                 with self._db_lock:
                     assert self._ledger is not None
+                    assert self._rpc is not None
+                    # Queued applications take effect first, once per msg_id; the receipt
+                    # after it (a crash in between re-applies nothing).
+                    self._rpc.services.apply_outbox_event(
+                        terminal, event.kind.value, event.msg_id, event.data
+                    )
                     receipt = self._ledger.record_event(event)
             except StorageDataError as e:  # the same row fails every time: reject for good
                 self.log.error(

@@ -94,10 +94,12 @@ def check(
     5 card error."""
     from drivers.card.errors import CardError
     from drivers.card.holder import CardHolder
-    from kiosk.card_access import read_card
+    from kiosk.card_access import open_central_session, read_card
     from kiosk.cli.sync import _journal
     from kiosk.clock import SystemClock
     from kiosk.journal import JournalError
+    from kiosk.services.central_session import CentralSessionClient
+    from kiosk.services.errors import ServiceError
     from kiosk.services.fingerprint import FingerprintReferenceError, verify_holder_fingerprint
     from kiosk.sync.errors import SyncError
     from kiosk.sync.service import SyncService
@@ -119,9 +121,18 @@ def check(
     try:
         if not sync.transport.wait_connected(connect_timeout):  # type: ignore[attr-defined]
             raise fail("the central system is unreachable (not connected to the broker)", 3)
+        try:
+            # The central hands out the reference only to a session of the present card.
+            session = open_central_session(
+                CentralSessionClient(sync.rpc, clock), config.card.driver_settings(), reader
+            )
+        except CardError as e:
+            raise fail(f"card error [{e.code.value}]: {e}", 5) from None
         with _driver(ctx, port) as drv:
-            result = verify_holder_fingerprint(sync.rpc, drv, holder.id_number, on_prompt=_say)
-    except (SyncError, FingerprintReferenceError) as e:
+            result = verify_holder_fingerprint(
+                sync.rpc, drv, holder.id_number, on_prompt=_say, token=session.token
+            )
+    except (SyncError, ServiceError, FingerprintReferenceError) as e:
         raise fail(f"reference template: {e}", 3) from None
     finally:
         sync.stop()

@@ -138,8 +138,16 @@ def pay_submit(
     card_number: Annotated[str, typer.Option()] = "",
     key: Annotated[str | None, typer.Option(help="Idempotency key (default: new).")] = None,
     wait: Annotated[float, typer.Option(help="Seconds to wait for the broker.")] = 10.0,
+    token: Annotated[
+        str,
+        typer.Option(
+            envvar="KIOSK_SESSION_TOKEN",
+            help="Central session token of the payer's card (docs/central-trust.md).",
+        ),
+    ] = "",
 ) -> None:
-    """Pay once, at most once per key.
+    """Pay once, at most once per key. Without a session token of the payer's present card the
+    central declines (forbidden): docs/central-trust.md.
 
     A --key the journal already holds reports that payment's outcome
     (reconciled first if still open); it is never sent again.
@@ -160,6 +168,7 @@ def pay_submit(
                 reference=reference,
                 amount_cents=amount,
                 payment_key=key,
+                token=token,
             )
         except PaymentKeyConflictError as e:
             raise fail(f"{e}: nothing was sent; use a new key", EXIT_KEY_CONFLICT) from None

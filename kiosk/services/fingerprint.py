@@ -65,16 +65,23 @@ class FingerprintReference:
 
 
 def fetch_fingerprint_reference(
-    rpc: RpcClient, id_number: Masked, *, finger: int = -1, timeout: float | None = None
+    rpc: RpcClient,
+    id_number: Masked,
+    *,
+    finger: int = -1,
+    timeout: float | None = None,
+    token: str = "",
 ) -> FingerprintReference:
     """Ask the central for the person's reference template (`finger` -1: the enrolled one).
 
     Raises `NoFingerprintReferenceError` (not enrolled), `FingerprintReferenceError` (corrupt
-    answer), and the RPC client's `OfflineError`, `RpcTimeoutError`, `RpcRejectedError`."""
+    answer), and the RPC client's `OfflineError`, `RpcTimeoutError`, `RpcRejectedError`
+    (``forbidden`` without the session token of the holder's present card: `token`, from
+    kiosk/services/central_session.py)."""
     params = FingerprintParams(id_number=id_number.reveal(), finger=finger)
     try:
         result = rpc.call(
-            RpcMethod.FINGERPRINT_REFERENCE, params, FingerprintResult, timeout=timeout
+            RpcMethod.FINGERPRINT_REFERENCE, params, FingerprintResult, timeout=timeout, token=token
         )
     except RpcRejectedError as e:
         if e.remote_code == "not_found":
@@ -86,9 +93,7 @@ def fetch_fingerprint_reference(
         template = bytearray(binascii.a2b_base64(result.template_b64, strict_mode=True))
     except (binascii.Error, ValueError):
         raise FingerprintReferenceError("the reference template is not valid base64") from None
-    if not template or not hmac.compare_digest(
-        hashlib.sha256(template).hexdigest(), result.sha256
-    ):
+    if not template or not hmac.compare_digest(hashlib.sha256(template).hexdigest(), result.sha256):
         wipe_bytes(template)
         raise FingerprintReferenceError("the reference template failed its integrity check")
     return FingerprintReference(template, result.finger)
@@ -103,13 +108,16 @@ def verify_holder_fingerprint(
     rpc_timeout: float | None = None,
     capture_timeout: float | None = None,
     on_prompt: PromptCallback | None = None,
+    token: str = "",
 ) -> FingerprintMatch:
     """1:1 check of the live finger against the person's reference from the central system.
 
     Fetches the reference (see `fetch_fingerprint_reference` for its errors), verifies on the
     scanner (`FingerprintDriver.verify`: `CaptureTimeoutError`, `PoorImageError`, link and
     module errors), and wipes the template whatever happens. No file is read or written."""
-    reference = fetch_fingerprint_reference(rpc, id_number, finger=finger, timeout=rpc_timeout)
+    reference = fetch_fingerprint_reference(
+        rpc, id_number, finger=finger, timeout=rpc_timeout, token=token
+    )
     try:
         return scanner.verify(reference.template, timeout=capture_timeout, on_prompt=on_prompt)
     finally:

@@ -109,8 +109,11 @@ class PaymentService:
         reference: str,
         amount_cents: int,
         payment_key: str | None = None,
+        token: str = "",
     ) -> PaymentOutcome:
         """Pay once. Returns accepted / declined / unknown; raises nothing for a sync failure.
+        `token`: the central session token (kiosk/services/central_session.py); without a valid
+        one the central declines (reason ``forbidden``) and nothing is charged.
 
         `OfflineError` before sending: declined (reason ``offline``), nothing was sent. A
         `payment_key` the journal already holds returns that payment (reconciled first when
@@ -142,12 +145,14 @@ class PaymentService:
         with self._lock:
             self._in_flight.add(key)
         try:
-            return self._send(key, params, deadline)
+            return self._send(key, params, deadline, token)
         finally:
             with self._lock:
                 self._in_flight.discard(key)
 
-    def _send(self, key: str, params: PaymentSubmitParams, deadline: float) -> PaymentOutcome:
+    def _send(
+        self, key: str, params: PaymentSubmitParams, deadline: float, token: str = ""
+    ) -> PaymentOutcome:
         try:
             result = self._rpc.call(
                 RpcMethod.PAYMENT_SUBMIT,
@@ -156,6 +161,7 @@ class PaymentService:
                 # Wait until the central's deadline: after it the central refuses anyway.
                 timeout=self.deadline_s,
                 deadline=deadline,
+                token=token,
             )
         except OfflineError:
             # Refused before publishing: nothing went out, nothing can be charged.
