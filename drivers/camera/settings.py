@@ -59,12 +59,33 @@ class FaceSettings:
     match_threshold: float = 0.5
     verify_frames: int = 3  # median distance over this many good frames
     # liveness (see drivers.camera.liveness for why these measures)
-    challenges: tuple[str, ...] = ("turn_left", "turn_right")
-    challenge_count: int = 2
+    challenges: tuple[str, ...] = (
+        "turn_left",
+        "turn_right",
+        "look_up",
+        "look_down",
+        "move_closer",
+    )
+    challenge_count: int = 3  # distinct challenges per check; at least one is a head turn
     step_timeout: float = 6.0
     frontal_max: float = 0.08  # |yaw proxy| allowed for the frontal baseline
     baseline_frames: int = 2
     turn_threshold: float = 0.10  # yaw proxy change in the challenged direction
-    hold_frames: int = 2
+    hold_frames: int = 2  # fewest fresh frames a pose is held; each step draws its own hold
+    hold_frames_max: int = 4  # ... up to this many (random holds)
     min_offset_per_foreshortening: float = 1.0
+    pitch_threshold: float = 0.10  # relative change of the nose drop below the eye line (nod)
+    nod_eye_tolerance: float = 0.08  # a nod keeps the eye distance within this fraction
+    closer_ratio: float = 1.2  # eye distance growth that counts as "moved closer"
     seed: int | None = None  # fixed in tests; None = OS randomness
+    # identity held throughout (see drivers.camera.track and drivers.camera.check)
+    identity_threshold: float = 0.6  # sampled frames during the challenge (dlib's same-person bound)
+    track_min_iou: float = 0.3  # face boxes of consecutive frames overlap at least this much
+    track_max_landmark_step: float = 0.5  # mean landmark move per frame, inter-ocular distances
+    track_lost_s: float = 0.5  # no face for longer than this once tracked: the track is lost
+    second_face_frames: int = 2  # consecutive frames with a second face that end the check
+    # continuous motion (drivers.camera.track): a still run then a jump is a print swap
+    still_step: float = 0.35  # pose step below this (in challenge thresholds) is "still"
+    still_frames: int = 2  # this many still steps in a row make a still run
+    jump_step: float = 1.0  # pose step above this (thresholds per nominal frame) is a jump
+    nominal_frame_s: float = 1 / 15  # the frame interval the step bounds are stated for
