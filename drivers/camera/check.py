@@ -14,7 +14,7 @@ What it decides
 * Liveness (`drivers.camera.liveness`) on the same frames, and continuous motion and one
   followed face (`drivers.camera.track`).
 * Identity samples during the challenge: the first frontal frame of every later step's
-  baseline and the first frame that answers each challenge are embedded; each must be within
+  baseline and the first frame of each step that answers a challenge are embedded; each must be within
   `identity_threshold` of the reference (dlib's own same-person bound: a turned face embeds
   less well than a frontal one, measured 0.2-0.55 on our generated turns and nods, against
   0.68 and more for another person).
@@ -111,7 +111,7 @@ class CheckSession:
         return self.live.challenges
 
     def _frontal(self, pose: HeadPose | None) -> bool:
-        return pose is not None and abs(pose.yaw) <= self._s.frontal_max
+        return pose is not None and self.live.is_neutral(pose)
 
     def _sample_key(self, obs: Observation, pose: HeadPose | None) -> tuple[int, str] | None:
         """Which sample this frame would be, if it is one (None = no embedding wanted)."""
@@ -128,9 +128,10 @@ class CheckSession:
         if live.baseline is None:
             key = (step, "baseline")
             return key if step > 0 and self._frontal(pose) and key not in self._sampled else None
+        # the first frame that answers a challenge (the asked one, or another: a face put in
+        # place of the matched one often reads as a movement against its baseline)
         key = (step, "answer")
-        asked = live.challenges[step]
-        if key not in self._sampled and answer(change(pose, live.baseline, s), s) is asked:
+        if key not in self._sampled and answer(change(pose, live.baseline, s), s) is not None:
             return key
         return None
 
@@ -163,6 +164,8 @@ class CheckSession:
             self._sampled.add(key)
             if key[1] == "opening":
                 self._opening.append(distance)
+                if len(self._opening) >= s.verify_frames and not self._opening_match().match:
+                    return self._finish(self.live.end())
             elif key[1] == "closing":
                 self._closing.append(distance)
                 self._samples.append(distance)
@@ -176,9 +179,9 @@ class CheckSession:
                     )
         was_opening = self.live.step == 0 and self.live.result is None
         result = self.live.feed(pose if obs.usable else None, obs.at, fresh=obs.fresh)
-        if was_opening and (self.live.step > 0 or result is not None):
-            if self._opening and not self._opening_match().match:
-                return self._finish(result or self.live.end())
+        opened = was_opening and (self.live.step > 0 or result is not None)
+        if opened and self._opening and not self._opening_match().match:
+            return self._finish(result or self.live.end())
         if result is None:
             return None
         if not result.live:
@@ -244,4 +247,3 @@ class CheckSession:
             )
         self.outcome = CheckOutcome(match, liveness, identity)
         return self.outcome
-

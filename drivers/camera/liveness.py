@@ -142,8 +142,8 @@ def answer(c: PoseChange, settings: FaceSettings) -> Challenge | None:
         return Challenge.TURN_LEFT
     if c.solid and c.yaw <= -s.turn_threshold:
         return Challenge.TURN_RIGHT
-    if abs(c.yaw) >= s.turn_threshold / 2 or c.scale <= 0.0:
-        return None
+    if abs(c.yaw) >= s.turn_threshold or c.scale <= 0.0:
+        return None  # turning (not solid enough to count): nothing else counts either
     if abs(c.scale - 1.0) <= s.nod_eye_tolerance:
         if c.nod >= s.pitch_threshold:
             return Challenge.LOOK_DOWN
@@ -193,7 +193,8 @@ class LivenessSession:
     """One challenge sequence, fed pose measures frame by frame (pure; time comes from the
     frames' timestamps, in seconds).
 
-    Each step first needs `baseline_frames` frontal frames (|yaw| <= `frontal_max`), then the
+    Each step first needs `baseline_frames` frontal frames (|yaw| <= `frontal_max`, and after
+    the first step the nose drop of the first baseline: see `is_neutral`), then the
     asked movement held for its hold (`holds`, default `hold_frames` each) in FRESH frames
     (a frame byte-identical to the one before is no evidence: a camera sensor never repeats
     itself) within `step_timeout` seconds of the step start. Another challenge answered
@@ -218,6 +219,7 @@ class LivenessSession:
         self._step_start: float | None = None
         self._base: list[HeadPose] = []
         self._baseline: HeadPose | None = None
+        self._neutral: HeadPose | None = None  # the first baseline: how this face looks ahead
         self._hold = 0
         self._wrong = 0
         self._flat = False
@@ -243,6 +245,29 @@ class LivenessSession:
         """The current step's frontal baseline (None while it is being taken)."""
         return self._baseline
 
+    def is_neutral(self, pose: HeadPose) -> bool:
+        """Looking straight ahead: frontal yaw and, once known, the first baseline's yaw and
+        nose drop (a citizen still turned a little, or looking up or down, is not back at the
+        start)."""
+        if abs(pose.yaw) > self._s.frontal_max:
+            return False
+        if self._neutral is None:
+            return True
+        # close to how this face first looked ahead: not the tail of the last movement
+        if abs(pose.yaw - self._neutral.yaw) > self._s.frontal_max / 2:
+            return False
+        return abs(self._neutral.aspect / pose.aspect - 1.0) < self._s.pitch_threshold / 2
+
+    def _agrees(self, pose: HeadPose) -> bool:
+        """The face has settled: yaw and distance of the baseline frames agree."""
+        yaws = [b.yaw for b in self._base] + [pose.yaw]
+        if max(yaws) - min(yaws) > self._s.frontal_max / 2:
+            return False
+        eyes = [b.eye_px for b in self._base if b.eye_px > 0]
+        if pose.eye_px > 0 and eyes:
+            return max(abs(pose.eye_px / e - 1.0) for e in eyes) <= self._s.nod_eye_tolerance / 2
+        return True
+
     def _finish(self, outcome: LivenessOutcome, detail: str) -> LivenessResult:
         self.result = LivenessResult(
             outcome=outcome,
@@ -259,7 +284,9 @@ class LivenessSession:
             return self.result
         return self._finish(outcome, detail)
 
-    def feed(self, pose: HeadPose | None, at: float, *, fresh: bool = True) -> LivenessResult | None:
+    def feed(
+        self, pose: HeadPose | None, at: float, *, fresh: bool = True
+    ) -> LivenessResult | None:
         """Consume one frame's pose (None = no usable face in it) taken at `at` seconds;
         `fresh` False for a frame identical to the previous one."""
         if self.result is not None:
@@ -270,11 +297,16 @@ class LivenessSession:
         if at - self._step_start > s.step_timeout:
             return self._timeout()
         if pose is None:
-            self._hold = 0
+            # a frame the detector lost (or a blurred one) neither holds nor breaks a pose:
+            # the cascade drops single frames of a turned face; the track (drivers.camera.
+            # track) ends the check when the face stays away longer than `track_lost_s`
             return None
         self._seen_face = True
         if self._baseline is None:
-            if abs(pose.yaw) <= s.frontal_max:
+            if self.is_neutral(pose):
+                # a settled face: the baseline frames agree (not the tail of the last move)
+                if self._base and not self._agrees(pose):
+                    self._base.clear()
                 self._base.append(pose)
                 if len(self._base) >= s.baseline_frames:
                     self._baseline = HeadPose(
@@ -282,6 +314,8 @@ class LivenessSession:
                         aspect=float(np.mean([b.aspect for b in self._base])),
                         eye_px=float(np.mean([b.eye_px for b in self._base])),
                     )
+                    if self._neutral is None:
+                        self._neutral = self._baseline
             else:
                 self._base.clear()
             return None
@@ -293,6 +327,19 @@ class LivenessSession:
         if asked.is_turn and c.foreshortening >= s.turn_threshold and not c.solid:
             self._flat = True  # turned like a sheet of paper
         seen = answer(c, s)
+        if (
+            seen is None
+            and asked is not Challenge.MOVE_CLOSER
+            and 0.0 < c.scale < 1.0 - s.nod_eye_tolerance
+            and abs(c.yaw) <= s.frontal_max
+            and abs(c.nod) < s.pitch_threshold / 2
+        ):
+            # looking ahead from further away than at the baseline: the citizen stepped back
+            # after "move closer"; a nod is measured from where they stand now
+            self._baseline = None
+            self._base.clear()
+            self._hold = self._wrong = 0
+            return None
         if not fresh:
             return None  # a repeated frame neither holds nor breaks a pose
         if seen is asked:

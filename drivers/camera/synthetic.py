@@ -218,8 +218,8 @@ def _ramp(key: str, peak: float, n: int = 5, hold: int = 4, **extra: bool | int)
 
 _REST = [Pose()] * 4
 TURN = 0.75  # rad, about 43 degrees: a clear but comfortable turn
-NOD_UP = -0.4  # rad: looking up far shortens the nose drop fast and the face embeds worse
-NOD_DOWN = 0.55  # rad: looking down grows the nose drop slowly (the face squashes too)
+NOD_UP = -0.35  # rad: looking up far shortens the nose drop fast and the face embeds worse
+NOD_DOWN = 0.5  # rad: looking down grows the nose drop slowly (the face squashes too)
 CLOSER = 0.35  # 35 % larger: a step towards the camera
 
 # One movement each, from a frontal rest back to it: the parts "+"-joined scripts are made of.
@@ -302,7 +302,8 @@ def render_script(
             frames.append(frames[-1])
             continue
         last_run = pose.run
-        frames.append(render_pose(pose, photo, points, other, other_points, rng, script != "static"))
+        noisy = script != "static"
+        frames.append(render_pose(pose, photo, points, other, other_points, rng, noisy))
     return frames
 
 

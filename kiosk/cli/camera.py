@@ -14,6 +14,7 @@ from drivers.camera.quality import assess
 from drivers.camera.results import Challenge, QualityReason, QualityVerdict
 from drivers.camera.settings import FaceSettings, SourceSettings
 from drivers.camera.source import FrameSource
+from kiosk.camera_access import camera_settings
 from kiosk.cli.common import fail, load_or_exit
 
 __all__ = ["EXIT_NOT_LIVE", "EXIT_NO_MATCH", "EXIT_QUALITY", "camera_app", "face_app", "register"]
@@ -45,7 +46,11 @@ def register(root: typer.Typer) -> None:
 
 def _settings(ctx: typer.Context, source: str | None) -> tuple[SourceSettings, FaceSettings]:
     config = load_or_exit(ctx).config
-    return config.camera.to_settings(source=source), config.face.to_settings()
+    try:
+        src = camera_settings(config, source)
+    except CameraError as e:  # a generated or file source on a production terminal
+        raise fail(f"camera error [{e.code.value}]: {e.detail}") from None
+    return src, config.face.to_settings()
 
 
 @camera_app.command("check")

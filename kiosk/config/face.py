@@ -63,10 +63,10 @@ class FaceConfig(ConfigSection):
         4, ge=1, le=30, title="Most fresh frames a movement is held (each step draws its hold)"
     )
     min_offset_per_foreshortening: float = Field(
-        1.0, ge=0, le=20, title="Nose travel per eye-line foreshortening (3-D check)"
+        0.8, ge=0, le=20, title="Nose travel per eye-line foreshortening (3-D check)"
     )
     pitch_threshold: float = Field(
-        0.10, gt=0, le=1, title="Relative nose-drop change that counts as a nod (look up/down)"
+        0.08, gt=0, le=1, title="Relative nose-drop change that counts as a nod (look up/down)"
     )
     nod_eye_tolerance: float = Field(
         0.08, gt=0, le=0.5, title="Eye-distance change a nod may have (else it is a turn)"
@@ -88,11 +88,14 @@ class FaceConfig(ConfigSection):
         2, ge=1, le=30, title="Frames with a second face that end the check"
     )
     still_step: float = Field(
-        0.35, gt=0, le=5, title="Pose step below which a frame is still (in thresholds)"
+        0.3, gt=0, le=5, title="Pose step (thresholds) below which frames are near-identical"
     )
-    still_frames: int = Field(2, ge=1, le=30, title="Still steps in a row that make a still run")
+    still_frames: int = Field(1, ge=1, le=30, title="Near-identical steps before a jump")
     jump_step: float = Field(
-        1.0, gt=0, le=10, title="Pose step after a still run that is a jump (per 1/15 s)"
+        1.0, gt=0, le=10, title="Pose step (thresholds per 1/15 s) that may be a print swap"
+    )
+    jump_share: float = Field(
+        0.3, gt=0, lt=1, title="A jump has steps beside it below this share of it"
     )
     max_attempts_per_session: int = Field(
         3, ge=1, le=20, title="Face checks one session may start (kiosk.face_attempts)"
@@ -143,4 +146,5 @@ class FaceConfig(ConfigSection):
             still_step=self.still_step,
             still_frames=self.still_frames,
             jump_step=self.jump_step,
+            jump_share=self.jump_share,
         )
