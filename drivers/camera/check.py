@@ -14,10 +14,10 @@ What it decides
 * Liveness (`drivers.camera.liveness`) on the same frames, and continuous motion and one
   followed face (`drivers.camera.track`).
 * Identity samples during the challenge: the first frontal frame of every later step's
-  baseline and the first frame of each step that answers a challenge are embedded; each must be within
-  `identity_threshold` of the reference (dlib's own same-person bound: a turned face embeds
-  less well than a frontal one, measured 0.2-0.55 on our generated turns and nods, against
-  0.68 and more for another person).
+  baseline and the first frame of each step that answers a challenge (the asked one or
+  another) are embedded; each must be within `identity_threshold` of the reference (dlib's
+  own same-person bound: a turned face embeds less well than a frontal one, measured
+  0.1-0.55 on our generated turns and nods, against 0.67 and more for another person).
 * Closing match: after the last challenge, up to `verify_frames` good frontal frames within
   `step_timeout`; their median must be below `match_threshold` again.
 
