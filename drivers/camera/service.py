@@ -1,7 +1,8 @@
-"""The face check facade for the session: quality gates, liveness challenge and 1:1 match.
+"""The face check facade for the session: quality gates, liveness challenges, 1:1 match, and
+the same face followed from the first frame to the last (docs/face-check.md).
 
 `FaceVerifier.check(reference_photo, frames)` runs the whole check over a stream of frames and
-returns a `FaceCheckResult` holding only decisions, the distance and the liveness outcome. The
+returns a `FaceCheckResult` holding only decisions, distances and outcomes. The
 live frames, the reference image and every embedding stay in this call and are zeroed before
 it returns (docs/face-check.md: biometric data lives only as long as the check needs it).
 """
@@ -110,7 +111,7 @@ class FaceVerifier:
                 digest = hashlib.blake2b(frame.image.tobytes(), digest_size=16).digest()
                 fresh, previous = digest != previous, digest
                 face = faces[0] if faces else None
-                points = self._embedder.landmarks(frame.image, face) if face else None
+                points = self._embedder.landmarks(frame.image, face) if face is not None else None
                 obs = Observation(
                     at=frame.at,
                     face=face,

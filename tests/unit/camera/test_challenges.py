@@ -172,3 +172,34 @@ def test_every_challenge_and_outcome_speaks_both_languages() -> None:
         assert zh and en and zh != en
         assert any("\u4e00" <= ch <= "\u9fff" for ch in zh), item
         assert en.isascii(), item
+
+
+def test_a_failed_check_names_what_failed_first_in_both_languages() -> None:
+    from drivers.camera.results import (
+        FaceCheckResult,
+        IdentityOutcome,
+        IdentityResult,
+        LivenessResult,
+        MatchResult,
+    )
+
+    matched = MatchResult(match=True, distance=0.2, threshold=0.5, frames=3)
+    stranger = MatchResult(match=False, distance=0.7, threshold=0.5, frames=3)
+    live = LivenessResult(LivenessOutcome.PASSED, (Challenge.TURN_LEFT,), 1)
+    swapped = LivenessResult(LivenessOutcome.DISCONTINUOUS, (Challenge.TURN_LEFT,), 0)
+    held = IdentityResult(IdentityOutcome.HELD)
+    changed = IdentityResult(IdentityOutcome.CHANGED)
+    cases = [
+        (FaceCheckResult(matched, live, identity=held), ""),
+        (FaceCheckResult(stranger, live), "match.no_match"),
+        (FaceCheckResult(matched, swapped, identity=changed), "identity.changed"),
+        (FaceCheckResult(matched, swapped, identity=held), "liveness.discontinuous"),
+        (FaceCheckResult(None, None), "liveness.no_face"),
+        # live and matched, but identity never judged (an older caller): cannot pass
+        (FaceCheckResult(matched, live), "identity.not_rematched"),
+    ]
+    for result, reason in cases:
+        assert result.reason == reason
+        assert result.passed is (reason == "")
+        zh, en = result.message("zh_CN"), result.message("en")
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in zh) and en.isascii()
