@@ -203,3 +203,14 @@ def test_a_failed_check_names_what_failed_first_in_both_languages() -> None:
         assert result.passed is (reason == "")
         zh, en = result.message("zh_CN"), result.message("en")
         assert any("\u4e00" <= ch <= "\u9fff" for ch in zh) and en.isascii()
+
+
+def test_a_citizen_who_stays_close_then_steps_back_can_still_nod() -> None:
+    # after "move closer" the next baseline may be taken close up; stepping back must not
+    # leave the nod measured against the close-up face (its eye distance is 40 % larger)
+    close = pose(project(scale=140.0))
+    asked = (Challenge.MOVE_CLOSER, Challenge.LOOK_DOWN, Challenge.TURN_LEFT)
+    ramp = [pose(project(scale=100.0 + 40.0 * k / 5)) for k in range(1, 6)]
+    back = ramp[::-1] + [FRONT] * 6
+    seq = [FRONT] * 3 + ramp + [close] * 8 + back + movement(pitch=0.5) + movement(yaw=0.6)
+    assert run(LivenessSession(SETTINGS, asked, (2, 2, 2)), seq) is LivenessOutcome.PASSED
