@@ -16,9 +16,11 @@ bench splits the work where the service does (`drivers.camera.check`):
    the two real observations (so a movement is continuous, not stepped by the rendering).
 2. Then, for each sequence: a simulated citizen (or attacker) reacts to the check's prompts
    frame by frame; each frame is one of the cached observations with fresh landmark jitter
-   (sigma 0.3 px, the detector's own on a still face) and the real `CheckSession` (the very
-   decision code the service runs: liveness, tracking, continuous motion, identity samples,
-   closing match) decides.
+   (sigma 0.3 px, so that no two frames of a live face are identical) and the real
+   `CheckSession` (the very decision code the service runs: liveness, tracking, continuous
+   motion, identity samples, closing match) decides. A frame the attacker repeats byte for
+   byte repeats the previous observation exactly and is marked not fresh, as the service's
+   digest would.
 
 Kinds (at least 200 sequences each, fresh random draws via `random.Random(seed)`):
 
