@@ -11,7 +11,8 @@ place that counts them, for the session layer:
     ...
     attempts.end_session(session_id)                 # when the citizen's session ends
 
-Every `begin` counts against the session at once, and against the card until a pass withdraws
+`card_key` is the card's number (a `str` or the `Masked` the card read gives). Every `begin`
+counts against the session at once, and against the card until a pass withdraws
 it: a check abandoned half-way (card pulled, kiosk restarted inside the session) still counts
 as a failure. Card keys are kept only as a keyed hash (a random key per process): the counter
 never holds a card number. Counts live in memory: a restart forgets the per-card window,
@@ -29,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from drivers.personal import Masked
 from drivers.vocabulary import ErrorCode
 from kiosk.config.face import FaceConfig
 
@@ -119,8 +121,9 @@ class FaceAttempts:
             clock=clock,
         )
 
-    def _card_key(self, card: str) -> bytes:
-        return hashlib.blake2b(card.encode(), key=self._key, digest_size=16).digest()
+    def _card_key(self, card: str | Masked) -> bytes:
+        raw = card.reveal() if isinstance(card, Masked) else card  # hashed at once, never kept
+        return hashlib.blake2b(raw.encode(), key=self._key, digest_size=16).digest()
 
     def _failures(self, card: bytes, now: float) -> deque[float]:
         times = self._cards.setdefault(card, deque())
@@ -128,7 +131,7 @@ class FaceAttempts:
             times.popleft()
         return times
 
-    def remaining(self, session_id: str, card: str) -> int:
+    def remaining(self, session_id: str, card: str | Masked) -> int:
         """How many more checks may start now for this session and card."""
         with self._lock:
             now = self._clock()
@@ -136,7 +139,7 @@ class FaceAttempts:
             failed = len(self._failures(self._card_key(card), now))
             return max(0, min(self.per_session - used, self.per_card - failed))
 
-    def begin(self, session_id: str, card: str) -> Attempt:
+    def begin(self, session_id: str, card: str | Masked) -> Attempt:
         """Start one check, or raise `FaceAttemptsExhaustedError` (nothing is counted then)."""
         with self._lock:
             now = self._clock()

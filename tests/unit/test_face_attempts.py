@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from drivers.personal import Masked, PersonalKind
 from drivers.vocabulary import ErrorCode
 from kiosk.config import load_config
 from kiosk.face_attempts import FaceAttempts, FaceAttemptsExhaustedError
@@ -56,6 +57,9 @@ def test_an_abandoned_check_counts_and_a_pass_is_withdrawn() -> None:
 def test_the_counter_never_holds_a_card_number() -> None:
     attempts = FaceAttempts(per_session=3, per_card=3, card_window_s=60, clock=Clock())
     attempts.begin("s", "110101199003074518")
+    # the Masked value of a card read counts as the same card
+    attempts.begin("t", Masked("110101199003074518", PersonalKind.ID_NUMBER))
+    assert attempts.remaining("u", "110101199003074518") == 1
     assert "110101199003074518" not in repr(vars(attempts))
     assert b"110101199003074518" not in b"".join(attempts._cards)
 
