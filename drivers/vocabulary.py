@@ -78,6 +78,8 @@ class ErrorCode(StrEnum):
     FACE_QUALITY = "face.quality"
     FACE_MISMATCH = "face.mismatch"
     LIVENESS_FAILED = "face.liveness_failed"
+    FACE_ATTEMPTS_EXHAUSTED = "face.attempts_exhausted"  # per session or per card
+    CAMERA_SOURCE_REFUSED = "camera.source_refused"  # generated/file source on production
     # fingerprint
     FINGER_TIMEOUT = "fingerprint.timeout"
     FINGER_POOR_IMAGE = "fingerprint.poor_image"

@@ -15,6 +15,7 @@ from drivers.fingerprint.driver import FingerprintDriver
 from drivers.personal import set_mask_policy
 from drivers.vocabulary import DeviceHealthChanged
 from kiosk.agent import Agent
+from kiosk.camera_access import camera_settings
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import KioskConfig
 from kiosk.device import Device
@@ -99,7 +100,9 @@ class KioskApp:
     def init_camera(self) -> FrameSource:
         """The camera as device `camera`: its thread keeps only the newest frame and reconnects
         when the device comes back; a missing camera shows as `no_device`."""
-        source = FrameSource(self.config.camera.to_settings(), on_event=self.queue.post)
+        # production: a camera device only (kiosk/camera_access.py refuses generated/file)
+        settings = camera_settings(self.config, raise_refused=False)
+        source = FrameSource(settings, on_event=self.queue.post)
         self._start_device("camera", source)
         return source
 

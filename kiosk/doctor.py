@@ -21,6 +21,8 @@ from drivers.card.settings import PinEntry
 from drivers.fingerprint.driver import FingerprintDriver
 from drivers.vocabulary import DeviceHealth
 from kiosk.agent import state_dir
+from kiosk.camera_access import HINT as CAMERA_HINT
+from kiosk.camera_access import camera_findings, camera_settings, refusal
 from kiosk.card_access import production_findings
 from kiosk.clock import SystemClock, system_clock_synced
 from kiosk.config import KioskConfig
@@ -167,8 +169,9 @@ def _production(config: KioskConfig) -> Iterator[Check]:
         "psam": "set psam.enabled = true",
         "tak_kcv": "set psam.tak_kcv to the key check value of the terminal's TAK",
         "tak": "put the terminal's TAK in /etc/kiosk/credentials/psam-tak",
+        "camera_source": CAMERA_HINT,
     }
-    for finding in production_findings(config):
+    for finding in [*production_findings(config), *camera_findings(config)]:
         verdict = Verdict.PASS if finding.ok else Verdict.FAIL
         yield Check(finding.check, verdict, finding.detail, hints.get(finding.check, ""))
 
@@ -199,7 +202,11 @@ def _fingerprint(config: KioskConfig) -> Iterator[Check]:
 
 
 def _camera(config: KioskConfig, wait_s: float = 5.0) -> Iterator[Check]:
-    source = FrameSource(config.camera.to_settings(), name="doctor")
+    why = refusal(config)
+    if why:  # not even opened: a production terminal takes frames from a camera only
+        yield Check("camera", Verdict.FAIL, why, CAMERA_HINT)
+        return
+    source = FrameSource(camera_settings(config), name="doctor")
     source.start()
     try:
         frame = source.wait_frame(0, wait_s)

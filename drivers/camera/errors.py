@@ -6,6 +6,7 @@ from drivers.vocabulary import ErrorCode
 
 __all__ = [
     "CameraError",
+    "CameraSourceRefusedError",
     "CameraUnavailableError",
     "FaceModelError",
     "ForbiddenModelError",
@@ -32,6 +33,12 @@ class CameraError(Exception):
 
 class CameraUnavailableError(CameraError):
     """The source cannot be opened or stopped delivering frames."""
+
+
+class CameraSourceRefusedError(CameraError):
+    """A generated or file source was asked for on a production terminal (a camera only)."""
+
+    code = ErrorCode.CAMERA_SOURCE_REFUSED
 
 
 class FrameInvalidError(CameraError):

@@ -1,29 +1,27 @@
-"""The face check facade for the session: quality gates, liveness challenge and 1:1 match.
+"""The face check facade for the session: quality gates, liveness challenges, 1:1 match, and
+the same face followed from the first frame to the last (docs/face-check.md).
 
 `FaceVerifier.check(reference_photo, frames)` runs the whole check over a stream of frames and
-returns a `FaceCheckResult` holding only decisions, the distance and the liveness outcome. The
+returns a `FaceCheckResult` holding only decisions, distances and outcomes. The
 live frames, the reference image and every embedding stay in this call and are zeroed before
-it returns (docs/architecture.md §5: biometric data lives only as long as the check needs it).
+it returns (docs/face-check.md: biometric data lives only as long as the check needs it).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
+import secrets
 from collections.abc import Callable, Iterable
 
+from drivers.camera.check import CheckOutcome, CheckSession, Observation
 from drivers.camera.detect import FaceDetector
-from drivers.camera.liveness import LivenessSession, head_pose, pick_challenges
+from drivers.camera.liveness import pick_challenges, pick_holds
 from drivers.camera.quality import assess
-from drivers.camera.results import (
-    Challenge,
-    FaceCheckResult,
-    Frame,
-    LivenessResult,
-    QualityReason,
-)
+from drivers.camera.results import Challenge, FaceCheckResult, Frame, QualityReason
 from drivers.camera.settings import FaceSettings
-from drivers.camera.verify import Embedding, FaceEmbedder, decide, distance, wipe
+from drivers.camera.verify import Embedding, FaceEmbedder, distance, wipe
 
 __all__ = ["FaceVerifier", "Prompt"]
 
@@ -37,8 +35,8 @@ class FaceVerifier:
     """Runs face checks; build once (loads the models, ~0.3 s) and reuse. Not thread-safe:
     call `check` from one worker thread (never the UI thread: an embedding takes ~100 ms).
 
-    `rng` draws the challenge order; tests pass `random.Random(seed)`. Without one, a seeded
-    `settings.seed` or OS randomness (`random.SystemRandom`) is used.
+    `rng` draws the challenge order and holds; tests pass `random.Random(seed)`. Without one,
+    a seeded `settings.seed` or OS randomness (`secrets.SystemRandom`) is used.
     """
 
     def __init__(self, settings: FaceSettings, rng: random.Random | None = None) -> None:
@@ -47,7 +45,9 @@ class FaceVerifier:
         self._embedder = FaceEmbedder(settings)
         if rng is None:
             rng = (
-                random.Random(settings.seed) if settings.seed is not None else random.SystemRandom()
+                random.Random(settings.seed)
+                if settings.seed is not None
+                else secrets.SystemRandom()
             )
         self._rng = rng
 
@@ -64,75 +64,94 @@ class FaceVerifier:
         The caller must `wipe()` it after use; `check` does this itself."""
         return self._embedder.embed_reference(photo)
 
+    def draw(self) -> tuple[tuple[Challenge, ...], tuple[int, ...]]:
+        """A fresh random challenge sequence and its holds (see `drivers.camera.liveness`)."""
+        asked = pick_challenges(self._s, self._rng)
+        return asked, pick_holds(self._s, len(asked), self._rng)
+
     def check(
         self,
         reference_photo: bytes,
         frames: Iterable[Frame],
         *,
         challenges: tuple[Challenge, ...] | None = None,
+        holds: tuple[int, ...] | None = None,
         prompt: Prompt | None = None,
     ) -> FaceCheckResult:
-        """Check the person in `frames` against `reference_photo`.
+        """Check the person in `frames` against `reference_photo`: the same live person from
+        the first frame to the last (`drivers.camera.check`).
 
-        Frames are consumed until liveness is decided and `verify_frames` good frontal frames
-        were compared (at most one more `step_timeout` after the liveness decision), or the
-        frames run out (a source that stops counts as a timeout; the
-        step time limit is measured on the frames' own timestamps). `challenges` overrides
-        the random draw (a demo source that can only turn one way). `prompt`, if given, is
-        called with what to show the citizen whenever it changes.
+        Frames are consumed until the check is decided (the closing match waits at most one
+        `step_timeout` after the last challenge) or the frames run out (a source that stops
+        counts as a timeout; time limits are measured on the frames' own timestamps).
+        `challenges` (and `holds`, fresh frames per step) override the random draw: a demo
+        source that can only do what it recorded. `prompt`, if given, is called with what to
+        show the citizen whenever it changes.
 
         Raises `ReferencePhotoError` when the reference has no usable face.
         """
         s = self._s
         ref = self.reference(reference_photo)
-        asked = challenges or pick_challenges(s, self._rng)
-        live = LivenessSession(s, asked)
-        distances: list[float] = []
+        if challenges is None:
+            challenges, drawn = self.draw()
+            holds = holds or drawn
+        elif holds is None:
+            holds = pick_holds(s, len(challenges), self._rng)
+        session = CheckSession(s, challenges, holds)
         last_quality = QualityReason.NO_FACE
         shown: QualityReason | Challenge | None = None
-        liveness: LivenessResult | None = None
-        decided_at: float | None = None
+        previous: bytes | None = None
+        outcome: CheckOutcome | None = None
         try:
             for frame in frames:
                 grey, faces = self._detector.detect(frame.image)
                 verdict = assess(grey, faces, s)
                 last_quality = verdict.reason
-                pose = None
-                if verdict.ok and verdict.face is not None:
-                    points = self._embedder.landmarks(frame.image, verdict.face)
-                    pose = head_pose(points)
-                    frontal = pose is not None and abs(pose.yaw) <= s.frontal_max
-                    if frontal and len(distances) < s.verify_frames:
-                        emb = self._embedder.embed(frame.image, verdict.face)
-                        distances.append(distance(emb, ref))
-                        wipe(emb)
-                liveness = live.feed(pose, frame.at)
+                # a camera sensor never repeats a frame byte for byte: a repeat is no evidence
+                digest = hashlib.blake2b(frame.image.tobytes(), digest_size=16).digest()
+                fresh, previous = digest != previous, digest
+                face = faces[0] if faces else None
+                points = self._embedder.landmarks(frame.image, face) if face is not None else None
+                obs = Observation(
+                    at=frame.at,
+                    face=face,
+                    points=points,
+                    usable=verdict.ok,
+                    second_face=verdict.reason is QualityReason.SEVERAL_FACES,
+                    fresh=fresh,
+                )
+                dist: float | None = None
+                if face is not None and session.wants_identity(obs):
+                    emb = self._embedder.embed(frame.image, face)
+                    dist = distance(emb, ref)
+                    wipe(emb)
+                outcome = session.feed(obs, dist)
+                if points is not None:
+                    wipe(points)
                 want: QualityReason | Challenge | None = verdict.reason
                 if verdict.ok:
-                    # the challenge while it runs; once decided, "hold still" for the match
-                    want = live.prompt if liveness is None else QualityReason.OK
+                    # the challenge while it runs; once answered, "hold still" for the match
+                    want = session.prompt if session.live.result is None else QualityReason.OK
                 if prompt is not None and want is not None and want != shown:
                     shown = want
                     prompt(want)
-                if liveness is not None:
-                    if len(distances) >= s.verify_frames or not liveness.live:
-                        break
-                    # live, but still short of frontal frames to compare: wait one more step
-                    # time for the citizen to face the camera again, never forever
-                    if decided_at is None:
-                        decided_at = frame.at
-                    elif frame.at - decided_at > s.step_timeout:
-                        break
+                if outcome is not None:
+                    break
         finally:
             wipe(ref)
-        if liveness is None:
-            liveness = live.end()
-        match = decide(distances, s.match_threshold) if distances else None
-        result = FaceCheckResult(match=match, liveness=liveness, quality=last_quality)
+        if outcome is None:
+            outcome = session.end()
+        result = FaceCheckResult(
+            match=outcome.match,
+            liveness=outcome.liveness,
+            quality=last_quality,
+            identity=outcome.identity,
+        )
         logger.info(
-            "face check: match=%s distance=%s liveness=%s",
-            None if match is None else match.match,
-            None if match is None else f"{match.distance:.3f}",
-            liveness.outcome.value,
+            "face check: match=%s distance=%s liveness=%s identity=%s",
+            None if outcome.match is None else outcome.match.match,
+            None if outcome.match is None else f"{outcome.match.distance:.3f}",
+            outcome.liveness.outcome.value,
+            None if outcome.identity is None else outcome.identity.outcome.value,
         )
         return result

@@ -28,6 +28,8 @@ class SourceSettings:
     pace_files: bool = True
     loop_files: bool = True
     synthetic_fps: float = 15.0
+    # a production terminal takes frames only from a camera device (kiosk/camera_access.py)
+    devices_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +61,34 @@ class FaceSettings:
     match_threshold: float = 0.5
     verify_frames: int = 3  # median distance over this many good frames
     # liveness (see drivers.camera.liveness for why these measures)
-    challenges: tuple[str, ...] = ("turn_left", "turn_right")
-    challenge_count: int = 2
+    challenges: tuple[str, ...] = (
+        "turn_left",
+        "turn_right",
+        "look_up",
+        "look_down",
+        "move_closer",
+    )
+    challenge_count: int = 3  # distinct challenges per check; at least one is a head turn
     step_timeout: float = 6.0
     frontal_max: float = 0.08  # |yaw proxy| allowed for the frontal baseline
     baseline_frames: int = 2
     turn_threshold: float = 0.10  # yaw proxy change in the challenged direction
-    hold_frames: int = 2
-    min_offset_per_foreshortening: float = 1.0
+    hold_frames: int = 2  # fewest fresh frames a pose is held; each step draws its own hold
+    hold_frames_max: int = 4  # ... up to this many (random holds)
+    min_offset_per_foreshortening: float = 0.8
+    pitch_threshold: float = 0.08  # relative change of the nose drop below the eye line (nod)
+    nod_eye_tolerance: float = 0.08  # a nod keeps the eye distance within this fraction
+    closer_ratio: float = 1.2  # eye distance growth that counts as "moved closer"
     seed: int | None = None  # fixed in tests; None = OS randomness
+    # identity held throughout (see drivers.camera.track and drivers.camera.check)
+    identity_threshold: float = 0.6  # frames sampled during the challenge (dlib's bound)
+    track_min_iou: float = 0.3  # face boxes of consecutive frames overlap at least this much
+    track_max_landmark_step: float = 0.5  # mean landmark move per frame, inter-ocular distances
+    track_lost_s: float = 0.5  # no face for longer than this once tracked: the track is lost
+    second_face_frames: int = 2  # consecutive frames with a second face that end the check
+    # continuous motion (drivers.camera.track): near-identical frames joined by a jump
+    still_step: float = 0.3  # a step below this (in thresholds) joins near-identical frames
+    still_frames: int = 1  # near-identical steps before a jump (a swap after the baseline: 1)
+    jump_step: float = 1.0  # pose step above this (thresholds per nominal frame) may be a jump
+    jump_share: float = 0.3  # ... when the steps beside it are below this share of it
+    nominal_frame_s: float = 1 / 15  # the frame interval the step bounds are stated for

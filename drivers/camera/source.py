@@ -232,6 +232,9 @@ class FrameSource:
     def _open(self) -> _Capture | None:
         spec = self._settings.source
         kind = classify_source(spec)
+        if self._settings.devices_only and kind != "device":
+            self._last_error = f"{kind} source refused on a production terminal: {spec}"
+            return None
         try:
             if kind == "device":
                 # V4L2 directly: the default order also tries FFMPEG, which cannot open cameras

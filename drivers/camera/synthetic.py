@@ -1,6 +1,7 @@
 """Generated camera streams for demos and tests: packaged face photos, framed like a kiosk
-camera would see them, with scripted motion (head turns synthesised by local warping, and the
-attacks: still photo, static replay, print rotated in plane, print turned in depth).
+camera would see them, with scripted motion (head turns, nods and steps closer synthesised by
+local warping, and the attacks: still photo, static replay, print rotated in plane, print
+turned in depth, still prints swapped, a victim's photo followed by another person's head).
 
 A source spec `synthetic:<script>[:<photo>]` becomes a short MJPG video in the temp folder,
 played by `FrameSource` through a real `cv2.VideoCapture`. Photos are named ("astronaut" from
@@ -27,6 +28,8 @@ from drivers.camera.results import Challenge, Image
 from drivers.camera.settings import FaceSettings
 
 __all__ = [
+    "MOVES",
+    "MOVE_CHALLENGES",
     "PHOTOS",
     "SCRIPTS",
     "Pose",
@@ -35,10 +38,13 @@ __all__ = [
     "head_turn",
     "load_photo",
     "parse_spec",
+    "render_pose",
     "render_script",
     "rotate",
     "script_challenges",
+    "script_poses",
     "write_synthetic_video",
+    "zoom",
 ]
 
 PHOTOS: dict[str, str] = {
@@ -109,32 +115,40 @@ def compose(
     return np.asarray(out, dtype=np.uint8)
 
 
-def head_turn(image: Image, points: np.ndarray, theta: float) -> Image:
-    """Synthesise a 3-D head turn by `theta` radians (+ = the subject's left) from a frontal
-    frame and its 5 landmarks: the face foreshortens along the eye axis by cos(theta) and the
-    nose region moves across the eye midpoint by NOSE_LEVER * sin(theta) inter-ocular units,
-    by a smooth local warp (`cv2.remap`)."""
+def head_turn(image: Image, points: np.ndarray, theta: float, pitch: float = 0.0) -> Image:
+    """Synthesise a 3-D head rotation from a frontal frame and its 5 landmarks: a turn by
+    `theta` radians (+ = the subject's left) and a nod by `pitch` radians (+ = looking down).
+
+    The face foreshortens along the eye axis by cos(theta) and across it by cos(pitch); the
+    nose region moves off the eye midpoint by NOSE_LEVER * (sin(theta) along the eye axis,
+    sin(pitch) across it) inter-ocular units, by a smooth local warp (`cv2.remap`)."""
     p = np.asarray(points, dtype=np.float64).reshape(5, 2)
     left, right = (p[0] + p[1]) / 2, (p[2] + p[3]) / 2
     e = float(np.linalg.norm(left - right))
     u = (left - right) / e
+    v = np.array([-u[1], u[0]])  # across the eye axis
     mid = (left + right) / 2
+    nose = p[4] - mid
+    if float(nose @ v) < 0:
+        v = -v  # v points from the eyes towards the nose (down the face)
     h, w = image.shape[:2]
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
     rel_x, rel_y = xx - mid[0], yy - mid[1]
     along = rel_x * u[0] + rel_y * u[1]
+    down = rel_x * v[0] + rel_y * v[1]
     face_w = np.exp(-(rel_x**2 + rel_y**2) / (2 * (1.3 * e) ** 2))
-    c = math.cos(theta)
+    c, cp = math.cos(theta), math.cos(pitch)
     shrink = face_w * (along / c - along)  # sample further out: the face looks narrower
-    qx, qy = xx + shrink * u[0], yy + shrink * u[1]
-    nose = p[4] - mid
-    n_along = float(nose @ u)
-    nose_out = mid + nose - n_along * u + n_along * c * u
-    shift = NOSE_LEVER * math.sin(theta) * e
-    tx, ty = nose_out + shift * u
+    squash = face_w * (down / cp - down)  # and shorter when it nods
+    qx = xx + shrink * u[0] + squash * v[0]
+    qy = yy + shrink * u[1] + squash * v[1]
+    n_along, n_down = float(nose @ u), float(nose @ v)
+    nose_out = mid + n_along * c * u + n_down * cp * v
+    shift = NOSE_LEVER * e * (math.sin(theta) * u + math.sin(pitch) * v)
+    tx, ty = nose_out + shift
     nose_w = np.exp(-((xx - tx) ** 2 + (yy - ty) ** 2) / (2 * (0.4 * e) ** 2))
-    qx -= nose_w * shift * u[0]
-    qy -= nose_w * shift * u[1]
+    qx -= nose_w * shift[0]
+    qy -= nose_w * shift[1]
     out = cv2.remap(
         image,
         qx.astype(np.float32),
@@ -142,6 +156,16 @@ def head_turn(image: Image, points: np.ndarray, theta: float) -> Image:
         cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_REPLICATE,
     )
+    return np.asarray(out, dtype=np.uint8)
+
+
+def zoom(image: Image, points: np.ndarray, factor: float) -> Image:
+    """The citizen stepping closer: the frame scaled by `factor` about the face centre."""
+    p = np.asarray(points, dtype=np.float64).reshape(5, 2)
+    cx, cy = (float(v) for v in p.mean(axis=0))
+    m = np.array([[factor, 0.0, cx * (1 - factor)], [0.0, factor, cy * (1 - factor)]])
+    h, w = image.shape[:2]
+    out = cv2.warpAffine(image, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
     return np.asarray(out, dtype=np.uint8)
 
 
@@ -171,31 +195,86 @@ def rotate(image: Image, degrees: float) -> Image:
 
 @dataclass(frozen=True, slots=True)
 class Pose:
-    """One scripted frame: head turn (rad), in-plane rotation (deg), flat print turn."""
+    """One scripted frame: head turn (rad, + = subject's left), nod (rad, + = down), in-plane
+    rotation (deg), flat print turn, `zoom` (the face `1 + zoom` times larger: closer).
+    `run` > 0: the frame repeats the previous one of the same run byte for byte (a still print
+    in front of a camera that adds nothing). `other`: the second person's photo (an attacker
+    taking over from the victim's photo)."""
 
     theta: float = 0.0
     roll: float = 0.0
     flat: float = 0.0
+    pitch: float = 0.0
+    zoom: float = 0.0
+    run: int = 0
+    other: bool = False
 
 
-def _ramp(key: str, peak: float, n: int = 5, hold: int = 4) -> list[Pose]:
+def _ramp(key: str, peak: float, n: int = 5, hold: int = 4, **extra: bool | int) -> list[Pose]:
     up = [peak * (i + 1) / n for i in range(n)]
     values = up + [peak] * hold + up[::-1][1:] + [0.0]
-    return [Pose(**{key: v}) for v in values]
+    return [Pose(**{key: v}, **extra) for v in values]  # type: ignore[arg-type]
 
 
 _REST = [Pose()] * 4
 TURN = 0.75  # rad, about 43 degrees: a clear but comfortable turn
+NOD_UP = -0.35  # rad: looking up far shortens the nose drop fast and the face embeds worse
+NOD_DOWN = 0.5  # rad: looking down grows the nose drop slowly (the face squashes too)
+CLOSER = 0.35  # 35 % larger: a step towards the camera
+
+# One movement each, from a frontal rest back to it: the parts "+"-joined scripts are made of.
+MOVES: dict[str, list[Pose]] = {
+    "turn-left": _REST + _ramp("theta", TURN),
+    "turn-right": _REST + _ramp("theta", -TURN),
+    "look-up": _REST + _ramp("pitch", NOD_UP),
+    "look-down": _REST + _ramp("pitch", NOD_DOWN),
+    "move-closer": _REST + _ramp("zoom", CLOSER),
+}
+MOVE_CHALLENGES: dict[str, Challenge] = {
+    "turn-left": Challenge.TURN_LEFT,
+    "turn-right": Challenge.TURN_RIGHT,
+    "look-up": Challenge.LOOK_UP,
+    "look-down": Challenge.LOOK_DOWN,
+    "move-closer": Challenge.MOVE_CLOSER,
+}
+
+
+def _still(run: int, n: int = 6, **pose: float) -> list[Pose]:
+    return [Pose(run=run, **pose)] * n  # type: ignore[arg-type]
+
+
 SCRIPTS: dict[str, list[Pose]] = {
     "still": [Pose()] * 24,
     "static": [Pose()] * 24,
-    "turn-left": _REST + _ramp("theta", TURN) + _REST,
-    "turn-right": _REST + _ramp("theta", -TURN) + _REST,
+    **{name: poses + _REST for name, poses in MOVES.items()},
     "turn-left-right": _REST + _ramp("theta", TURN) + _REST + _ramp("theta", -TURN) + _REST,
     "turn-right-left": _REST + _ramp("theta", -TURN) + _REST + _ramp("theta", TURN) + _REST,
     "rotate": _REST + _ramp("roll", 12.0) + _REST + _ramp("roll", -12.0) + _REST,
     "print-turn": _REST + _ramp("flat", 0.35) + _REST + _ramp("flat", -0.35) + _REST,
+    # issue 8: still prints swapped in front of the camera, each run byte-identical
+    "print-swap": _still(1)
+    + _still(2, theta=TURN)
+    + _still(3)
+    + _still(4, theta=-TURN)
+    + _still(5),
+    # issue 8: the victim's photo for the opening match, then the attacker's own head turning
+    "mixed-identity": [Pose()] * 6
+    + _ramp("theta", TURN, other=True)
+    + [Pose(other=True)] * 4
+    + _ramp("theta", -TURN, other=True)
+    + [Pose(other=True)] * 6,
 }
+
+
+def script_poses(script: str) -> list[Pose]:
+    """The poses of a named script, or of "+"-joined movements ("turn-left+look-up+...",
+    each movement once, ending frontal); `CameraUnavailableError` for an unknown name."""
+    if script in SCRIPTS:
+        return SCRIPTS[script]
+    parts = script.split("+")
+    if len(parts) > 1 and all(p in MOVES for p in parts):
+        return [pose for p in parts for pose in MOVES[p]] + _REST + _REST
+    raise CameraUnavailableError("unknown synthetic script", detail=script)
 
 
 def render_script(
@@ -204,36 +283,72 @@ def render_script(
     landmarks: Callable[[Image], np.ndarray],
     *,
     seed: int = 0,
+    other: Image | None = None,
 ) -> list[Image]:
     """The frames of `script` for an already framed `photo` (see `compose`). `landmarks`
-    gives the 5 points of the frontal frame. Every script but "static" adds mild sensor noise
-    (so frames differ like a real camera's); "static" repeats one frame byte for byte."""
-    if script not in SCRIPTS:
-        raise CameraUnavailableError("unknown synthetic script", detail=script)
+    gives the 5 points of a frontal frame; `other` is the second person's framed photo
+    (scripts with `Pose.other`). Every script but "static" adds mild sensor noise (so frames
+    differ like a real camera's); "static" repeats one frame byte for byte, as does a run."""
+    poses = script_poses(script)
+    if any(p.other for p in poses) and other is None:
+        raise CameraUnavailableError("script needs a second photo", detail=script)
     points = landmarks(photo)
+    other_points = landmarks(other) if other is not None else points
     rng = np.random.default_rng(seed)
     frames: list[Image] = []
-    for pose in SCRIPTS[script]:
-        img = photo
-        if pose.theta:
-            img = head_turn(img, points, pose.theta)
-        if pose.roll:
-            img = rotate(img, pose.roll)
-        if pose.flat:
-            img = flat_turn(img, pose.flat)
-        if script != "static":
-            noise = rng.normal(0.0, 1.5, img.shape)
-            img = np.clip(img.astype(np.float64) + noise, 0, 255).astype(np.uint8)
-        frames.append(img)
+    last_run = 0
+    for pose in poses:
+        if pose.run and pose.run == last_run:
+            frames.append(frames[-1])
+            continue
+        last_run = pose.run
+        noisy = script != "static"
+        frames.append(render_pose(pose, photo, points, other, other_points, rng, noisy))
     return frames
 
 
+def render_pose(
+    pose: Pose,
+    photo: Image,
+    points: np.ndarray,
+    other: Image | None = None,
+    other_points: np.ndarray | None = None,
+    rng: np.random.Generator | None = None,
+    noise: bool = True,
+) -> Image:
+    """One frame of `pose` (see `render_script`); sensor noise sigma 1.5 unless `noise` is
+    False or the pose is a still run."""
+    img, pts = photo, points
+    if pose.other and other is not None:
+        img = other
+        pts = other_points if other_points is not None else points
+    if pose.theta or pose.pitch:
+        img = head_turn(img, pts, pose.theta, pose.pitch)
+    if pose.zoom:
+        img = zoom(img, pts, 1.0 + pose.zoom)
+    if pose.roll:
+        img = rotate(img, pose.roll)
+    if pose.flat:
+        img = flat_turn(img, pose.flat)
+    if noise and not pose.run:
+        gen = rng if rng is not None else np.random.default_rng(0)
+        grain = gen.normal(0.0, 1.5, img.shape)
+        img = np.clip(img.astype(np.float64) + grain, 0, 255).astype(np.uint8)
+    return img
+
+
 def parse_spec(spec: str) -> tuple[str, str]:
-    """`synthetic:<script>[:<photo>]` -> (script, photo name or path)."""
+    """`synthetic:<script>[:<photo>]` -> (script, photo name or path). The photo of a
+    two-person script is "<victim>+<attacker>" (default: the default photo, then the other
+    packaged person)."""
     parts = spec.split(":", 2)
     if len(parts) < 2 or parts[0] != "synthetic" or not parts[1]:
         raise CameraUnavailableError("bad synthetic source", detail=spec)
-    return parts[1], parts[2] if len(parts) == 3 and parts[2] else default_photo()
+    script = parts[1]
+    photo = parts[2] if len(parts) == 3 and parts[2] else default_photo()
+    if any(p.other for p in script_poses(script)) and "+" not in photo:
+        photo += "+" + ("grace_hopper" if photo != "grace_hopper" else "astronaut")
+    return script, photo
 
 
 def write_synthetic_video(spec: str, *, fps: float = 15.0, folder: Path | None = None) -> Path:
@@ -259,8 +374,10 @@ def write_synthetic_video(spec: str, *, fps: float = 15.0, folder: Path | None =
             raise NoFaceError("no face in the framed photo")
         return embedder.landmarks(img, faces[0])
 
-    framed = compose(load_photo(photo_name))
-    frames = render_script(script, framed, points)
+    names = photo_name.split("+", 1)
+    framed = compose(load_photo(names[0]))
+    second = compose(load_photo(names[1])) if len(names) == 2 else None
+    frames = render_script(script, framed, points, other=second)
     tmp = path.with_suffix(f".{os.getpid()}.part.avi")  # parallel test workers may race
     writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter.fourcc(*"MJPG"), fps, (FRAME_W, FRAME_H))
     if not writer.isOpened():
@@ -273,18 +390,23 @@ def write_synthetic_video(spec: str, *, fps: float = 15.0, folder: Path | None =
 
 
 def script_challenges(spec: str) -> tuple[Challenge, ...] | None:
-    """The challenges a generated stream can answer, in its order (None if it turns no way).
+    """The challenges a generated stream can answer, in its order (None if it moves no way).
     A recorded stream cannot follow a random prompt; the demo asks what the script does."""
     if classify(spec) != "synthetic":
         return None
     script, _ = parse_spec(spec)
     order = {
-        "turn-left": (Challenge.TURN_LEFT,),
-        "turn-right": (Challenge.TURN_RIGHT,),
         "turn-left-right": (Challenge.TURN_LEFT, Challenge.TURN_RIGHT),
         "turn-right-left": (Challenge.TURN_RIGHT, Challenge.TURN_LEFT),
+        "mixed-identity": (Challenge.TURN_LEFT, Challenge.TURN_RIGHT),
+        "print-swap": (Challenge.TURN_LEFT, Challenge.TURN_RIGHT),
     }
-    return order.get(script)
+    if script in order:
+        return order[script]
+    parts = script.split("+")
+    if all(p in MOVE_CHALLENGES for p in parts):
+        return tuple(MOVE_CHALLENGES[p] for p in parts)
+    return None
 
 
 def classify(spec: str) -> str:

@@ -14,6 +14,7 @@ from drivers.camera.quality import assess
 from drivers.camera.results import Challenge, QualityReason, QualityVerdict
 from drivers.camera.settings import FaceSettings, SourceSettings
 from drivers.camera.source import FrameSource
+from kiosk.camera_access import camera_settings
 from kiosk.cli.common import fail, load_or_exit
 
 __all__ = ["EXIT_NOT_LIVE", "EXIT_NO_MATCH", "EXIT_QUALITY", "camera_app", "face_app", "register"]
@@ -45,7 +46,11 @@ def register(root: typer.Typer) -> None:
 
 def _settings(ctx: typer.Context, source: str | None) -> tuple[SourceSettings, FaceSettings]:
     config = load_or_exit(ctx).config
-    return config.camera.to_settings(source=source), config.face.to_settings()
+    try:
+        src = camera_settings(config, source)
+    except CameraError as e:  # a generated or file source on a production terminal
+        raise fail(f"camera error [{e.code.value}]: {e.detail}") from None
+    return src, config.face.to_settings()
 
 
 @camera_app.command("check")
@@ -116,7 +121,8 @@ def _parse_challenges(text: str | None, source: str) -> tuple[Challenge, ...] | 
                 if "blink" in text
                 else ""
             )
-            raise fail(f"unknown challenge in {text!r}: use turn_left, turn_right{hint}") from None
+            names = ", ".join(c.value for c in Challenge)
+            raise fail(f"unknown challenge in {text!r}: use {names}{hint}") from None
     from drivers.camera.synthetic import script_challenges
 
     return script_challenges(source)
@@ -142,8 +148,10 @@ def verify(
     lang: LangOpt = "zh_CN",
 ) -> None:
     """Verify the face in front of the camera against a reference photo, with a liveness
-    challenge. Prints match, distance and the liveness outcome. Exit 0 only on match and
-    live; 2 no match, 3 not live, 1 camera or photo error."""
+    challenge and the same face followed throughout. Prints match, distance, the liveness
+    and identity outcomes. Exit 0 only on match, live and identity held; 2 no match, 3 not
+    live or not the same face throughout, 1 camera or photo error (or a generated/file
+    source on a production terminal)."""
     src_settings, face_settings = _settings(ctx, source)
     try:
         photo = reference.read_bytes()
@@ -184,10 +192,17 @@ def verify(
             f"liveness={live.outcome.value} challenges={asked} passed={live.passed_steps}"
             f" detail={live.detail}"
         )
+    ident = result.identity
+    if ident is not None:
+        closing = "none" if ident.closing is None else f"{ident.closing:.3f}"
+        typer.echo(
+            f"identity={ident.outcome.value} samples={ident.samples} worst={ident.worst:.3f}"
+            f" closing={closing}"
+        )
     if result.passed:
         typer.echo("result=pass")
         return
-    typer.echo("result=fail")
+    typer.echo(f"result=fail reason={result.reason} message={result.message(lang)}")
     if match is None or not match.match:
         raise typer.Exit(EXIT_NO_MATCH)
     raise typer.Exit(EXIT_NOT_LIVE)

@@ -17,7 +17,9 @@ class CameraConfig(ConfigSection):
         "0",
         title="Source",
         description="Device index (0), video file path, or generated stream "
-        "synthetic:<script>[:<photo>] (scripts: still, turn-left, turn-right, turn-left-right...).",
+        "synthetic:<script>[:<photo>] (scripts: still, turn-left, turn-right, turn-left-right, "
+        "look-up, look-down, move-closer, their '+' joins, and attacks...). A production "
+        "terminal accepts a camera device only (kiosk/camera_access.py).",
     )
     width: int = Field(640, ge=160, le=3840, title="Requested frame width (px)")
     height: int = Field(480, ge=120, le=2160, title="Requested frame height (px)")

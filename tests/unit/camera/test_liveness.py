@@ -185,7 +185,7 @@ def test_prompt_follows_the_steps() -> None:
 
 
 def test_challenge_order_is_seeded_and_random() -> None:
-    cfg = replace(SETTINGS, challenge_count=2)
+    cfg = replace(SETTINGS, challenges=("turn_left", "turn_right"), challenge_count=2)
     a = pick_challenges(cfg, random.Random(3))
     assert a == pick_challenges(cfg, random.Random(3))
     assert sorted(a) == sorted((Challenge.TURN_LEFT, Challenge.TURN_RIGHT))
