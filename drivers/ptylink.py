@@ -53,6 +53,8 @@ class PtyLink:
     """Serves a `LinkHandler` on a pty whose slave is reachable at `link`.
 
     `pace` (default on) spaces the written bytes as a UART at the host's baud rate would;
+    `pace_input` takes the host's bytes no faster than the line carries them (a printer that
+    holds the host back with flow control), so the host's writes take real time;
     `latency_scale` scales the handler's think-time (0 = none)."""
 
     def __init__(
@@ -62,6 +64,7 @@ class PtyLink:
         *,
         baudrate: int = 115200,
         pace: bool = True,
+        pace_input: bool = False,
         latency_scale: float = 1.0,
         name: str = "pty-emulator",
     ) -> None:
@@ -69,6 +72,7 @@ class PtyLink:
         self.link = Path(link)
         self.baudrate = baudrate
         self.pace = pace
+        self.pace_input = pace_input
         self.latency_scale = latency_scale
         self.name = name
         self._master = self._slave = -1
@@ -163,7 +167,7 @@ class PtyLink:
             if master not in ready:
                 continue
             try:
-                data = os.read(master, 65536)
+                data = os.read(master, 256 if self.pace_input else 65536)
             except BlockingIOError:
                 continue
             except OSError:
@@ -173,6 +177,10 @@ class PtyLink:
             if not data:
                 continue
             self.bytes_in += len(data)
+            if self.pace_input:
+                rate = self.host_baudrate() or self.baudrate
+                if self._stop.wait(10.0 * len(data) / rate):
+                    return
             try:
                 replies = self.handler.receive(data)
             except Exception:  # a bug in an emulator must not look like a silent device

@@ -90,6 +90,10 @@ class ErrorCode(StrEnum):
     IDCARD_DATA_INVALID = "idcard.data_invalid"
     IDCARD_MODULE = "idcard.module_error"
     IDCARD_LINK = "idcard.link_error"
+    # receipt printer
+    PRINTER_OFFLINE = "printer.offline"
+    PRINTER_PAPER_OUT = "printer.paper_out"
+    PRINTER_FAULT = "printer.fault"
     # sync and services
     OFFLINE = "sync.offline"
     RPC_TIMEOUT = "sync.rpc_timeout"

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "kiosk.cli.camera",
     "kiosk.cli.fingerprint",
     "kiosk.cli.idcard",
+    "kiosk.cli.printer",
     "kiosk.cli.sync",
     "kiosk.cli.doctor",
     "kiosk.cli.provision",

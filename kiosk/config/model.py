@@ -14,6 +14,7 @@ from kiosk.config.idcard import IdCardConfig
 from kiosk.config.journal import JournalConfig
 from kiosk.config.logging import LoggingConfig
 from kiosk.config.mqtt import MqttConfig
+from kiosk.config.printer import PrinterConfig
 from kiosk.config.privacy import PrivacyConfig
 from kiosk.config.psam import PsamConfig
 from kiosk.config.telemetry import TelemetryConfig
@@ -35,6 +36,7 @@ class KioskConfig(ConfigSection):
     face: FaceConfig = Field(default_factory=FaceConfig)  # type: ignore[arg-type]
     fingerprint: FingerprintConfig = Field(default_factory=FingerprintConfig)
     idcard: IdCardConfig = Field(default_factory=IdCardConfig)
+    printer: PrinterConfig = Field(default_factory=PrinterConfig)
     mqtt: MqttConfig = Field(default_factory=MqttConfig)
     journal: JournalConfig = Field(default_factory=JournalConfig)
     telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
