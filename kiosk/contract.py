@@ -96,6 +96,7 @@ __all__ = [
     "Credential",
     "EmploymentCertificateParams",
     "Envelope",
+    "EsscLoginParams",
     "EventKind",
     "EventReceipt",
     "FaceProof",
@@ -435,6 +436,8 @@ class RpcMethod(StrEnum):
     LOSS_REPORT = "card.loss_report"
     LOSS_CANCEL = "card.loss_cancel"
     PENSION_QUALIFY = "pension.qualify"
+    # e-SSC QR login (docs/essc-login.md): the phone's code instead of the card.
+    ESSC_LOGIN = "essc.login"
 
 
 class RpcRequest(Envelope):
@@ -755,6 +758,7 @@ class Credential(StrEnum):
     PIN = "pin"  # the card verified the holder's PIN in this card session
     FACE = "face"  # face matched the central's reference photo, with liveness
     FINGERPRINT = "fingerprint"  # fingerprint matched the central's template
+    ESSC = "essc"  # an e-SSC QR code, checked by the central, stands in for card + PIN
 
 
 class SessionPurpose(StrEnum):
@@ -831,6 +835,12 @@ class SessionTokenResult(Message):
     id_number: str = Field(default="", max_length=18, description="The card holder's, for params.")
     purpose: SessionPurpose = SessionPurpose.SERVICE
     card_state: Literal["active", "temporary_lost"] = "active"
+
+
+class EsscLoginParams(Message):
+    """Params of ``essc.login``: the e-SSC QR code's text, passed on unchanged (opaque)."""
+
+    token: str = Field(min_length=8, max_length=1024)
 
 
 # --- services (docs/services.md) -----------------------------------------------------------
@@ -1044,6 +1054,7 @@ RPC_SCHEMAS: dict[RpcMethod, tuple[type[Message], type[Message]]] = {
     RpcMethod.LOSS_REPORT: (LossParams, LossResult),
     RpcMethod.LOSS_CANCEL: (LossParams, LossResult),
     RpcMethod.PENSION_QUALIFY: (PensionQualifyParams, PensionQualification),
+    RpcMethod.ESSC_LOGIN: (EsscLoginParams, SessionTokenResult),
 }
 """method → (params model, result model): both ends validate with these."""
 
