@@ -23,6 +23,15 @@ def _printer(port: Path, events: list[DeviceEvent]) -> ReceiptPrinter:
     return ReceiptPrinter(section, post=events.append, poll_s=0.05)
 
 
+def _becomes(printer: ReceiptPrinter, health: DeviceHealth, timeout: float = 3.0) -> bool:
+    deadline = time.monotonic() + timeout  # the poll runs every 50 ms
+    while time.monotonic() < deadline:
+        if printer.health is health:
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def test_prints_a_receipt_and_reports_health(tmp_path: Path) -> None:
     events: list[DeviceEvent] = []
     with make_emulator(tmp_path / "ttyPRN0", pace=False) as emu:
@@ -42,11 +51,7 @@ def test_prints_a_receipt_and_reports_health(tmp_path: Path) -> None:
             assert "Payment receipt" in receipt.text and "王**" in receipt.text
             # Paper runs low then out: the poll notices without anybody printing.
             emu.handler.faults.paper_lines_left = 0
-            for _ in range(100):  # the poll runs every 50 ms
-                if printer.health is DeviceHealth.USER_ERROR:
-                    break
-                time.sleep(0.02)
-            assert printer.health is DeviceHealth.USER_ERROR
+            assert _becomes(printer, DeviceHealth.USER_ERROR)
             with pytest.raises(PrintFailedError) as failed:
                 printer.print_document({"template": "test_page", "data": sample_data("test_page")})
             assert failed.value.code == "printer.paper_out" and not failed.value.partial
