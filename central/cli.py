@@ -19,6 +19,7 @@ import typer
 from central.certificates import CertificateSigner, verify_code
 from central.config import CentralConfig, CentralConfigError, load_central_config, resolve_path
 from central.errors import CentralError
+from central.essc_cli import essc_app
 from central.logs import setup_logging
 from central.seed import ledger_row_counts, seed_database
 from central.service import CentralService
@@ -204,6 +205,9 @@ def verify_command(
     if not result.valid:
         typer.echo(f"not valid: {result.reason}", err=True)
         raise typer.Exit(1)
+
+
+app.add_typer(essc_app, name="essc")
 
 
 @app.command("check-config")

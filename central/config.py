@@ -198,6 +198,10 @@ class TrustConfig(_Section):
         default="",
         title="Ed25519 private key (PEM) of insured certificates; empty: the TEST key",
     )
+    essc_key_file: str = Field(
+        default="",
+        title="Ed25519 private key (PEM) of e-SSC QR codes; empty: the TEST key (central/essc.py)",
+    )
 
 
 class RunConfig(_Section):

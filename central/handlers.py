@@ -16,7 +16,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from central.certificates import CertificateSigner
+from central.config import resolve_path
 from central.errors import CentralError, NotFoundError, StorageDataError, StorageError
+from central.essc import EsscAuthority
 from central.idnumber import mask_id
 from central.ledger import Ledger
 from central.services import ServiceHandlers
@@ -40,6 +42,7 @@ from kiosk.contract import (
     ContributionRecord,
     ContributionsParams,
     ContributionsResult,
+    EsscLoginParams,
     FingerprintParams,
     FingerprintResult,
     InsuranceKind,
@@ -101,12 +104,15 @@ class RpcService:
         *,
         trust: SessionTrust | None = None,
         signer: CertificateSigner | None = None,
+        essc: EsscAuthority | None = None,
     ) -> None:
         self._db = storage
         self._ledger = ledger
         self._clock = clock
         # Shared by the workers (stateless tokens); a lone RpcService gets its own.
         self.trust = trust or SessionTrust(clock=clock)
+        key_file = self.trust.config.essc_key_file
+        self.essc = essc or EsscAuthority.load(resolve_path(key_file) if key_file else None, clock)
         self._claims: Claims | None = None  # of the request being handled (one thread)
         services = ServiceHandlers(storage, signer or CertificateSigner.load(None), clock)
         self.services = services
@@ -135,6 +141,7 @@ class RpcService:
             RpcMethod.LOSS_REPORT: services.handle_loss_report,
             RpcMethod.LOSS_CANCEL: services.handle_loss_cancel,
             RpcMethod.PENSION_QUALIFY: services.handle_pension_qualify,
+            RpcMethod.ESSC_LOGIN: self.handle_essc_login,
         }
 
     def _error(
@@ -394,6 +401,11 @@ class RpcService:
     ) -> Message:
         """Check the card's answer; the first token of the session."""
         return self.trust.open(self._db, terminal_id, p)
+
+    def handle_essc_login(self, terminal_id: str, _r: RpcRequest, p: EsscLoginParams) -> Message:
+        """Redeem an e-SSC code shown at this terminal; a session that stands in for card + PIN."""
+        id_number = self.essc.redeem(self._db, terminal_id, p.token)
+        return self.trust.essc_session(terminal_id, id_number)
 
     def handle_session_elevate(
         self, terminal_id: str, _r: RpcRequest, p: SessionElevateParams

@@ -486,8 +486,9 @@ def _courses(cfg: SeedConfig) -> list[tuple[Any, ...]]:
 
 
 # What terminals did (payments made, events received, cards activated, affairs applied,
-# certificates issued): a re-seed loses it.
+# certificates issued, e-SSC codes issued): a re-seed loses it.
 LEDGER_TABLES = (
+    "essc_codes",
     "payments",
     "event_receipts",
     "activations",

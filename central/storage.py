@@ -183,6 +183,14 @@ SCHEMA: tuple[str, ...] = (
         reason TEXT NOT NULL,
         acked_by TEXT NOT NULL,
         acked_at DOUBLE PRECISION NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS essc_codes (
+        token_id TEXT PRIMARY KEY,
+        id_number TEXT NOT NULL,
+        bound_terminal TEXT,
+        issued_at DOUBLE PRECISION NOT NULL,
+        expires_at DOUBLE PRECISION NOT NULL,
+        used_at DOUBLE PRECISION,
+        used_by TEXT)""",
     """CREATE TABLE IF NOT EXISTS terminals (
         terminal_id TEXT PRIMARY KEY,
         boot_id TEXT NOT NULL,
@@ -378,6 +386,7 @@ class Storage:
             "terminals",
             "cards",
             "session_challenges",
+            "essc_codes",
             "affairs",
             "unemployment_registrations",
             "courses",

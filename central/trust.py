@@ -88,10 +88,22 @@ DEFAULT_REQUIREMENTS: dict[RpcMethod, frozenset[Credential]] = {
 }
 """Personal method → the credentials its token must carry (`[trust.requirements]` overrides)."""
 
+ESSC_REFUSED = frozenset(
+    {
+        RpcMethod.ACTIVATION_APPROVE,  # writes the card
+        RpcMethod.LOSS_CANCEL,  # only the card itself proves it was found
+        RpcMethod.PHOTO_REFERENCE,  # face and fingerprint steps elevate through the card
+        RpcMethod.FINGERPRINT_REFERENCE,
+        RpcMethod.SESSION_ELEVATE,
+    }
+)
+"""Methods an e-SSC session may not call whatever its credentials."""
+
 PUBLIC_METHODS = frozenset(
     {
         RpcMethod.SESSION_CHALLENGE,
         RpcMethod.SESSION_OPEN,
+        RpcMethod.ESSC_LOGIN,  # the code itself is the credential (central/essc.py)
         RpcMethod.CERTIFICATE_VERIFY,
         RpcMethod.TRAINING_CATALOGUE,
         # Recovery probes of a terminal's own keys (the ledger refuses another terminal's):
@@ -420,6 +432,8 @@ class SessionTrust:
             raise ForbiddenError(f"{method.value} has no credential policy")
         if claims.purpose is SessionPurpose.LOSS_CANCEL and method is not RpcMethod.LOSS_CANCEL:
             raise ForbiddenError("this session may only cancel the card's loss report")
+        if Credential.ESSC in claims.credentials:
+            return self._authorize_essc(db, method, claims, params, needed)
         missing = needed - claims.credentials
         if missing:
             raise ForbiddenError(
@@ -438,6 +452,50 @@ class SessionTrust:
         if lost and method not in (RpcMethod.LOSS_CANCEL, RpcMethod.LOSS_REPORT):
             raise CardLostError("this card is reported lost: no service until it is cancelled")
         return claims
+
+    def _authorize_essc(
+        self,
+        db: Storage,
+        method: RpcMethod,
+        claims: Claims,
+        params: Any,
+        needed: frozenset[Credential],
+    ) -> Claims:
+        """An e-SSC session stands in for card + PIN, minus what only the card can do: no card
+        write (activation), no face or fingerprint steps (they elevate through the card's
+        challenge), and a lost card revokes it (docs/essc-login.md)."""
+        if method in ESSC_REFUSED or needed - {Credential.CARD, Credential.PIN}:
+            raise ForbiddenError(f"{method.value} needs the social security card itself")
+        id_number = getattr(params, "id_number", None)
+        if id_number is not None and str(id_number).upper() != claims.id_number:
+            raise ForbiddenError("the session does not cover this person")
+        card_number = getattr(params, "card_number", "")
+        if card_number:
+            owner = db.one("SELECT id_number FROM cards WHERE card_number = ?", (card_number,))
+            if owner is None or owner[0] != claims.id_number:
+                raise ForbiddenError("the session does not cover this card")
+        lost = db.one(
+            "SELECT 1 FROM cards WHERE id_number = ? AND state != 'active'", (claims.id_number,)
+        )
+        if lost is not None and method is not RpcMethod.LOSS_REPORT:
+            raise CardLostError("the card is reported lost: the e-SSC is revoked with it")
+        return claims
+
+    def essc_session(self, terminal_id: str, id_number: str) -> SessionTokenResult:
+        """The token of a session opened with a redeemed e-SSC code (central/essc.py)."""
+        now = self._clock()
+        claims = Claims(
+            token_id=secrets.token_hex(8),
+            terminal_id=terminal_id,
+            id_number=id_number,
+            card_number="",
+            credentials=frozenset({Credential.ESSC}),
+            purpose=SessionPurpose.SERVICE,
+            issued_at=now,
+            expires_at=now + self.config.token_ttl_s,
+            started_at=now,
+        )
+        return self._result(claims, "active")
 
     def verify_token(self, terminal_id: str, token: str) -> Claims:
         """Valid, unexpired and issued to this terminal, or `ForbiddenError`."""

@@ -56,6 +56,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 __all__ = [
     "ACCEPTED_VERSIONS",
+    "CARD_CREDENTIALS",
     "CENTRAL_STATUS_TOPIC",
     "COMMAND_ARGS",
     "CONTRACT_VERSION",
@@ -105,6 +106,7 @@ __all__ = [
     "Credential",
     "EmploymentCertificateParams",
     "Envelope",
+    "EsscLoginParams",
     "EventKind",
     "EventReceipt",
     "FaceProof",
@@ -499,6 +501,8 @@ class RpcMethod(StrEnum):
     LOSS_REPORT = "card.loss_report"
     LOSS_CANCEL = "card.loss_cancel"
     PENSION_QUALIFY = "pension.qualify"
+    # e-SSC QR login (docs/essc-login.md): the phone's code instead of the card.
+    ESSC_LOGIN = "essc.login"
 
 
 class RpcRequest(Envelope):
@@ -819,6 +823,13 @@ class Credential(StrEnum):
     PIN = "pin"  # the card verified the holder's PIN in this card session
     FACE = "face"  # face matched the central's reference photo, with liveness
     FINGERPRINT = "fingerprint"  # fingerprint matched the central's template
+    ESSC = "essc"  # an e-SSC QR code, checked by the central, stands in for card + PIN
+
+
+CARD_CREDENTIALS = frozenset(
+    {Credential.CARD, Credential.PIN, Credential.FACE, Credential.FINGERPRINT}
+)
+"""Everything a session with the card present can prove (an e-SSC session is another kind)."""
 
 
 class SessionPurpose(StrEnum):
@@ -895,6 +906,12 @@ class SessionTokenResult(Message):
     id_number: str = Field(default="", max_length=18, description="The card holder's, for params.")
     purpose: SessionPurpose = SessionPurpose.SERVICE
     card_state: Literal["active", "temporary_lost"] = "active"
+
+
+class EsscLoginParams(Message):
+    """Params of ``essc.login``: the e-SSC QR code's text, passed on unchanged (opaque)."""
+
+    token: str = Field(min_length=8, max_length=1024)
 
 
 # --- services (docs/services.md) -----------------------------------------------------------
@@ -1108,6 +1125,7 @@ RPC_SCHEMAS: dict[RpcMethod, tuple[type[Message], type[Message]]] = {
     RpcMethod.LOSS_REPORT: (LossParams, LossResult),
     RpcMethod.LOSS_CANCEL: (LossParams, LossResult),
     RpcMethod.PENSION_QUALIFY: (PensionQualifyParams, PensionQualification),
+    RpcMethod.ESSC_LOGIN: (EsscLoginParams, SessionTokenResult),
 }
 """method → (params model, result model): both ends validate with these."""
 

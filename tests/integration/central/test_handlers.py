@@ -15,9 +15,9 @@ from central.ledger import Ledger
 from central.seed import holder_bill_accounts
 from central.storage import Storage
 from kiosk.contract import (
+    CARD_CREDENTIALS,
     CONTRACT_VERSION,
     RPC_SCHEMAS,
-    Credential,
     RpcMethod,
     RpcRequest,
     RpcResponse,
@@ -34,7 +34,7 @@ def _service(db: Storage) -> RpcService:
     return RpcService(db, Ledger(db, LedgerConfig(), clock), clock)
 
 
-ALL_CREDENTIALS = frozenset(Credential)
+ALL_CREDENTIALS = CARD_CREDENTIALS
 
 
 def _token(svc: RpcService, params: dict[str, Any]) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kiosk.contract import Credential, RpcMethod
+from kiosk.contract import CARD_CREDENTIALS, RpcMethod
 from tests.fixtures.broker import Broker
 from tests.fixtures.central import TEST_CARD_NUMBER, TEST_HOLDER_ID, CentralHandle
 from tests.fixtures.soft_card import holder_soft_card
@@ -51,7 +51,7 @@ def test_attacks_over_mqtt_are_refused_and_leak_nothing(
         _refused(b.wait_response(req["msg_id"]))
         # An expired token (signed by this central, expired a second ago).
         expired = central.service.trust.issue_for_tests(
-            "SSK-T-0001", TEST_HOLDER_ID, TEST_CARD_NUMBER, frozenset(Credential), ttl_s=-1
+            "SSK-T-0001", TEST_HOLDER_ID, TEST_CARD_NUMBER, CARD_CREDENTIALS, ttl_s=-1
         )
         _refused(a.call(RpcMethod.PERSON_SUMMARY, PERSON, token=expired))
         # A token of another person: a person of the seed whose card is someone else's.

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.contract import Credential
+from kiosk.contract import CARD_CREDENTIALS
 from tests.fixtures.broker import Broker
 from tests.fixtures.central import TEST_HOLDER_ID, CentralHandle
 from tests.fixtures.sync_central import MiniCentral
@@ -130,7 +130,7 @@ def test_saga_recovery_against_the_real_central(
     # The approval needs the card + PIN + face + fingerprint session (docs/central-trust.md);
     # signed here with the central's own key: this test is about the saga's recovery.
     token = central.service.trust.issue_for_tests(
-        "SSK-SAGA-0001", TEST_HOLDER_ID, "T00000001", frozenset(Credential)
+        "SSK-SAGA-0001", TEST_HOLDER_ID, "T00000001", CARD_CREDENTIALS
     )
     first = child(
         tmp_path, broker.port, "start", kill_at=kill_at, key=key, extra=["--token", token]
