@@ -19,11 +19,9 @@ from kiosk.journeys.spec import Expect
 __all__ = ["ViewSnapshot", "mismatches", "render"]
 
 # attribute names, first found wins: the session's names first, then plain fallbacks
-_SCREEN = ("screen", "state", "name", "kind")
-_TITLE = ("title_key", "title")
-_ERROR = ("error",)
-_ALLOWS = ("allowed", "allows", "intents", "allowed_intents")
-_ROWS = ("rows",)
+_SCREEN = ("state", "screen", "name")
+_TITLE = ("title",)
+_ALLOWS = ("intents", "allowed", "allows")
 
 
 def _first(obj: object, names: Iterable[str]) -> Any:
@@ -43,10 +41,27 @@ def _word(value: object) -> str:
         return str(value.value)
     if isinstance(value, type):
         return value.__name__
-    key = _first(value, ("key", "code"))
-    if key is not None and not isinstance(value, str | int | float):
-        return _word(key)
+    key = _first(value, ("key",))  # a message `Text`: its key
+    if isinstance(key, str):
+        return key
     return str(value)
+
+
+def _error(view: object) -> str:
+    """The error's stable code when it has one, else its message key."""
+    error = _first(view, ("error",))
+    if error is None:
+        return ""
+    code = _first(error, ("code",))
+    if isinstance(code, str) and code:
+        return code
+    return _word(_first(error, ("message",)) or error)
+
+
+def _rows(view: object) -> int:
+    table = _first(view, ("table",))
+    rows = _first(table, ("rows",)) if table is not None else _first(view, ("rows",))
+    return len(rows or ())
 
 
 def render(value: object, depth: int = 0) -> str:
@@ -62,6 +77,10 @@ def render(value: object, depth: int = 0) -> str:
         return str(value)
     if isinstance(value, bytes | bytearray):
         return f"<{len(value)} bytes>"
+    key, params = getattr(value, "key", None), getattr(value, "params", None)
+    if isinstance(key, str) and isinstance(params, tuple):  # a message `Text`
+        shown = ",".join(f"{k}={render(v, depth + 1)}" for k, v in params)
+        return f"{key}({shown})" if shown else key
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         parts = (
             f"{f.name}={render(getattr(value, f.name), depth + 1)}"
@@ -87,18 +106,19 @@ class ViewSnapshot:
     allows: tuple[str, ...]
     rows: int
     text: str
+    details: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, view: object) -> ViewSnapshot:
         allows = _first(view, _ALLOWS) or ()
-        rows = _first(view, _ROWS) or ()
         return cls(
             screen=_word(_first(view, _SCREEN)),
             title=_word(_first(view, _TITLE)),
-            error=_word(_first(view, _ERROR)),
+            error=_error(view),
             allows=tuple(sorted(_word(a) for a in allows)),
-            rows=len(rows),
+            rows=_rows(view),
             text=render(view),
+            details=tuple(_details(view)),
         )
 
     def line(self) -> str:
@@ -107,6 +127,32 @@ class ViewSnapshot:
         if self.error:
             out += f"  error={self.error}"
         return out
+
+    def lines(self) -> list[str]:
+        """The header line and what the screen shows below it (masked)."""
+        return [self.line(), *(f"    {d}" for d in self.details)]
+
+
+def _details(view: object) -> list[str]:
+    out: list[str] = []
+    for f in _first(view, ("fields",)) or ():
+        label = _word(_first(f, ("label",)) or _first(f, ("id",)))
+        out.append(f"{label}: {render(_first(f, ('value',)))}")
+    rows = _rows(view)
+    if rows:
+        out.append(f"rows: {rows}")
+    pin = _first(view, ("pin",))
+    tries = _first(pin, ("tries_left",)) if pin is not None else None
+    if tries is not None:
+        out.append(f"PIN tries left: {tries}")
+    error = _first(view, ("error",))
+    if error is not None:
+        nxt = _first(error, ("next_step",))
+        out.append(f"error: {_error(view)}" + (f" → {_word(nxt)}" if nxt is not None else ""))
+    intents = sorted(_word(a) for a in (_first(view, _ALLOWS) or ()))
+    if intents:
+        out.append("intents: " + " ".join(intents))
+    return out
 
 
 def _expand(fragment: str, secrets: ProfileSecrets) -> str:
