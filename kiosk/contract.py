@@ -828,6 +828,7 @@ class SessionTokenResult(Message):
     expires_at: float = Field(ge=0)
     credentials: list[Credential] = Field(default_factory=list)
     id_number_masked: str = Field(default="", max_length=18)
+    id_number: str = Field(default="", max_length=18, description="The card holder's, for params.")
     purpose: SessionPurpose = SessionPurpose.SERVICE
     card_state: Literal["active", "temporary_lost"] = "active"
 
