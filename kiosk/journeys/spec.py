@@ -126,8 +126,10 @@ class Step(_Strict):
             shown = {k: ("…" if k in _SECRET_ARGS else v) for k, v in self.args.items()}
             return f"intent {self.intent}" + (f" {shown}" if shown else "")
         if self.device is not None:
-            extra = self.profile or self.operation or (
-                f"{self.seconds:g} s" if self.seconds is not None else ""
+            extra = (
+                self.profile
+                or self.operation
+                or (f"{self.seconds:g} s" if self.seconds is not None else "")
             )
             return f"device {self.device.value}" + (f" {extra}" if extra else "")
         return "check the view"

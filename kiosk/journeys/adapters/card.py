@@ -35,7 +35,12 @@ from drivers.card.errors import (
 )
 from drivers.card.holder import CardHolder, IssuerData
 from drivers.card.photo import read_photo
-from drivers.card.security import CardAccess, CardAuthenticator, answer_challenge, make_security_hook
+from drivers.card.security import (
+    CardAccess,
+    CardAuthenticator,
+    answer_challenge,
+    make_security_hook,
+)
 from drivers.card.settings import CardSettings
 from drivers.card.transport import PcscChannel
 from drivers.personal import Masked, PersonalKind, PinBuffer, PinFormatError
@@ -210,6 +215,12 @@ class ReaderCard:
     @property
     def id_number(self) -> Masked:
         return self._need_holder().id_number
+
+    def terminal_number(self) -> str:
+        """The PSAM's terminal number (12 digits), written into the activation record."""
+        if self._psam is None:
+            raise CardNotReadError("no PSAM open: read the card first")
+        return self._psam.info.terminal_number
 
     def answer(self, challenge: bytes) -> bytes:
         """INTERNAL AUTHENTICATE over the central's challenge on the open card."""
