@@ -258,7 +258,9 @@ class CentralServices:
             session = self.session
         except NoCentralSessionError:
             return PaymentDeclined(payment_key=payment_key, reason="forbidden")
-        outcome = self._payments.submit(
+        # Exactly once by key: a key the journal already holds is answered from the journal
+        # (an unknown outcome is reconciled by the payment service, never sent again).
+        outcome = self._payments.get(payment_key) or self._payments.submit(
             id_number=session.id_number,
             card_number=session.card_number,
             purpose=PaymentPurpose(purpose),
