@@ -56,14 +56,19 @@ def test_token_queries_and_one_payment(
         assert isinstance(person, QueryAnswered) and person.request_id == "key-person-0001"
         shown = person.data["id_number"]
         assert isinstance(shown, Masked) and id_number not in str(person.data)
-        records = services.call("inquiry", "contributions", {"insurance": "pension"}, "key-contrib-0001")
+        records = services.call(
+            "inquiry", "contributions", {"insurance": "pension"}, "key-contrib-0001"
+        )
         assert isinstance(records, QueryAnswered) and records.data["records"]
         # a bill of the holder's water account, paid once, with one key
         from central.seed import holder_bill_accounts
 
         account = holder_bill_accounts(id_number)["water"]
         bills = services.call(
-            "utility_payment", "bills", {"utility": "water", "account_number": account}, "key-bills-0001"
+            "utility_payment",
+            "bills",
+            {"utility": "water", "account_number": account},
+            "key-bills-0001",
         )
         assert isinstance(bills, QueryAnswered), bills
         bill = bills.data["items"][0]
