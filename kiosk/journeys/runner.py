@@ -30,6 +30,7 @@ __all__ = [
     "JourneyResult",
     "JourneyRunner",
     "ObservedOutbox",
+    "ServiceOutcome",
     "SessionDriver",
     "SessionOutcome",
     "StepRecord",
@@ -61,12 +62,29 @@ class SessionDriver(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class SessionOutcome:
-    """The session's own account of the journey (its `session_stats` event)."""
+class ServiceOutcome:
+    """One service journey of a session: completed, failed or abandoned, and why."""
 
     service: str
     result: str
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOutcome:
+    """The session's own account of itself (its `session_stats` event): why it ended and
+    each service journey in it."""
+
+    reason: str
+    journeys: tuple[ServiceOutcome, ...] = ()
+    duration_s: float = 0.0
+
+    def journey(self, service: str | None) -> ServiceOutcome | None:
+        """The last journey of `service` (any service when None)."""
+        for j in reversed(self.journeys):
+            if service is None or j.service == service:
+                return j
+        return None
 
 
 class ObservedOutbox:
@@ -83,11 +101,20 @@ class ObservedOutbox:
         with self._cond:
             self.kinds.append(kind)
             if kind == "session_stats":
+                journeys = tuple(
+                    ServiceOutcome(
+                        service=str(j.get("service", "")),
+                        result=str(j.get("outcome", "")),
+                        reason=str(j.get("failure", "")),
+                    )
+                    for j in payload.get("journeys", ())
+                    if isinstance(j, Mapping)
+                )
                 self.outcomes.append(
                     SessionOutcome(
-                        service=str(payload.get("service", "")),
-                        result=str(payload.get("outcome", "")),
                         reason=str(payload.get("reason", "")),
+                        journeys=journeys,
+                        duration_s=float(payload.get("duration_s", 0.0)),
                     )
                 )
             self._cond.notify_all()
@@ -159,6 +186,19 @@ class JourneyResult:
         }
 
 
+def first_row(view: object) -> str:
+    """The id of the first entry the view lists (table row, else choice): what a citizen
+    taps when the journey says `$first_row` (a bill, a course)."""
+    table = getattr(view, "table", None)
+    ids = tuple(getattr(table, "row_ids", ()) or ()) if table is not None else ()
+    if ids:
+        return str(ids[0])
+    for choice in getattr(view, "choices", ()) or ():
+        if getattr(choice, "enabled", True):
+            return str(getattr(choice, "id", ""))
+    raise ValueError("$first_row: the view lists nothing to choose")
+
+
 def _value(raw: Any, secrets: ProfileSecrets) -> Any:
     if raw == "$pin":
         return secrets.pin
@@ -171,7 +211,7 @@ def _value(raw: Any, secrets: ProfileSecrets) -> Any:
 
 
 def build_intent(
-    name: str, args: Mapping[str, Any], secrets: ProfileSecrets
+    name: str, args: Mapping[str, Any], secrets: ProfileSecrets, view: object = None
 ) -> intent_types.Intent:
     """The session intent `name` (kiosk/session/intents.py) with `args`; PIN fields become
     `PinBuffer`s (never a `str` past this point). `ValueError` for an unknown intent or field."""
@@ -184,7 +224,7 @@ def build_intent(
     for key, raw in args.items():
         if key not in hints:
             raise ValueError(f"intent {name} has no field {key!r}")
-        value = _value(raw, secrets)
+        value = first_row(view) if raw == "$first_row" else _value(raw, secrets)
         if hints[key] is PinBuffer:
             value = PinBuffer.from_bytes(str(value).encode("ascii"))
         kwargs[key] = value
@@ -248,7 +288,8 @@ class JourneyRunner:
 
     def _act(self, step: Step) -> None:
         if step.intent is not None:
-            self.session.send(build_intent(step.intent, step.args, self.secrets))
+            intent = build_intent(step.intent, step.args, self.secrets, self.session.view())
+            self.session.send(intent)
             return
         hw = self.hardware
         action = step.device
@@ -329,10 +370,17 @@ class JourneyRunner:
                 f"the session recorded no outcome within {self._outcome_timeout_s:g} s"
             )
             return
-        if outcome.result != want.result:
-            result.problems.append(f"outcome {outcome.result!r}, expected {want.result!r}")
-        if want.reason is not None and outcome.reason != want.reason:
-            result.problems.append(f"reason {outcome.reason!r}, expected {want.reason!r}")
+        if want.session is not None and outcome.reason != want.session:
+            result.problems.append(f"session ended {outcome.reason!r}, expected {want.session!r}")
+        journey = outcome.journey(self.journey.service)
+        if want.result is not None:
+            got = journey.result if journey is not None else "none"
+            if got != want.result:
+                result.problems.append(f"journey {got!r}, expected {want.result!r}")
+        if want.reason is not None:
+            got = journey.reason if journey is not None else ""
+            if got != want.reason:
+                result.problems.append(f"failure {got!r}, expected {want.reason!r}")
         if want.screen is not None:
             screen = ViewSnapshot.of(self.session.view()).screen
             if screen != want.screen:

@@ -139,12 +139,15 @@ _SECRET_ARGS = frozenset({"pin", "old_pin", "new_pin", "secret"})
 
 
 class Outcome(_Strict):
-    """How the journey ends: the session's result (`completed`, `failed`, `abandoned`...),
-    the reason when it failed, and whether money moved (`charged`)."""
+    """How the journey ends, as the session records it in its `session_stats` event:
+    `session` the session's end reason (finished, cancelled, card_removed, timeout,
+    card_expired...), `result` the outcome of the journey's service (completed, failed,
+    abandoned; "none": no service was started), `reason` its failure code, `screen` the state
+    the terminal rests in afterwards (take_card, idle, card_left...)."""
 
-    result: str
+    session: str | None = None
+    result: str | None = None
     reason: str | None = None
-    charged: bool | None = None
     screen: str | None = None
 
 

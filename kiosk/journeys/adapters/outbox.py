@@ -3,7 +3,8 @@
 Consent decisions, technician audit records, session statistics, applications and staff
 alerts become journal outbox rows, delivered to the central exactly once by their key when the
 broker is there (kiosk/sync/drain.py), queued meanwhile. Payloads are checked for what must
-never be in them: a biometric sample, a PIN, or a personal value (a `Masked` is refused).
+never be in them (a biometric sample, a PIN, bytes); a row holding a personal value (`Masked`,
+revealed only into the row) is of data class personal, encrypted at rest and purged early.
 """
 
 from __future__ import annotations
@@ -38,24 +39,29 @@ _FORBIDDEN_KEYS = frozenset(
 
 
 class UnsafePayloadError(ValueError):
-    """A payload holds what the journal must never keep (a PIN, biometric data, a `Masked`)."""
+    """A payload holds what the journal must never keep (a PIN, biometric or binary data)."""
 
     code = "outbox.unsafe_payload"
 
 
-def _check(payload: Any, path: str = "") -> Any:
-    """The payload as plain JSON data; raises `UnsafePayloadError` naming the key."""
-    if isinstance(payload, Masked | PinBuffer | bytes | bytearray | memoryview):
-        raise UnsafePayloadError(f"{path or 'payload'}: personal or binary value refused")
+def _plain(payload: Any, found: list[str], path: str = "") -> Any:
+    """The payload as plain JSON data; personal values (`Masked`) revealed into it and their
+    keys listed in `found` (the row is then encrypted at rest, data class personal). Raises
+    `UnsafePayloadError` naming the key of a PIN, binary or biometric value."""
+    if isinstance(payload, Masked):
+        found.append(path.rstrip(".") or "payload")
+        return payload.reveal()
+    if isinstance(payload, PinBuffer | bytes | bytearray | memoryview):
+        raise UnsafePayloadError(f"{path or 'payload'}: PIN or binary value refused")
     if isinstance(payload, Mapping):
         out: dict[str, Any] = {}
         for k, v in payload.items():
             if str(k).lower() in _FORBIDDEN_KEYS:
                 raise UnsafePayloadError(f"{path}{k}: never journaled")
-            out[str(k)] = _check(v, f"{path}{k}.")
+            out[str(k)] = _plain(v, found, f"{path}{k}.")
         return out
     if isinstance(payload, list | tuple | set | frozenset):
-        return [_check(v, path) for v in payload]
+        return [_plain(v, found, path) for v in payload]
     if payload is None or isinstance(payload, str | int | float | bool):
         return payload
     return str(payload)
@@ -73,14 +79,16 @@ class JournalOutbox:
 
     def record(self, kind: str, payload: Mapping[str, Any], key: str) -> None:
         event = EventKind(kind)
-        data = _check(payload)
+        personal: list[str] = []
+        data = _plain(payload, personal)
         if key:
             data["event_key"] = key
             with self._lock:
                 if key in self._seen:
                     return
                 self._seen.add(key)
-        msg_id = self._journal.enqueue_event(event, data, _CLASS.get(event, DataClass.AUDIT))
+        data_class = DataClass.PERSONAL if personal else _CLASS.get(event, DataClass.AUDIT)
+        msg_id = self._journal.enqueue_event(event, data, data_class)
         log.debug("outbox %s %s", event.value, msg_id)
         self._wake()
 

@@ -120,10 +120,9 @@ def mask_personal(value: Any) -> Any:
     return value
 
 
-def _dump(result: BaseModel | list[Any]) -> dict[str, Any]:
-    if isinstance(result, list):
-        return {"items": [mask_personal(r.model_dump(mode="json")) for r in result]}
-    data: dict[str, Any] = mask_personal(result.model_dump(mode="json"))
+def _dump(result: BaseModel | Mapping[str, Any]) -> dict[str, Any]:
+    plain = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+    data: dict[str, Any] = mask_personal(plain)
     return data
 
 
@@ -276,7 +275,8 @@ class CentralServices:
                 balance_cents=outcome.balance_after_cents,
             )
         if outcome.state in ("declined", "void"):
-            return PaymentDeclined(payment_key=payment_key, reason=outcome.reason or outcome.state)
+            reason = outcome.reason or outcome.state
+            return PaymentDeclined(payment_key=payment_key, reason=_DECLINES.get(reason, reason))
         return PaymentUnknown(payment_key=payment_key)
 
     def activate(
@@ -338,6 +338,48 @@ class CentralServices:
         return _b64(result.template_b64)
 
 
+# Flexible employment: the pension contribution is 20 % of the chosen base (State Council
+# Guofa [2005] 38; the base is the person's latest one here, the central checks nothing more).
+FLEXIBLE_PENSION_RATE = 0.20
+_DECLINES = {"insufficient_funds": "insufficient_balance", "bill_already_paid": "bill_paid"}
+
+
+def _this_year(s: CentralServices) -> int:
+    return dt.datetime.fromtimestamp(s.clock.wall()).year
+
+
+def _bills(s: CentralServices, t: CentralSession, p: Mapping[str, Any], k: str) -> Any:
+    bills = s.utility.bills(t, UtilityKind(_s(p, "utility")), _s(p, "account_number"))
+    return {"bills": [b.model_dump(mode="json") for b in bills]}
+
+
+def _courses(s: CentralServices, t: CentralSession, p: Mapping[str, Any], k: str) -> Any:
+    courses = s.affairs.training_catalogue(t, category=_s(p, "category"))
+    return {
+        "courses": [
+            {**c.model_dump(mode="json"), "name": c.title, "starts": c.start_date} for c in courses
+        ]
+    }
+
+
+def _quote(s: CentralServices, t: CentralSession, p: Mapping[str, Any], k: str) -> Any:
+    start, to = _periods(p, s.clock)
+    records = s.inquiry.contributions(
+        t, InsuranceKind.PENSION, start, to, page=1, page_size=0
+    ).records
+    base = records[-1].base_cents if records else 0
+    return {
+        "period": to,
+        "base_cents": base,
+        "amount_cents": round(base * FLEXIBLE_PENSION_RATE),
+    }
+
+
+def _qualify(s: CentralServices, t: CentralSession, p: Mapping[str, Any], k: str) -> Any:
+    q = s.pension.qualify(t, int(p.get("year", _this_year(s))), request_key=k or None)
+    return {**q.model_dump(mode="json"), "valid_until": q.next_due, "already": False}
+
+
 ACTIONS: dict[tuple[str, str], Action] = {
     ("inquiry", "person"): lambda s, t, p, k: s.inquiry.person(t),
     ("inquiry", "contributions"): lambda s, t, p, k: s.inquiry.contributions(
@@ -345,50 +387,29 @@ ACTIONS: dict[tuple[str, str], Action] = {
         InsuranceKind(_s(p, "insurance", "pension")),
         *_periods(p, s.clock),
         page=int(p.get("page", 1)),
-        page_size=int(p.get("page_size", 12)),
+        page_size=int(p.get("page_size", 0)),
     ),
     ("inquiry", "accounts"): lambda s, t, p, k: s.inquiry.accounts(t),
     ("inquiry", "benefits"): lambda s, t, p, k: s.inquiry.benefits(t, *_periods(p, s.clock)),
     ("inquiry", "yearly"): lambda s, t, p, k: s.inquiry.yearly(
         t,
         InsuranceKind(_s(p, "insurance", "pension")),
-        int(p.get("from_year", dt.datetime.fromtimestamp(s.clock.wall()).year - 9)),
-        int(p.get("to_year", dt.datetime.fromtimestamp(s.clock.wall()).year)),
+        int(p.get("from_year", _this_year(s) - 9)),
+        int(p.get("to_year", _this_year(s))),
     ),
     ("certificate", "issue"): lambda s, t, p, k: s.certificate.issue(t, request_key=k or None),
     ("certificate", "verify"): lambda s, t, p, k: s.certificate.verify(_s(p, "code")),
-    ("utility_payment", "bills"): lambda s, t, p, k: s.utility.bills(
-        t, UtilityKind(_s(p, "utility")), _s(p, "account_number")
-    ),
-    ("training", "catalogue"): lambda s, t, p, k: s.affairs.training_catalogue(
-        t, category=_s(p, "category")
-    ),
+    ("utility", "bills"): _bills,
+    ("contribution", "quote"): _quote,
+    ("training", "courses"): _courses,
     ("training", "signup"): lambda s, t, p, k: s.affairs.training_signup(
         t, _s(p, "course_id"), request_key=k or None
     ),
-    ("employment_certificate", "request"): lambda s, t, p, k: s.affairs.employment_certificate(
-        t,
-        purpose=_s(p, "purpose", "employment"),
-        delivery="mail" if _s(p, "delivery") == "mail" else "pickup",
-        request_key=k or None,
-    ),
-    ("unemployment_registration", "register"): lambda s, t, p, k: s.affairs.register_unemployment(
-        t,
-        last_employer=_s(p, "last_employer"),
-        separation_date=_s(p, "separation_date"),
-        reason=_s(p, "reason", "contract_ended"),  # type: ignore[arg-type]
-        contact_phone=_s(p, "contact_phone"),
-        request_key=k or None,
-    ),
-    ("loss_report", "report"): lambda s, t, p, k: s.affairs.report_loss(t, request_key=k or None),
-    ("loss_cancel", "cancel"): lambda s, t, p, k: s.affairs.cancel_loss(t, request_key=k or None),
-    ("pension_qualification", "qualify"): lambda s, t, p, k: s.pension.qualify(
-        t,
-        int(p.get("year", dt.datetime.fromtimestamp(s.clock.wall()).year)),
-        request_key=k or None,
-    ),
+    ("card", "report_loss"): lambda s, t, p, k: s.affairs.report_loss(t, request_key=k or None),
+    ("card", "cancel_loss"): lambda s, t, p, k: s.affairs.cancel_loss(t, request_key=k or None),
+    ("pension", "qualify"): _qualify,
 }
-"""(service, action) of a `CallService` effect → the client call; docs/journeys.md lists them."""
+"""(service, action) of a `CallService` effect (kiosk/session/flows.py) → the client call."""
 
 
 def _b64(text: str) -> bytes:

@@ -1,0 +1,27 @@
+"""Journey files end to end: the session runner on the real ports, the card emulator behind
+pcscd, the scanner on a pty, a generated camera stream, mosquitto and the central."""
+
+from __future__ import annotations
+
+from drivers.camera.service import FaceVerifier
+from kiosk.journeys.live import run_journey
+from kiosk.journeys.rig import EmulatedHardware
+from kiosk.journeys.runner import JourneyResult
+from kiosk.journeys.spec import load_journey
+from tests.fixtures.journeys import JourneyStack
+
+
+def _run(stack: JourneyStack, rig: EmulatedHardware, name: str) -> JourneyResult:
+    lines: list[str] = []
+    result = run_journey(load_journey(name), rig, stack.backend(), say=lines.append)
+    assert result.ok, "\n".join([*lines, *result.problems])
+    print("\n".join(lines))
+    return result
+
+
+def test_query(journey_stack: JourneyStack, terminal: EmulatedHardware) -> None:
+    _run(journey_stack, terminal, "query")
+
+
+def test_payment(journey_stack: JourneyStack, terminal: EmulatedHardware) -> None:
+    _run(journey_stack, terminal, "payment")
