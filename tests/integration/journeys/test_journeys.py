@@ -3,7 +3,6 @@ pcscd, the scanner on a pty, a generated camera stream, mosquitto and the centra
 
 from __future__ import annotations
 
-from drivers.camera.service import FaceVerifier
 from kiosk.journeys.live import run_journey
 from kiosk.journeys.rig import EmulatedHardware
 from kiosk.journeys.runner import JourneyResult
