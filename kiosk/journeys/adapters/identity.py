@@ -93,7 +93,7 @@ class CameraAndScanner:
         self._refs = references
         self._frame_timeout_s = frame_timeout_s
         self._verifier = verifier
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self.proofs = Proofs()
 
     def _face_verifier(self) -> FaceVerifier:
@@ -156,37 +156,51 @@ class CameraAndScanner:
     def verify_finger(self) -> Event:
         """1:1 against the central's template, in the module's RAM."""
         with self._lock:
-            if self._fp is None or self._refs.template is None:
-                return FingerprintFailed(reason=ErrorCode.FINGERPRINT_MODULE.value)
-            try:
-                template = bytearray(self._refs.template())
-            except Exception:
-                return FingerprintFailed(reason=ErrorCode.FINGER_MISMATCH.value)
-            digest = hashlib.sha256(template).hexdigest()
-            try:
-                result = self._fp.verify(template)
-            except FingerprintError as e:
-                return FingerprintFailed(reason=_fp_code(e))
-            finally:
-                wipe_bytes(template)
-            if not result.matched:
-                return FingerprintFailed(reason=ErrorCode.FINGER_MISMATCH.value)
-            self.proofs.fingerprint = FingerprintProof(
-                matched=True, score=result.score, template_sha256=digest
-            )
-            return FingerprintMatched()
+            return self._verify_finger()
+
+    def _verify_finger(self) -> Event:
+        if self._fp is None or self._refs.template is None:
+            return FingerprintFailed(reason=ErrorCode.FINGERPRINT_MODULE.value)
+        try:
+            template = bytearray(self._refs.template())
+        except Exception:
+            return FingerprintFailed(reason=ErrorCode.FINGER_MISMATCH.value)
+        digest = hashlib.sha256(template).hexdigest()
+        try:
+            result = self._fp.verify(template)
+        except FingerprintError as e:
+            return FingerprintFailed(reason=_fp_code(e))
+        finally:
+            wipe_bytes(template)
+        if not result.matched:
+            return FingerprintFailed(reason=ErrorCode.FINGER_MISMATCH.value)
+        self.proofs.fingerprint = FingerprintProof(
+            matched=True, score=result.score, template_sha256=digest
+        )
+        return FingerprintMatched()
 
     def enroll_finger(self) -> Event:
-        """Capture a new template and hand it to the central; keep only its reference."""
+        """Activation's fingerprint step: the live finger is first checked against the
+        template the central holds (the proof its trust rules need: docs/central-trust.md),
+        then enrolled anew (two captures, the module builds the model); the new template goes
+        to the central through `references.enroll` and only its reference stays here."""
         with self._lock:
-            if self._fp is None or self._refs.enroll is None:
-                return FingerprintFailed(reason=ErrorCode.FINGERPRINT_MODULE.value)
+            checked = self._verify_finger()
+            if not isinstance(checked, FingerprintMatched):
+                return checked
+            assert self._fp is not None
             try:
                 template = self._fp.enroll()
             except FingerprintError as e:
                 return FingerprintFailed(reason=_fp_code(e))
             try:
-                ref = self._refs.enroll(bytes(template))
+                if self._refs.enroll is not None:
+                    ref = self._refs.enroll(bytes(template))
+                else:
+                    # No enrolment RPC at the central yet: the reference names the template
+                    # by digest and the template itself is discarded below.
+                    log.warning("the central takes no fingerprint enrolment: template dropped")
+                    ref = "sha256:" + hashlib.sha256(template).hexdigest()[:32]
             except Exception as e:
                 log.warning("fingerprint enrolment not accepted: %s", type(e).__name__)
                 return FingerprintFailed(reason=str(getattr(e, "code", "internal")))

@@ -14,7 +14,7 @@ def _run(stack: JourneyStack, rig: EmulatedHardware, name: str) -> JourneyResult
     lines: list[str] = []
     result = run_journey(load_journey(name), rig, stack.backend(), say=lines.append)
     assert result.ok, "\n".join([*lines, *result.problems])
-    print("\n".join(lines))
+
     return result
 
 
@@ -24,3 +24,7 @@ def test_query(journey_stack: JourneyStack, terminal: EmulatedHardware) -> None:
 
 def test_payment(journey_stack: JourneyStack, terminal: EmulatedHardware) -> None:
     _run(journey_stack, terminal, "payment")
+
+
+def test_activation(journey_stack: JourneyStack, terminal: EmulatedHardware) -> None:
+    _run(journey_stack, terminal, "activation")

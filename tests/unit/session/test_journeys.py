@@ -303,6 +303,8 @@ def test_activation_wizard_end_to_end() -> None:
     assert shown["bank_number"].display() == "622202*********0123"
     assert shown["phone"].display() == "139****5678"
     h.send(Confirm())
+    assert h.state == "pin_entry"  # the card was reset by the swap: its PIN state is gone
+    h.enter_pin()
     assert h.state == "consent"
     assert not of(h, fx.CaptureFace)  # nothing biometric before consent
     h.send(ConsentGiven())
