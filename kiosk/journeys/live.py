@@ -199,6 +199,7 @@ def run_journey(
     outcome_timeout_s: float = 30.0,
 ) -> JourneyResult:
     """Run `journey` on `hardware` (started) with a fresh session; returns its result."""
+    hardware.empty_slot()
     hardware.card_profile = journey.card
     hardware.camera_source = journey.camera
     hardware.place_finger(journey.finger)

@@ -177,7 +177,10 @@ class EmulatedHardware:
                 isolate=emu.isolate,
             )
             self.readers.start()
-        self.readers.psam.insert("psam")
+        if self.readers.psam.card is None:
+            self.readers.psam.insert("psam")
+        # The first read must find the PSAM: wait until pcscd has seen it (one poll, 0.4 s).
+        _wait_state(self.readers.reader_names[1], present=True)
         self._fp = make_emulator(
             str(self.fp_link),
             profile=self._base.fingerprint.emulator_profile,
@@ -201,7 +204,7 @@ class EmulatedHardware:
             slot.clear_faults()
             if slot.remove() is not None:
                 with contextlib.suppress(Exception):
-                    _wait_absent(readers.reader_names[index])
+                    _wait_state(readers.reader_names[index], present=False)
 
     def config(self) -> KioskConfig:
         """The kiosk config with the card reader, PSAM, scanner and camera of this rig."""
@@ -224,6 +227,12 @@ class EmulatedHardware:
         if self.readers is None:
             raise HardwareError("the emulated reader is not running")
         return self.readers
+
+    def empty_slot(self) -> None:
+        """No card in slot 0, as pcscd sees it (a journey starts at the attract screen)."""
+        readers = self._slot()
+        if readers.card.remove() is not None:
+            _wait_state(readers.reader_names[0], present=False)
 
     def insert_card(self, profile: str | None = None) -> None:
         """The citizen inserts a card of `profile` (default: the journey's)."""
@@ -268,8 +277,8 @@ class EmulatedHardware:
         getattr(self.network, action)()
 
 
-def _wait_absent(reader: str, timeout_s: float = 5.0) -> None:
-    """Until pcscd reports `reader` empty (a borrowed pcscd must not show a stale card)."""
+def _wait_state(reader: str, *, present: bool, timeout_s: float = 5.0) -> None:
+    """Until pcscd reports a card in `reader` (or none); `HardwareError` after `timeout_s`."""
     from smartcard.scard import (
         SCARD_S_SUCCESS,
         SCARD_SCOPE_USER,
@@ -282,15 +291,16 @@ def _wait_absent(reader: str, timeout_s: float = 5.0) -> None:
 
     hresult, ctx = SCardEstablishContext(SCARD_SCOPE_USER)
     if hresult != SCARD_S_SUCCESS:
-        return
+        raise HardwareError(f"pcscd does not answer (0x{hresult & 0xFFFFFFFF:08X})")
     try:
         deadline = time.monotonic() + timeout_s
         state = SCARD_STATE_UNAWARE
         while time.monotonic() < deadline:
             hresult, states = SCardGetStatusChange(ctx, 300, [(reader, state)])
             if hresult == SCARD_S_SUCCESS:
-                state = states[0][1] & ~0x10000
-                if not state & SCARD_STATE_PRESENT:
+                state = states[0][1] & ~0x10000  # SCARD_STATE_CHANGED
+                if bool(state & SCARD_STATE_PRESENT) == present:
                     return
     finally:
         SCardReleaseContext(ctx)
+    raise HardwareError(f"pcscd still sees {reader} {'empty' if present else 'with a card'}")
