@@ -65,13 +65,13 @@ def test_token_queries_and_one_payment(
 
         account = holder_bill_accounts(id_number)["water"]
         bills = services.call(
-            "utility_payment",
+            "utility",
             "bills",
             {"utility": "water", "account_number": account},
             "key-bills-0001",
         )
         assert isinstance(bills, QueryAnswered), bills
-        bill = bills.data["items"][0]
+        bill = bills.data["bills"][0]
         before = journey_stack.wallet_cents(id_number)
         paid = services.pay("utility_bill", bill["bill_id"], bill["amount_cents"], "pay-key-0001")
         assert isinstance(paid, PaymentSucceeded) and paid.reference
@@ -79,7 +79,7 @@ def test_token_queries_and_one_payment(
         assert isinstance(again, PaymentSucceeded | PaymentDeclined)
         assert journey_stack.wallet_cents(id_number) == before - bill["amount_cents"]
         # the token holds card + PIN only: the pension qualification needs the face
-        refused = services.call("pension_qualification", "qualify", {}, "key-pension-0001")
+        refused = services.call("pension", "qualify", {}, "key-pension-0001")
         assert isinstance(refused, QueryFailed) and refused.code == "forbidden"
         assert id_number not in repr(refused)
     finally:
