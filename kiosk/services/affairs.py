@@ -9,6 +9,7 @@ from typing import Literal
 
 from kiosk.contract import (
     AffairResult,
+    AffairState,
     EmploymentCertificateParams,
     LossParams,
     LossResult,
@@ -22,7 +23,7 @@ from kiosk.contract import (
     new_msg_id,
 )
 from kiosk.services.central_session import CentralSession
-from kiosk.services.errors import call
+from kiosk.services.errors import DeclinedError, call
 from kiosk.services.payment import PaymentOutcome, PaymentService
 from kiosk.sync.rpc import RpcClient
 
@@ -31,8 +32,19 @@ __all__ = ["AffairsService", "UnemploymentReason"]
 UnemploymentReason = Literal["contract_ended", "dismissed", "resigned", "employer_closed", "other"]
 
 
+def _accepted(result: AffairResult) -> AffairResult:
+    """The result when accepted; `DeclinedError` (``remote_code`` = the central's reason, e.g.
+    ``already_registered``, ``course_full``) when the central declined it."""
+    if result.state is AffairState.DECLINED:
+        raise DeclinedError(f"{result.kind}: {result.reason}", remote_code=result.reason)
+    return result
+
+
 class AffairsService:
-    """Applications, registrations, training, contributions and loss reports (card + PIN)."""
+    """Applications, registrations, training, contributions and loss reports (card + PIN).
+
+    Every method raises kiosk/services/errors.py errors; a declined application raises
+    `DeclinedError` whose `remote_code` is the central's reason."""
 
     def __init__(self, rpc: RpcClient, payments: PaymentService) -> None:
         self._rpc = rpc
@@ -47,7 +59,7 @@ class AffairsService:
         request_key: str | None = None,
     ) -> AffairResult:
         """Request an employment certificate."""
-        return call(
+        result = call(
             self._rpc,
             RpcMethod.EMPLOYMENT_CERTIFICATE,
             EmploymentCertificateParams(
@@ -59,6 +71,7 @@ class AffairsService:
             AffairResult,
             token=session.token,
         )
+        return _accepted(result)
 
     def register_unemployment(
         self,
@@ -71,7 +84,7 @@ class AffairsService:
         request_key: str | None = None,
     ) -> AffairResult:
         """Register as unemployed (`DeclinedError` when already registered)."""
-        return call(
+        result = call(
             self._rpc,
             RpcMethod.UNEMPLOYMENT_REGISTER,
             UnemploymentRegisterParams(
@@ -85,6 +98,7 @@ class AffairsService:
             AffairResult,
             token=session.token,
         )
+        return _accepted(result)
 
     def training_catalogue(
         self, session: CentralSession, *, category: str = ""
@@ -103,7 +117,7 @@ class AffairsService:
         self, session: CentralSession, course_id: str, *, request_key: str | None = None
     ) -> AffairResult:
         """Take one seat of a course (`DeclinedError`: full, or already signed up)."""
-        return call(
+        result = call(
             self._rpc,
             RpcMethod.TRAINING_SIGNUP,
             TrainingSignupParams(
@@ -114,6 +128,7 @@ class AffairsService:
             AffairResult,
             token=session.token,
         )
+        return _accepted(result)
 
     def pay_flexible_contribution(
         self,

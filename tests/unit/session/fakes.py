@@ -27,6 +27,7 @@ from kiosk.session.events import (
     FaceMatched,
     FingerprintEnrolled,
     FingerprintMatched,
+    OutboxRecorded,
     PaymentSucceeded,
     PinChanged,
     PinVerified,
@@ -70,8 +71,8 @@ def holder(card_number: str = CARD_NUMBER, id_number: str = ID_NUMBER) -> CardHo
 def make_policy(**session: Any) -> Policy:
     counter = iter(range(1, 10**9))
     return Policy(
-        session=SessionConfig(**session),
-        policy=PolicyConfig(),
+        session=SessionConfig.model_validate(session),
+        policy=PolicyConfig.model_validate({}),
         terminal_id="SSK-TEST-0001",
         technician_secret=SECRET.encode(),
         new_key=lambda: f"key-{next(counter):06d}",
@@ -231,6 +232,7 @@ def answer(ports: FakePorts, effect: fx.Effect) -> list[Event]:
         out.append(ports.activate(effect.key, effect.form, effect.fingerprint_ref, out.append))
     elif isinstance(effect, fx.RecordOutbox):
         ports.record(effect.kind, effect.payload, effect.key)
+        out.append(OutboxRecorded(effect.key))
     elif isinstance(effect, fx.RaiseStaffAlert):
         ports.raise_alert(effect.reason, effect.step)
     elif isinstance(effect, fx.PrintDocument):

@@ -130,7 +130,7 @@ def test_inquiry_tabs_paging_and_chart() -> None:
     services = [e for e in h.effects if isinstance(e, fx.CallService)]
     assert [(e.service, e.action) for e in services] == [
         ("inquiry", "contributions"), ("inquiry", "accounts")]
-    assert [e for e in h.effects if isinstance(e, fx.OpenCentralSession)][0].credentials == {
+    assert next(e for e in h.effects if isinstance(e, fx.OpenCentralSession)).credentials == {
         "card", "pin"}
 
 
@@ -405,7 +405,7 @@ def test_employment_certificate_offline_is_queued_and_says_so() -> None:
     (record,) = [e for e in of(h, fx.RecordOutbox) if isinstance(e, fx.RecordOutbox)]
     assert record.kind == "application" and record.payload["type"] == "employment_certificate"
     assert record.payload["id_number"] == Masked(ID_NUMBER, record.payload["id_number"].kind)
-    assert [b.key for b in h.view.body][0] == "result.queued"
+    assert next(b.key for b in h.view.body) == "result.queued"
     assert not of(h, fx.OpenCentralSession)
 
 
@@ -524,3 +524,28 @@ def test_cancel_ends_with_wipe_and_stats() -> None:
     assert stats.payload["journeys"][0]["service"] == "inquiry"
     text = repr(stats.payload)
     assert NAME not in text and ID_NUMBER not in text and CARD_NUMBER not in text
+
+
+def test_an_application_is_received_only_once_the_journal_holds_it() -> None:
+    h = at_menu()
+    choose(h, "affairs", "employment_certificate")
+    h.enter_pin()
+    h.auto = False
+    h.send(Confirm())
+    assert h.state == "working"  # not "received" before the journal answered
+    from kiosk.session.events import EffectFailed
+
+    h.send(EffectFailed("RecordOutbox", "internal"))
+    assert h.state == "result" and h.view.error is not None
+
+
+def test_print_failure_says_so_and_keeps_the_qr() -> None:
+    from kiosk.session.events import EffectFailed
+
+    h = at_menu()
+    choose(h, "query", "certificate")
+    h.enter_pin()
+    h.send(Choose("print"))
+    h.send(EffectFailed("PrintDocument", "internal"))
+    assert h.state == "certificate" and h.view.qr
+    assert h.view.notices[0].key == "certificate.print_failed"
