@@ -35,7 +35,13 @@ class Headless:
     def backend(self) -> Backend:
         a = self.agent
         assert a.journal is not None and a.sync is not None and a.payments is not None
-        return Backend(a.journal, a.sync.rpc, a.payments, a.sync.wake)
+        return Backend(
+            a.journal,
+            a.sync.rpc,
+            a.payments,
+            a.sync.wake,
+            lambda: a.sync is not None and a.sync.connected,
+        )
 
     @property
     def online(self) -> bool:

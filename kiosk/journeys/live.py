@@ -24,7 +24,7 @@ from kiosk.journeys.rig import EmulatedHardware, profile_secrets
 from kiosk.journeys.runner import JourneyResult, JourneyRunner, ObservedOutbox
 from kiosk.journeys.spec import Journey
 from kiosk.services.payment import PaymentService
-from kiosk.session.events import Tick
+from kiosk.session.events import CentralReachability, Tick
 from kiosk.session.intents import Intent
 from kiosk.session.policy import build_policy
 from kiosk.session.ports import OutboxPort
@@ -36,6 +36,7 @@ __all__ = ["Backend", "LiveTerminal", "OffsetClock", "run_journey"]
 
 log = logging.getLogger("kiosk.journeys.live")
 Say = Callable[[str], None]
+_LINK_POLL_S = 0.1
 
 
 class OffsetClock:
@@ -73,6 +74,7 @@ class Backend:
     rpc: RpcClient
     payments: PaymentService
     wake: Callable[[], None] = lambda: None
+    connected: Callable[[], bool] = lambda: True
 
 
 @dataclass
@@ -110,6 +112,8 @@ class LiveTerminal:
         self._fingerprint: FingerprintDriver | None = None
         self._card_reader: CardDriver | None = None
         self._unsubscribe: Callable[[], None] | None = None
+        self._stopping = threading.Event()
+        self._link: threading.Thread | None = None
 
     def start(self) -> LiveTerminal:
         cfg = self.config
@@ -137,7 +141,20 @@ class LiveTerminal:
         self.runner.start()
         self._card_reader = CardDriver(cfg.card.driver_settings(), sink=self._device)
         self._card_reader.start()
+        self._link = threading.Thread(target=self._watch_link, name="session-link", daemon=True)
+        self._link.start()
         return self
+
+    def _watch_link(self) -> None:
+        """Tell the session whether the broker link to the central is up (the menu disables
+        online-only services while it is down), at start and on every change."""
+        last: bool | None = None
+        while not self._stopping.is_set():
+            online = bool(self._backend.connected())
+            if online != last and self.runner is not None:
+                self.runner.post(CentralReachability(online=online))
+                last = online
+            self._stopping.wait(_LINK_POLL_S)
 
     def _device(self, event: object) -> None:
         translated = device_to_session(event)
@@ -146,6 +163,10 @@ class LiveTerminal:
 
     def stop(self) -> None:
         """Stop the monitor, the runner (its ports forget the session) and the scanner."""
+        self._stopping.set()
+        if self._link is not None:
+            self._link.join(2)
+            self._link = None
         if self._card_reader is not None:
             self._card_reader.stop()
             self._card_reader = None

@@ -253,7 +253,7 @@ class JourneyRunner:
         self.secrets = secrets
         self._say = say
         self._seq = -1
-        self._pull_at: str | None = None
+        self._armed: list[Step] = []
         self._outcome_timeout_s = outcome_timeout_s
         self._outcomes_before = len(outbox.outcomes)
 
@@ -287,6 +287,9 @@ class JourneyRunner:
     # -- steps ---------------------------------------------------------------------------------
 
     def _act(self, step: Step) -> None:
+        if step.at is not None:
+            self._armed.append(step)
+            return
         if step.intent is not None:
             intent = build_intent(step.intent, step.args, self.secrets, self.session.view())
             self.session.send(intent)
@@ -301,8 +304,6 @@ class JourneyRunner:
             hw.insert_bank_card(step.profile or "bank_card")
         elif action is DeviceAction.RETURN_CARD:
             hw.return_card()
-        elif action is DeviceAction.PULL_CARD_AT:
-            self._pull_at = step.operation
         elif action is DeviceAction.CARD_FAULT:
             hw.card_fault(step.profile or "")
         elif action is DeviceAction.FINGER:
@@ -321,9 +322,9 @@ class JourneyRunner:
         if self._say is not None:
             for line in snap.lines():
                 self._say(f"      {line}")
-        if self._pull_at is not None and snap.screen == self._pull_at:
-            self._pull_at = None
-            self.hardware.remove_card()  # the citizen pulls the card right now
+        for armed in [a for a in self._armed if a.at == snap.screen]:
+            self._armed.remove(armed)
+            self._act(armed.model_copy(update={"at": None}))  # right now, on this screen
 
     def _drain_views(
         self, result: JourneyResult | None, record: StepRecord | None, quiet_s: float = 0.0

@@ -57,7 +57,6 @@ class DeviceAction(StrEnum):
     REMOVE_CARD = "remove_card"  # the citizen pulls the card
     INSERT_BANK_CARD = "insert_bank_card"  # activation's swap step: the bank card in slot 0
     RETURN_CARD = "return_card"  # the social security card back after the swap
-    PULL_CARD_AT = "pull_card_at"  # arm: pull the card the moment screen `operation` shows
     CARD_FAULT = "card_fault"  # arm one-shot card fault `profile` (e.g. remove_mid_command)
     BROKER_DOWN = "broker_down"  # the broker vanishes (SIGKILL)
     BROKER_UP = "broker_up"
@@ -94,14 +93,15 @@ class Expect(_Strict):
 
 class Step(_Strict):
     """One step: exactly one of `intent` (with `args`) or `device` (with `profile`/`seconds`),
-    then the optional `expect`."""
+    then the optional `expect`. With `at` (a screen name) the device action is armed instead
+    and happens the moment that screen shows (the card pulled while a payment is in flight)."""
 
     intent: str | None = None
     args: dict[str, Any] = Field(default_factory=dict)
     device: DeviceAction | None = None
     profile: str | None = None
     seconds: float | None = Field(default=None, ge=0, le=600)
-    operation: str | None = None
+    at: str | None = None
     expect: Expect | None = None
     note: str = ""
 
@@ -113,8 +113,8 @@ class Step(_Strict):
             raise ValueError("a step has either intent or device, not both")
         if self.device is DeviceAction.WAIT and self.seconds is None:
             raise ValueError("device = wait needs seconds")
-        if self.device is DeviceAction.PULL_CARD_AT and not self.operation:
-            raise ValueError("device = pull_card_at needs operation (a screen name)")
+        if self.at is not None and self.device is None:
+            raise ValueError("at (a screen name) arms a device action: it needs device")
         needs_profile = (DeviceAction.FINGER, DeviceAction.CAMERA, DeviceAction.CARD_FAULT)
         if self.device in needs_profile and not self.profile:
             raise ValueError(f"device = {self.device} needs profile")
@@ -126,16 +126,14 @@ class Step(_Strict):
             shown = {k: ("…" if k in _SECRET_ARGS else v) for k, v in self.args.items()}
             return f"intent {self.intent}" + (f" {shown}" if shown else "")
         if self.device is not None:
-            extra = (
-                self.profile
-                or self.operation
-                or (f"{self.seconds:g} s" if self.seconds is not None else "")
-            )
-            return f"device {self.device.value}" + (f" {extra}" if extra else "")
+            extra = self.profile or (f"{self.seconds:g} s" if self.seconds is not None else "")
+            when = f" when {self.at} shows" if self.at else ""
+            return f"device {self.device.value}" + (f" {extra}" if extra else "") + when
         return "check the view"
 
 
-_SECRET_ARGS = frozenset({"pin", "old_pin", "new_pin", "secret"})
+# What a citizen types (a PIN, a phone, an ID number) is never echoed in the transcript.
+_SECRET_ARGS = frozenset({"pin", "old_pin", "new_pin", "secret", "value"})
 
 
 class Outcome(_Strict):

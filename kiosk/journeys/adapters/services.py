@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -44,7 +45,14 @@ from kiosk.services.activation import ActivationSaga
 from kiosk.services.affairs import AffairsService
 from kiosk.services.central_session import CentralSession, CentralSessionClient
 from kiosk.services.certificate import CertificateService
-from kiosk.services.errors import CardLostError, ServiceError, call
+from kiosk.services.errors import (
+    CardLostError,
+    ForbiddenError,
+    ServiceError,
+    UnknownOutcomeError,
+    UnreachableError,
+    call,
+)
 from kiosk.services.inquiry import InquiryService
 from kiosk.services.payment import PaymentService
 from kiosk.services.pension import PensionService
@@ -101,6 +109,20 @@ class NoCentralSessionError(ServiceError):
     """A personal call before `open_session` succeeded (a session bug, never the citizen's)."""
 
     code = "service.no_session"
+
+
+def session_code(e: ServiceError) -> str:
+    """The session's word (kiosk/session/results.py) for a service error: the link's codes
+    for an unreachable or silent central, else the central's own code."""
+    if isinstance(e, UnreachableError):
+        return "sync.offline"
+    if isinstance(e, UnknownOutcomeError):
+        return "sync.rpc_timeout"
+    if isinstance(e, CardLostError):
+        return "card_lost"
+    if isinstance(e, ForbiddenError):
+        return "forbidden"
+    return e.remote_code or e.code
 
 
 def mask_personal(value: Any) -> Any:
@@ -203,10 +225,8 @@ class CentralServices:
                             self._proofs.fingerprint if Credential.FINGERPRINT in wanted else None
                         ),
                     )
-            except CardLostError:
-                return CentralSessionRefused(reason="card_lost")
             except ServiceError as e:
-                return CentralSessionRefused(reason=e.remote_code or e.code)
+                return CentralSessionRefused(reason=session_code(e))
             except CardError as e:
                 return CentralSessionRefused(reason=str(e.code.value))
             s = self._session
@@ -245,7 +265,7 @@ class CentralServices:
                 session = self.session
             result = handler(self, session, params, key)
         except ServiceError as e:
-            return QueryFailed(request_id=key, code=e.remote_code or e.code)
+            return QueryFailed(request_id=key, code=session_code(e))
         except (ValueError, ValidationError) as e:
             log.warning("%s.%s: invalid parameters: %s", service, action, type(e).__name__)
             return QueryFailed(request_id=key, code="service.invalid_request")
@@ -313,9 +333,17 @@ class CentralServices:
 
     # -- references for the identity port -----------------------------------------------------
 
+    def _card_session(self) -> CentralSession:
+        """The open central session, or one opened now on the card alone: the references
+        are fetched after consent and before the biometric checks that widen the token."""
+        with self._lock:
+            if self._session is None:
+                self._session = self._open()
+            return self._session
+
     def reference_photo(self) -> bytes:
         """The holder's reference photo from the central (after consent), in memory only."""
-        session = self.session
+        session = self._card_session()
         result = call(
             self.rpc,
             RpcMethod.PHOTO_REFERENCE,
@@ -327,7 +355,7 @@ class CentralServices:
 
     def reference_template(self) -> bytes:
         """The holder's enrolled fingerprint template from the central, in memory only."""
-        session = self.session
+        session = self._card_session()
         result = call(
             self.rpc,
             RpcMethod.FINGERPRINT_REFERENCE,
@@ -375,6 +403,17 @@ def _quote(s: CentralServices, t: CentralSession, p: Mapping[str, Any], k: str) 
     }
 
 
+def _certificate(s: CentralServices, t: CentralSession, p: Mapping[str, Any], k: str) -> Any:
+    cert = s.certificate.issue(t, request_key=k or None)
+    try:
+        document = json.loads(cert.document)
+    except ValueError:
+        raise ServiceError("the central sent an unreadable certificate") from None
+    signed = {**document, "signature_b64": cert.signature_b64, "key_id": cert.key_id}
+    # The QR carries the verification code only: `kiosk-central verify CODE` checks it.
+    return {**cert.model_dump(mode="json"), "document": signed, "qr": cert.verification_code}
+
+
 def _qualify(s: CentralServices, t: CentralSession, p: Mapping[str, Any], k: str) -> Any:
     q = s.pension.qualify(t, int(p.get("year", _this_year(s))), request_key=k or None)
     return {**q.model_dump(mode="json"), "valid_until": q.next_due, "already": False}
@@ -397,7 +436,7 @@ ACTIONS: dict[tuple[str, str], Action] = {
         int(p.get("from_year", _this_year(s) - 9)),
         int(p.get("to_year", _this_year(s))),
     ),
-    ("certificate", "issue"): lambda s, t, p, k: s.certificate.issue(t, request_key=k or None),
+    ("certificate", "issue"): _certificate,
     ("certificate", "verify"): lambda s, t, p, k: s.certificate.verify(_s(p, "code")),
     ("utility", "bills"): _bills,
     ("contribution", "quote"): _quote,
