@@ -254,6 +254,7 @@ class JourneyRunner:
         self._say = say
         self._seq = -1
         self._armed: list[Step] = []
+        self._last_lines: list[str] = []
         self._outcome_timeout_s = outcome_timeout_s
         self._outcomes_before = len(outbox.outcomes)
 
@@ -317,14 +318,23 @@ class JourneyRunner:
             hw.network_action(action.value)
 
     def _on_view(self, snap: ViewSnapshot, record: StepRecord | None) -> None:
+        for armed in [a for a in self._armed if a.at == snap.screen]:
+            self._armed.remove(armed)
+            now = armed.model_copy(update={"at": None, "seconds": None})
+            if armed.seconds:  # that long after the screen showed (a request in flight)
+                timer = threading.Timer(armed.seconds, self._act, (now,))
+                timer.daemon = True
+                timer.start()
+            else:
+                self._act(now)  # right now, on this screen
+        if snap.lines() == self._last_lines:
+            return  # the timer moved: the screen shows the same
+        self._last_lines = snap.lines()
         if record is not None:
             record.views.append(snap)
         if self._say is not None:
             for line in snap.lines():
                 self._say(f"      {line}")
-        for armed in [a for a in self._armed if a.at == snap.screen]:
-            self._armed.remove(armed)
-            self._act(armed.model_copy(update={"at": None}))  # right now, on this screen
 
     def _drain_views(
         self, result: JourneyResult | None, record: StepRecord | None, quiet_s: float = 0.0

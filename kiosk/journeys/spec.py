@@ -94,7 +94,8 @@ class Expect(_Strict):
 class Step(_Strict):
     """One step: exactly one of `intent` (with `args`) or `device` (with `profile`/`seconds`),
     then the optional `expect`. With `at` (a screen name) the device action is armed instead
-    and happens the moment that screen shows (the card pulled while a payment is in flight)."""
+    and happens the moment that screen shows, or `seconds` after it (the card pulled while a
+    payment is in flight)."""
 
     intent: str | None = None
     args: dict[str, Any] = Field(default_factory=dict)
