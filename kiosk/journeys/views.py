@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -107,6 +108,7 @@ class ViewSnapshot:
     rows: int
     text: str
     details: tuple[str, ...] = ()
+    seen_at: float = 0.0  # monotonic seconds when the journey saw it (the benchmark's clock)
 
     @classmethod
     def of(cls, view: object) -> ViewSnapshot:
@@ -119,6 +121,7 @@ class ViewSnapshot:
             rows=_rows(view),
             text=render(view),
             details=tuple(_details(view)),
+            seen_at=time.monotonic(),
         )
 
     def line(self) -> str:
