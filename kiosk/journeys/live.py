@@ -32,7 +32,7 @@ from kiosk.session.runner import SessionRunner
 from kiosk.session.view import View
 from kiosk.sync.rpc import RpcClient
 
-__all__ = ["Backend", "LiveTerminal", "OffsetClock", "run_journey"]
+__all__ = ["Backend", "LiveTerminal", "OffsetClock", "RunnerDriver", "run_journey"]
 
 log = logging.getLogger("kiosk.journeys.live")
 Say = Callable[[str], None]
@@ -90,6 +90,40 @@ class _Views:
             self.cond.notify_all()
 
 
+class RunnerDriver:
+    """`SessionDriver` over any running `SessionRunner` (the headless terminal's, or the
+    composition root's in `kiosk agent`): every view numbered, intents posted, time moved."""
+
+    def __init__(self, runner: SessionRunner, clock: OffsetClock | None = None) -> None:
+        self._runner = runner
+        self._clock = clock
+        self._views = _Views()
+        self._unsubscribe = runner.subscribe(self._views.add)
+
+    def close(self) -> None:
+        self._unsubscribe()
+
+    def send(self, intent: Intent) -> None:
+        self._runner.post(intent)
+
+    def view(self) -> View:
+        return self._runner.view
+
+    def wait_view(self, after: int, timeout_s: float) -> tuple[int, View] | None:
+        views = self._views
+        with views.cond:
+            views.cond.wait_for(lambda: len(views.items) > after + 1, timeout_s)
+            if len(views.items) > after + 1:
+                return after + 1, views.items[after + 1]
+            return None
+
+    def advance(self, seconds: float) -> None:
+        if self._clock is None:
+            raise ValueError("this session runs on the real clock: a journey cannot move it")
+        self._clock.advance(seconds)
+        self._runner.post(Tick(self._clock.monotonic()))
+
+
 class LiveTerminal:
     """Session runner + real ports + card monitor; implements `SessionDriver`."""
 
@@ -106,12 +140,11 @@ class LiveTerminal:
         self.outbox: ObservedOutbox | None = None
         self._backend = backend
         self._verifier = verifier
-        self._views = _Views()
+        self._driver: RunnerDriver | None = None
         self.runner: SessionRunner | None = None
         self.ports: RealPorts | None = None
         self._fingerprint: FingerprintDriver | None = None
         self._card_reader: CardDriver | None = None
-        self._unsubscribe: Callable[[], None] | None = None
         self._stopping = threading.Event()
         self._link: threading.Thread | None = None
 
@@ -137,7 +170,7 @@ class LiveTerminal:
             wrap_outbox=observe,
         )
         self.runner = SessionRunner(build_policy(cfg), self.ports.ports, self.clock, tick_s=0.2)
-        self._unsubscribe = self.runner.subscribe(self._views.add)
+        self._driver = RunnerDriver(self.runner, self.clock)
         self.runner.start()
         self._card_reader = CardDriver(cfg.card.driver_settings(), sink=self._device)
         self._card_reader.start()
@@ -170,9 +203,8 @@ class LiveTerminal:
         if self._card_reader is not None:
             self._card_reader.stop()
             self._card_reader = None
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        if self._driver is not None:
+            self._driver.close()
         if self.runner is not None:
             self.runner.stop()
             self.runner = None
@@ -184,30 +216,24 @@ class LiveTerminal:
             self._fingerprint.stop()
             self._fingerprint = None
 
-    # -- SessionDriver -------------------------------------------------------------------------
+    # -- SessionDriver (through the runner's driver) -------------------------------------------
 
-    def _runner(self) -> SessionRunner:
-        if self.runner is None:
+    def _drive(self) -> RunnerDriver:
+        if self._driver is None or self.runner is None:
             raise RuntimeError("the terminal is not started")
-        return self.runner
+        return self._driver
 
     def send(self, intent: Intent) -> None:
-        self._runner().post(intent)
+        self._drive().send(intent)
 
     def view(self) -> View:
-        return self._runner().view
+        return self._drive().view()
 
     def wait_view(self, after: int, timeout_s: float) -> tuple[int, View] | None:
-        views = self._views
-        with views.cond:
-            views.cond.wait_for(lambda: len(views.items) > after + 1, timeout_s)
-            if len(views.items) > after + 1:
-                return after + 1, views.items[after + 1]
-            return None
+        return self._drive().wait_view(after, timeout_s)
 
     def advance(self, seconds: float) -> None:
-        self.clock.advance(seconds)
-        self._runner().post(Tick(self.clock.monotonic()))
+        self._drive().advance(seconds)
 
 
 def run_journey(

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from drivers.camera.service import FaceVerifier
+from drivers.camera.source import FrameSource
 from drivers.fingerprint.driver import FingerprintDriver
 from drivers.vocabulary import CardInserted as DeviceCardInserted
 from drivers.vocabulary import CardRemoved as DeviceCardRemoved
@@ -52,10 +53,12 @@ def build_ports(
     fingerprint: FingerprintDriver | None,
     wake: Callable[[], None] = lambda: None,
     verifier: FaceVerifier | None = None,
+    camera: FrameSource | None = None,
     wrap_outbox: Callable[[OutboxPort], OutboxPort] | None = None,
 ) -> RealPorts:
     """Every port on the real devices and the central (the card reader and PSAM of
-    `config.card` / `config.psam`, the camera of `config.camera`)."""
+    `config.card` / `config.psam`, the camera of `config.camera`: the running `camera` of the
+    composition root when given, else one opened for each check)."""
     card = ReaderCard(config, clock)
     refs = ReferenceSource(card_photo=card.photo)
     identity = CameraAndScanner(
@@ -64,6 +67,7 @@ def build_ports(
         fingerprint,
         refs,
         verifier=verifier,
+        camera=camera,
     )
     services = CentralServices(rpc, journal, payments, clock, card, identity.proofs, wake=wake)
     refs.central_photo = services.reference_photo

@@ -86,6 +86,7 @@ class CameraAndScanner:
         *,
         frame_timeout_s: float = 5.0,
         verifier: FaceVerifier | None = None,
+        camera: FrameSource | None = None,
     ) -> None:
         self._source = source
         self._face = face
@@ -93,6 +94,7 @@ class CameraAndScanner:
         self._refs = references
         self._frame_timeout_s = frame_timeout_s
         self._verifier = verifier
+        self._camera = camera  # the composition root's running camera, else one per check
         self._lock = threading.RLock()
         self.proofs = Proofs()
 
@@ -127,17 +129,20 @@ class CameraAndScanner:
             digest = hashlib.sha256(photo).hexdigest()
             asked = script_challenges(self._source.source)
             fixed: tuple[Challenge, ...] | None = asked[:challenges] if asked else None
-            camera = FrameSource(self._source, name=f"face-{attempt}")
+            own = self._camera is None
+            camera = self._camera or FrameSource(self._source, name=f"face-{attempt}")
             try:
                 verifier = self._face_verifier()
-                camera.start()
+                if own:
+                    camera.start()
                 result = verifier.check(
                     bytes(photo), camera.frames(timeout=self._frame_timeout_s), challenges=fixed
                 )
             except CameraError as e:
                 return FaceFailed(reason=str(e.code.value))
             finally:
-                camera.stop()
+                if own:
+                    camera.stop()
                 wipe_bytes(photo)
             match, live = result.match, result.liveness
             if match is None:
