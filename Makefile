@@ -15,7 +15,7 @@ test: setup
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup
-	@set -e; for b in bench/*.py; do echo "== $$b"; $(PY) $$b; done
+	@$(PY) bench/run_all.py
 
 lint: setup
 	@.venv/bin/ruff check .

@@ -47,7 +47,7 @@ from drivers.camera.synthetic import compose, load_photo  # noqa: E402
 from drivers.camera.verify import FaceEmbedder, distance  # noqa: E402
 
 ROUNDS = 5
-# candidates for the detector (face.md §3.1); the configured default is alt2
+# candidates for the detector (OpenCV's frontal cascades); the configured default is alt2
 CASCADES = (
     "haarcascade_frontalface_alt2.xml",
     "haarcascade_frontalface_default.xml",

@@ -19,8 +19,8 @@ import typer
 from central.certificates import CertificateSigner, verify_code
 from central.config import CentralConfig, CentralConfigError, load_central_config, resolve_path
 from central.errors import CentralError
-from central.logs import install_redaction
-from central.seed import seed_database
+from central.logs import setup_logging
+from central.seed import ledger_row_counts, seed_database
 from central.service import CentralService
 from central.storage import open_storage
 
@@ -59,11 +59,7 @@ def main(
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING, ERROR.")] = "INFO",
 ) -> None:
     """Options common to every command."""
-    logging.basicConfig(
-        level=getattr(logging, log_level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    install_redaction()
+    setup_logging(getattr(logging, log_level.upper(), logging.INFO))
     ctx.obj = _State(config_path=config)
 
 
@@ -88,15 +84,24 @@ def run_command(ctx: typer.Context) -> None:
     except (CentralError, OSError) as e:
         typer.echo(f"kiosk-central: cannot start: {e}", err=True)
         raise typer.Exit(1) from None
-    url = service.monitor.url if service.monitor is not None else None
-    typer.echo(
-        f"kiosk-central running: {cfg.workers.count} workers on {cfg.broker.host}:{cfg.broker.port}"
-        + (f", fleet monitor at {url}" if url else "")
-    )
-    sys.stdout.flush()
-    # systemd Type=notify: READY once the workers and the monitor are started (no-op elsewhere).
-    sdnotify.SystemdNotifier().notify("READY=1")
     try:
+        # "running" (and systemd's READY) only once every worker holds its subscription (SUBACK):
+        # before that, a kiosk's RPC would go unanswered.
+        typer.echo(
+            f"kiosk-central starting: {cfg.workers.count} workers subscribing on"
+            f" {cfg.broker.host}:{cfg.broker.port}",
+            err=True,
+        )
+        while not service.wait_ready(1.0):
+            if stop.is_set():
+                return
+        url = service.monitor.url if service.monitor is not None else None
+        typer.echo(
+            f"kiosk-central running: {cfg.workers.count} workers on"
+            f" {cfg.broker.host}:{cfg.broker.port}" + (f", fleet monitor at {url}" if url else "")
+        )
+        sys.stdout.flush()
+        sdnotify.SystemdNotifier().notify("READY=1")
         while not stop.wait(60.0):
             s = service.stats()
             logger.info(
@@ -132,12 +137,26 @@ def seed_command(
     persons: Annotated[
         int | None, typer.Option(help="Generated persons (default: [seed] persons).")
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Wipe the database even when its ledger holds rows."),
+    ] = False,
 ) -> None:
-    """(Re)create the database with the deterministic seed data set (drops the ledger too)."""
+    """(Re)create the database with the deterministic seed data set. Refuses (exit 3) when the
+    ledger holds payments, event receipts or activations, unless --force."""
     cfg = _config(ctx)
     seed_cfg = cfg.seed if persons is None else cfg.seed.model_copy(update={"persons": persons})
     try:
         with open_storage(cfg.storage) as db:
+            held = ledger_row_counts(db)
+            if held and not force:
+                rows = ", ".join(f"{n} {table}" for table, n in held.items())
+                typer.echo(
+                    f"kiosk-central: refusing to seed: the database holds ledger rows ({rows});"
+                    " seeding wipes them. Run `kiosk-central seed --force` to wipe it anyway.",
+                    err=True,
+                )
+                raise typer.Exit(3)
             summary = seed_database(db, seed_cfg)
     except CentralError as e:
         typer.echo(f"kiosk-central: seed failed: {e}", err=True)

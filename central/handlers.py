@@ -72,7 +72,7 @@ _DEFAULT_FINGER = 1
 
 
 def mask_name(name: str) -> str:
-    """Family name shown, the rest masked (ARCHITECTURE §9): 张** ."""
+    """Family name shown, the rest masked (docs/architecture.md §9): 张** ."""
     return name[:1] + "*" * max(0, len(name) - 1)
 
 
@@ -109,6 +109,7 @@ class RpcService:
         self.trust = trust or SessionTrust(clock=clock)
         self._claims: Claims | None = None  # of the request being handled (one thread)
         services = ServiceHandlers(storage, signer or CertificateSigner.load(None), clock)
+        self.services = services
         self._table: dict[RpcMethod, Callable[[str, RpcRequest, Any], BaseModel]] = {
             RpcMethod.PERSON_SUMMARY: self.handle_person_summary,
             RpcMethod.CONTRIBUTIONS: self.handle_contributions,

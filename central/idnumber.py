@@ -38,7 +38,8 @@ def make_id_number(region: str, birth: dt.date, serial: int) -> str:
 
 
 def mask_id(value: str) -> str:
-    """First 3 and last 4 characters shown (ARCHITECTURE §9), for logs of the central system."""
+    """First 3 and last 4 characters shown (docs/architecture.md §9), for logs of the central
+    system."""
     if len(value) <= 7:
         return "*" * len(value)
     return value[:3] + "*" * (len(value) - 7) + value[-4:]

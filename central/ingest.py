@@ -58,7 +58,7 @@ class TelemetryIngest:
 
     def ingest(self, report: Telemetry, received_at: float) -> None:
         """Take one validated report. A historical (backlog) report is counted but never
-        replaces a current one (reference §1 row 7: backfill never overwrites current state)."""
+        replaces a current one (backfill never overwrites current state)."""
         with self._lock:
             self.received += 1
             old = self._pending.get(report.terminal_id)

@@ -25,10 +25,12 @@ from central.storage import Storage
 
 __all__ = [
     "INSURANCES",
+    "LEDGER_TABLES",
     "UTILITIES",
     "HolderProfile",
     "SeedSummary",
     "holder_bill_accounts",
+    "ledger_row_counts",
     "load_holder_profiles",
     "seed_database",
 ]
@@ -481,6 +483,29 @@ def _courses(cfg: SeedConfig) -> list[tuple[Any, ...]]:
         seats = 2 if i == len(_COURSES) - 1 else 20 + (i * 13) % 30  # the last one fills up
         out.append((f"TC{year}{i + 1:03d}", title, category, start, hours, seats, 0, 1))
     return out
+
+
+# What terminals did (payments made, events received, cards activated, affairs applied,
+# certificates issued): a re-seed loses it.
+LEDGER_TABLES = (
+    "payments",
+    "event_receipts",
+    "activations",
+    "affairs",
+    "certificates",
+    "staff_alert_acks",
+)
+
+
+def ledger_row_counts(storage: Storage) -> dict[str, int]:
+    """Rows per ledger table that holds any (the schema is created first when missing)."""
+    storage.create_schema()
+    counts: dict[str, int] = {}
+    for table in LEDGER_TABLES:
+        row = storage.one(f"SELECT COUNT(*) FROM {table}")  # a fixed table name, not input
+        if row is not None and int(row[0]):
+            counts[table] = int(row[0])
+    return counts
 
 
 def seed_database(storage: Storage, cfg: SeedConfig, *, recreate: bool = True) -> SeedSummary:

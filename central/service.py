@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from central.certificates import CertificateSigner
 from central.config import CentralConfig, resolve_path
@@ -82,11 +82,36 @@ class CentralService:
             raise
         logger.info("central started: %d workers, boot %s", len(self.workers), self.boot_id)
 
+    def wait_ready(self, timeout: float) -> bool:
+        """True once every started worker is connected and subscribed (SUBACK), within
+        `timeout` seconds in all."""
+        deadline = time.monotonic() + timeout
+        return bool(self._started) and all(
+            w.wait_ready(max(0.0, deadline - time.monotonic())) for w in self._started
+        )
+
+    def _record_ack(self, alert: dict[str, Any]) -> None:
+        """A staff alert acknowledged on the monitor, stored once beside the alert's event
+        (the monitor's web thread; its own short connection)."""
+        with open_storage(self.config.storage) as db, db.transaction():
+            db.execute(
+                "INSERT INTO staff_alert_acks (alert_id, terminal_id, reason, acked_by, acked_at)"
+                " VALUES (?,?,?,?,?) ON CONFLICT (alert_id) DO NOTHING",
+                (
+                    alert["alert_id"],
+                    alert["terminal"],
+                    alert["reason"],
+                    alert["acked_by"],
+                    alert["acked"],
+                ),
+            )
+
     def _start_monitor(self) -> None:
         # Imported here: the monitor is an optional part of the process (and its web server).
         from central.fleet.monitor import FleetMonitor
 
         monitor = FleetMonitor.from_config(self.config.fleet_config())
+        monitor.desk.on_ack = self._record_ack
         monitor.start()
         self.monitor = monitor
         logger.info("fleet monitor at %s", monitor.url)

@@ -54,6 +54,14 @@ Effect = Callable[[Storage], tuple[str, str, dict[str, Any]]]
 """In the claiming transaction: returns (state, reason, data); writes only when accepting."""
 
 
+_QUEUED = {
+    # `type` of a queued application/registration event → the affair it is (kiosk/session)
+    "employment_certificate": "employment_certificate",
+    "unemployment_registration": "unemployment_register",
+    "training": "training_signup",
+}
+
+
 def _reference(kind: str, key: str) -> str:
     prefix = {"loss_report": "LR", "loss_cancel": "LC", "pension_qualify": "PQ"}.get(kind, "AF")
     return prefix + hashlib.sha256(f"{kind}:{key}".encode()).hexdigest()[:12].upper()
@@ -141,6 +149,84 @@ class ServiceHandlers:
         if row is None:
             raise NotFoundError(f"no insured person {mask_id(id_number)}")
         return row
+
+    # ------------------------------------------------------------------ queued applications
+
+    def apply_outbox_event(
+        self, terminal_id: str, kind: str, msg_id: str, data: dict[str, Any]
+    ) -> str | None:
+        """Apply an application or registration a kiosk queued in its outbox (offline allowed:
+        docs/services.md), once per event `msg_id`, BEFORE the event's receipt is recorded (a
+        crash in between re-applies nothing: the key is stored). Returns the affair's state,
+        or None when the event is not one of these (nothing applied). Unusable data (unknown
+        person, a lost card, missing fields) is recorded as a declined affair, never raised."""
+        what = str(data.get("type", ""))
+        if kind not in ("application", "registration") or what not in _QUEUED:
+            return None
+        affair = _QUEUED[what]
+        id_number = str(data.get("id_number", "")).upper()[:18]
+        person = self._db.one(
+            "SELECT id_number, status FROM persons WHERE id_number = ?", (id_number,)
+        )
+        card_number = str(data.get("card_number", ""))
+        card = self._db.one(
+            "SELECT state FROM cards WHERE card_number = ? AND id_number = ?",
+            (card_number, id_number),
+        )
+        course_id = str(data.get("course_id", ""))[:32]
+
+        def effect(db: Storage) -> tuple[str, str, dict[str, Any]]:
+            if person is None or card is None:
+                return DECLINED, "unknown_person_or_card", {}
+            if card[0] != "active":
+                return DECLINED, "card_lost", {}
+            if affair == "unemployment_register":
+                if person[1] == "retired":
+                    return DECLINED, "retired", {}
+                fresh = db.query(
+                    "INSERT INTO unemployment_registrations (id_number, request_key,"
+                    " registered_at) VALUES (?,?,?) ON CONFLICT (id_number) DO NOTHING"
+                    " RETURNING id_number",
+                    (id_number, msg_id, self._clock()),
+                )
+                return (ACCEPTED, "", {}) if fresh else (DECLINED, "already_registered", {})
+            if affair == "training_signup":
+                return self._take_seat(db, course_id, id_number, msg_id)
+            return ACCEPTED, "", {"queued": True}
+
+        try:
+            row, _ = self._apply_once(msg_id, affair, terminal_id, id_number or "?", effect)
+        except RejectedError as e:  # a msg_id colliding with another request's key
+            logger.warning("queued %s %s from %s not applied: %s", what, msg_id, terminal_id, e)
+            return DECLINED
+        return str(row[0])
+
+    def _take_seat(
+        self, db: Storage, course_id: str, id_number: str, key: str
+    ) -> tuple[str, str, dict[str, Any]]:
+        """One seat of a course in the claiming transaction (RPC and queued sign-ups alike)."""
+        if db.one("SELECT 1 FROM courses WHERE course_id = ?", (course_id,)) is None:
+            return DECLINED, "unknown_course", {}
+        fresh = db.query(
+            "INSERT INTO course_signups (course_id, id_number, request_key, signed_at)"
+            " VALUES (?,?,?,?) ON CONFLICT (course_id, id_number) DO NOTHING"
+            " RETURNING course_id",
+            (course_id, id_number, key, self._clock()),
+        )
+        if not fresh:
+            return DECLINED, "already_signed_up", {}
+        seat = db.execute(
+            "UPDATE courses SET seats_taken = seats_taken + 1"
+            " WHERE course_id = ? AND seats_taken < seats",
+            (course_id,),
+        )
+        if seat != 1:
+            db.execute(
+                "DELETE FROM course_signups WHERE course_id = ? AND id_number = ?",
+                (course_id, id_number),
+            )
+            return DECLINED, "course_full", {}
+        return ACCEPTED, "", {"course_id": course_id}
 
     # ------------------------------------------------------------------ inquiry
 
@@ -275,26 +361,7 @@ class ServiceHandlers:
         kind = "training_signup"
 
         def effect(db: Storage) -> tuple[str, str, dict[str, Any]]:
-            fresh = db.query(
-                "INSERT INTO course_signups (course_id, id_number, request_key, signed_at)"
-                " VALUES (?,?,?,?) ON CONFLICT (course_id, id_number) DO NOTHING"
-                " RETURNING course_id",
-                (p.course_id, person[0], p.request_key, self._clock()),
-            )
-            if not fresh:
-                return DECLINED, "already_signed_up", {}
-            seat = db.execute(
-                "UPDATE courses SET seats_taken = seats_taken + 1"
-                " WHERE course_id = ? AND seats_taken < seats",
-                (p.course_id,),
-            )
-            if seat != 1:
-                db.execute(
-                    "DELETE FROM course_signups WHERE course_id = ? AND id_number = ?",
-                    (p.course_id, person[0]),
-                )
-                return DECLINED, "course_full", {}
-            return ACCEPTED, "", {"course_id": p.course_id}
+            return self._take_seat(db, p.course_id, person[0], p.request_key)
 
         row, repeated = self._apply_once(p.request_key, kind, t, person[0], effect)
         return self._affair(kind, p.request_key, row, repeated)

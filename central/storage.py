@@ -177,6 +177,12 @@ SCHEMA: tuple[str, ...] = (
         method TEXT NOT NULL,
         recorded_at DOUBLE PRECISION NOT NULL,
         PRIMARY KEY (id_number, year))""",
+    """CREATE TABLE IF NOT EXISTS staff_alert_acks (
+        alert_id TEXT PRIMARY KEY,
+        terminal_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        acked_by TEXT NOT NULL,
+        acked_at DOUBLE PRECISION NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS terminals (
         terminal_id TEXT PRIMARY KEY,
         boot_id TEXT NOT NULL,
@@ -365,6 +371,7 @@ class Storage:
             "course_signups",
             "certificates",
             "pension_qualifications",
+            "staff_alert_acks",
         ]
         with self.transaction():
             for name in names:

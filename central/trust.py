@@ -309,6 +309,11 @@ class SessionTrust:
         if card[0].upper() != p.card_id_hex.upper():
             raise ForbiddenError("the card is not recognised")
         self._check_answer(terminal_id, card, challenge, p.answer_hex)
+        person = db.one("SELECT status FROM persons WHERE id_number = ?", (card[1],))
+        if person is None or person[0] == "deceased":
+            # A genuine card of someone who died is used by someone else (survival fraud).
+            logger.warning("terminal %s: a card of a person not served was refused", terminal_id)
+            raise ForbiddenError("this card cannot be served here: please ask the staff")
         lost = card[3] != "active"
         if lost and p.purpose is SessionPurpose.SERVICE:
             logger.info("terminal %s: lost card %s refused", terminal_id, p.card_number[:2] + "…")

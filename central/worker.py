@@ -396,6 +396,12 @@ class CentralWorker:
             try:
                 with self._db_lock:
                     assert self._ledger is not None
+                    assert self._rpc is not None
+                    # Queued applications take effect first, once per msg_id; the receipt
+                    # after it (a crash in between re-applies nothing).
+                    self._rpc.services.apply_outbox_event(
+                        terminal, event.kind.value, event.msg_id, event.data
+                    )
                     receipt = self._ledger.record_event(event)
             except StorageError as e:
                 self.log.error("event %s from %s: storage failed: %s", event.msg_id, terminal, e)

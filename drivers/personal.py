@@ -1,4 +1,4 @@
-"""Personal values that mask themselves: ID numbers, names, card and bank numbers, PINs.
+"""Personal values that mask themselves: ID numbers, names, card, bank and phone numbers, PINs.
 
 A dependency-free leaf (drivers return these types, so they cannot live in `kiosk`). `str()` and
 `repr()` always show the mask; the raw value comes only from an explicit `reveal()`, so an
@@ -40,7 +40,7 @@ class PersonalKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class MaskPolicy:
-    """How many characters of each kind stay visible (ARCHITECTURE §9 defaults)."""
+    """How many characters of each kind stay visible (defaults: docs/architecture.md, Privacy)."""
 
     id_head: int = 3
     id_tail: int = 4
@@ -49,6 +49,8 @@ class MaskPolicy:
     bank_head: int = 6
     bank_tail: int = 4
     name_visible: int = 1  # the family name (first character of a Chinese name)
+    phone_head: int = 3  # mobile numbers: the carrier prefix ...
+    phone_tail: int = 4  # ... and the last four, as Chinese bank and carrier receipts show them
     mask_char: str = "*"
 
 
@@ -86,7 +88,7 @@ def mask_value(kind: PersonalKind, value: str, policy: MaskPolicy | None = None)
     if kind is PersonalKind.CARD_NUMBER:
         return _keep_ends(value, p.card_head, p.card_tail, p.mask_char)
     if kind is PersonalKind.PHONE:
-        return _keep_ends(value, 3, 4, p.mask_char)
+        return _keep_ends(value, p.phone_head, p.phone_tail, p.mask_char)
     if kind is PersonalKind.NAME:
         if value.isascii() and " " in value.strip():
             # Latin names: keep the family name (last word), hide the given names.
@@ -152,7 +154,7 @@ class Masked:
 
 
 class PinFormatError(ValueError):
-    """The PIN is not 4 to 16 decimal digits (LD/T 32 PIN length, ssc-card.md §3.1)."""
+    """The PIN is not 4 to 16 decimal digits (LD/T 32 PIN length, docs/card.md §3.1)."""
 
     code = "card.pin_invalid_format"
 

@@ -1,5 +1,5 @@
 """The composition root: builds every component from the config, in order, and stops them in
-the reverse order. Nothing else constructs services, clocks or queues (ARCHITECTURE §1).
+the reverse order. Nothing else constructs services, clocks or queues (docs/architecture.md §1).
 """
 
 from __future__ import annotations

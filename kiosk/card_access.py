@@ -25,11 +25,17 @@ from drivers.card.transport import PcscChannel
 from kiosk.config import KioskConfig
 from kiosk.config.psam import PsamConfig, TakCredentialError
 from kiosk.config.terminal import Mode
+from kiosk.services.central_session import (
+    CentralSession,
+    CentralSessionClient,
+    ChannelCardResponder,
+)
 
 __all__ = [
     "CardRead",
     "IssuerOnly",
     "OpenPsam",
+    "open_central_session",
     "open_psam",
     "production_findings",
     "psam_reader",
@@ -187,8 +193,28 @@ def read_card(
     return CardRead(result, photo, authenticated=psam is not None, note=note)
 
 
+def open_central_session(
+    client: CentralSessionClient,
+    settings: CardSettings,
+    reader: str | None,
+    *,
+    pin_verified: bool = False,
+) -> CentralSession:
+    """Have the card in `reader` answer the central's challenge (docs/central-trust.md) and
+    return the session: card credential (+ PIN when the caller verified it in this card
+    session). For the technician commands; the citizen's session does this in its effects.
+
+    Raises `CardError` and the service errors of kiosk/services/errors.py."""
+    driver = CardDriver(settings)
+    name = driver.wait_for_card(reader)
+    with driver.open(name) as session, session.channel.transaction():
+        issuer = session.ssc.read_issuer()
+        return client.open(ChannelCardResponder(session.channel, issuer), pin_verified=pin_verified)
+
+
 def production_findings(config: KioskConfig) -> list[ProductionFinding]:
-    """Every production check of docs §6 that can run without a card; the doctor reuses it."""
+    """Every production check of docs/card-security.md §6 that can run without a card; the doctor
+    reuses it."""
     cfg = config
     out = [
         ProductionFinding(

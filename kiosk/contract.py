@@ -1,7 +1,7 @@
 """The MQTT message contract between kiosks and the central system: topics, payloads, versions.
 
 A dependency-free leaf (standard library and pydantic only): `kiosk`, `central` and the fleet
-monitor all import it, and both ends validate every message with it (ARCHITECTURE §6).
+monitor all import it, and both ends validate every message with it (docs/architecture.md §6).
 
 Conventions
 - Topics: ``ssk/v1/{terminal_id}/{channel}``; build them with `topic()`, parse with
@@ -105,6 +105,7 @@ __all__ = [
     "InsuranceKind",
     "InsuredCertificate",
     "InsuredPeriod",
+    "JourneyStats",
     "LossParams",
     "LossResult",
     "MaintenanceArgs",
@@ -241,7 +242,7 @@ class Message(BaseModel):
 
 
 class Envelope(Message):
-    """Fields every kiosk→central message carries (ARCHITECTURE §6)."""
+    """Fields every kiosk→central message carries (docs/architecture.md §6)."""
 
     v: int = Field(default=CONTRACT_VERSION, description="Contract version of the sender.")
     msg_id: str = Field(min_length=8, max_length=64, description="UUID; the idempotency key.")
@@ -366,14 +367,29 @@ class StaffAlert(Message):
     raised_at: float = Field(default=0.0, ge=0)
 
 
-class SessionStats(Message):
-    """`data` of a SESSION_STATS event: one finished journey, for the fleet monitor."""
+class JourneyStats(Message):
+    """One journey of a session in a SESSION_STATS event."""
+
+    # Statistics are read by the fleet monitor, which must not turn a newer kiosk's extra
+    # field into a malformed message: unknown fields are ignored here (and only here).
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     service: str = Field(max_length=40)
-    outcome: Literal["completed", "abandoned", "failed"]
-    reason: str = Field(default="", max_length=60, description="A failure code, never a value.")
+    outcome: str = Field(max_length=20, description="completed, abandoned or failed")
     duration_s: float = Field(default=0.0, ge=0)
-    steps: int = Field(default=0, ge=0)
+    failure: str = Field(default="", max_length=60, description="A failure code, never a value.")
+
+
+class SessionStats(Message):
+    """`data` of a SESSION_STATS event: one citizen session and its journeys (kiosk/session),
+    counted per terminal and service by the fleet monitor. Never a personal value."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    session_key: str = Field(default="", max_length=64)
+    reason: str = Field(default="", max_length=60, description="Why the session ended.")
+    duration_s: float = Field(default=0.0, ge=0)
+    journeys: list[JourneyStats] = Field(default_factory=list, max_length=50)
 
 
 EVENT_SCHEMAS: dict[EventKind, type[Message]] = {

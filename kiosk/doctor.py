@@ -22,7 +22,7 @@ from drivers.fingerprint.driver import FingerprintDriver
 from drivers.vocabulary import DeviceHealth
 from kiosk.agent import state_dir
 from kiosk.card_access import production_findings
-from kiosk.clock import SystemClock
+from kiosk.clock import SystemClock, system_clock_synced
 from kiosk.config import KioskConfig
 from kiosk.config.terminal import Mode
 from kiosk.journal import Journal, Sealer, load_key
@@ -58,12 +58,28 @@ def _config(config: KioskConfig) -> Iterator[Check]:
     mode = config.terminal.mode
     yield Check("config", Verdict.PASS, f"terminal {config.terminal.id}, mode {mode.value}")
     if PinEntry(config.card.pin_entry) is PinEntry.KEYPAD:
-        # ARCHITECTURE §4: PCI PIN rules want the PIN inside a secure device.
+        # docs/architecture.md §4: PCI PIN rules want the PIN inside a secure device.
         yield Check(
             "pin entry",
             Verdict.WARN,
             "PINs are typed on the touchscreen keypad",
             "use a reader with a PIN pad and set card.pin_entry = auto (or reader)",
+        )
+
+
+def _clock(_config: KioskConfig) -> Iterator[Check]:
+    # Records say whether their wall time was synchronised; a terminal that never syncs sends
+    # every record as "clock not synchronised" and the central falls back on receive times.
+    synced = system_clock_synced()
+    source = system_clock_synced.source
+    if synced:
+        yield Check("clock", Verdict.PASS, f"wall clock synchronised (from {source})")
+    else:
+        yield Check(
+            "clock",
+            Verdict.WARN,
+            f"wall clock not synchronised (from {source})",
+            "enable NTP: `timedatectl set-ntp true` (systemd-timesyncd) or chrony",
         )
 
 
@@ -225,6 +241,7 @@ def _broker(config: KioskConfig, wait_s: float = 5.0) -> Iterator[Check]:
 
 CHECKS: tuple[CheckFn, ...] = (
     _config,
+    _clock,
     _storage,
     _production,
     _card,

@@ -17,13 +17,17 @@ __all__ = ["PersonalDataError", "RedactionFilter", "dumps", "install_redaction",
 
 # 18-character resident ID numbers (GB 11643: 17 digits + digit or X), anywhere in text.
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
-# Long digit runs (bank PANs are 16-19 digits, phone numbers 11): keep head and tail only.
+# Mainland mobile numbers (11 digits, 1 then 3-9), alone or after +86, not inside a longer run.
+_PHONE = re.compile(r"(?:(?<=\+86)|(?<![0-9]))(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
+# Long digit runs (bank PANs are 16-19 digits): keep head and tail only.
 _LONG_DIGITS = re.compile(r"(?<![0-9])(\d{3})\d{5,}(\d{4})(?![0-9])")
 
 
 def redact_text(text: str) -> str:
-    """Mask ID numbers and long digit runs in free text (log lines, error details)."""
+    """Mask ID numbers, mobile phone numbers and long digit runs in free text (log lines,
+    error details)."""
     text = _ID_NUMBER.sub(lambda m: m.group(1)[:3] + "*" * 11 + m.group(2), text)
+    text = _PHONE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
     return _LONG_DIGITS.sub(lambda m: m.group(1) + "*" * (len(m.group(0)) - 7) + m.group(2), text)
 
 
@@ -65,8 +69,13 @@ class RedactionFilter(logging.Filter):
             record.msg = _redact_arg(record.msg)
         if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
             # Render the traceback now, redacted, so formatters never see the raw exception text.
-            record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.exc_info = None
+        if record.exc_text:
+            # Also a traceback another (unfiltered) handler rendered first and left on the record.
+            record.exc_text = redact_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_text(record.stack_info)
         return True
 
 

@@ -14,6 +14,7 @@ pytest_plugins = [
     "tests.fixtures.pcscd",
     "tests.fixtures.journeys",
     "tests.fixtures.no_skip",
+    "tests.fixtures.hardware",
 ]
 
 

@@ -9,6 +9,7 @@ import threading
 
 from central.fleet.config import FleetConfig
 from central.fleet.monitor import FleetMonitor
+from central.logs import setup_logging
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,10 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--command-expiry", type=float, default=defaults.command_expiry_s, metavar="S")
     p.add_argument("-v", "--verbose", action="store_true")
     a = p.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if a.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    # The same redaction as `kiosk-central`: request lines and rejected messages may carry
+    # personal values (an ID number in a query string, a hostile payload).
+    setup_logging(logging.DEBUG if a.verbose else logging.INFO)
     config = FleetConfig(
         broker_host=a.broker_host,
         broker_port=a.broker_port,

@@ -12,8 +12,8 @@ class FleetConfig(BaseModel):
 
     Times are seconds. `stale_after_s` should be a few telemetry periods (a kiosk sends telemetry
     every N s, so 3 N tolerates two lost messages). More than `flap_threshold` online<->offline
-    transitions inside `flap_window_s` flag a terminal as flapping (mqtt-fleet.md §3: one
-    flapping device can starve a server, so operators must see it).
+    transitions inside `flap_window_s` flag a terminal as flapping (one flapping
+    device can starve a server of connection handling, so operators must see it).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)

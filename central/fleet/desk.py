@@ -1,7 +1,8 @@
 """The staff desk of the fleet monitor: staff alerts (call staff, card left in the reader,
 repeated failures) with their acknowledgement, and each terminal's journeys per service with
-their failure reasons. Pure, time injected, one lock; nothing personal ever gets here (the
-contract's StaffAlert and SessionStats carry places, steps and codes only).
+their failure reasons (from each session's ``session_stats`` event). Pure, time injected, one
+lock; nothing personal ever gets here (the contract's StaffAlert and SessionStats carry places,
+steps and codes only).
 
 Events arrive at least once (the kiosk's outbox resends until the central receipts), so both
 kinds are de-duplicated: alerts by `alert_id`, journeys by the event's `msg_id`.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,8 +62,18 @@ class AlertRecord:
 class StaffDesk:
     """Alerts (newest kept up to `alerts_kept`) and journey counts per terminal and service."""
 
-    def __init__(self, clock: Clock, *, alerts_kept: int = 500, journeys_seen: int = 50_000):
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        alerts_kept: int = 500,
+        journeys_seen: int = 50_000,
+        on_ack: Callable[[dict[str, Any]], None] | None = None,
+    ):
         self._clock = clock
+        self.on_ack = on_ack
+        """Called (web thread, outside the lock) with each new acknowledgement, to record it
+        durably (the central stores it beside the alert's event); failures are logged."""
         self._alerts: OrderedDict[str, AlertRecord] = OrderedDict()
         self._alerts_kept = alerts_kept
         self._journeys: dict[str, dict[str, dict[str, int]]] = {}
@@ -104,21 +116,23 @@ class StaffDesk:
         )
         return True
 
-    def apply_journey(self, terminal_id: str, j: JourneyUpdate) -> bool:
-        """Count a finished journey once; False for a redelivery."""
+    def apply_journeys(self, terminal_id: str, update: JourneyUpdate) -> bool:
+        """Count a finished session's journeys once; False for a redelivery."""
         with self._lock:
-            if j.msg_id in self._seen:
+            if update.msg_id in self._seen:
                 return False
-            self._seen.add(j.msg_id)
-            self._seen_order.append(j.msg_id)
+            self._seen.add(update.msg_id)
+            self._seen_order.append(update.msg_id)
             while len(self._seen_order) > self._seen_max:
                 self._seen.discard(self._seen_order.popleft())
             services = self._journeys.setdefault(terminal_id, {})
-            counts = services.setdefault(j.service, dict.fromkeys(OUTCOMES, 0))
-            counts[j.outcome] = counts.get(j.outcome, 0) + 1
-            if j.outcome != "completed" and j.reason:
-                reasons = self._failures.setdefault(terminal_id, {})
-                reasons[j.reason] = reasons.get(j.reason, 0) + 1
+            for j in update.journeys:
+                counts = services.setdefault(j.service, dict.fromkeys(OUTCOMES, 0))
+                outcome = j.outcome if j.outcome in OUTCOMES else "failed"
+                counts[outcome] += 1
+                if outcome != "completed" and j.failure:
+                    reasons = self._failures.setdefault(terminal_id, {})
+                    reasons[j.failure] = reasons.get(j.failure, 0) + 1
             self._rev += 1
             return True
 
@@ -126,6 +140,7 @@ class StaffDesk:
 
     def acknowledge(self, alert_id: str, by: str) -> dict[str, Any] | None:
         """Acknowledge an open alert (a second ack keeps the first); None when unknown."""
+        fresh = False
         with self._lock:
             alert = self._alerts.get(alert_id)
             if alert is None:
@@ -134,13 +149,21 @@ class StaffDesk:
                 alert.acked_wall = self._clock.wall()
                 alert.acked_by = by
                 self._rev += 1
-                logger.info(
-                    "staff alert %s at %s acknowledged by %s",
-                    alert_id,
-                    alert.terminal_id,
-                    by or "operator",
-                )
-            return alert.as_json()
+                fresh = True
+            record = alert.as_json()
+        if fresh:
+            logger.info(
+                "staff alert %s at %s acknowledged by %s",
+                alert_id,
+                record["terminal"],
+                by or "operator",
+            )
+            if self.on_ack is not None:
+                try:
+                    self.on_ack(record)
+                except Exception:  # the page shows the ack; the record is retried by no one
+                    logger.exception("staff alert %s: the acknowledgement was not stored", alert_id)
+        return record
 
     # ---- readers -----------------------------------------------------------------------------
 

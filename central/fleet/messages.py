@@ -29,6 +29,7 @@ __all__ = [
     "AckUpdate",
     "AlertUpdate",
     "FleetMessage",
+    "Journey",
     "JourneyUpdate",
     "StatusUpdate",
     "TelemetryUpdate",
@@ -87,14 +88,22 @@ class AlertUpdate:
 
 
 @dataclass(frozen=True, slots=True)
-class JourneyUpdate:
-    """One finished journey (``session_stats`` event); `msg_id` de-duplicates redeliveries."""
+class Journey:
+    """One journey of a session: service, outcome (completed/abandoned/failed), failure code."""
 
-    msg_id: str
     service: str
     outcome: str
-    reason: str = ""
+    failure: str = ""
     duration_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyUpdate:
+    """A finished session's journeys (``session_stats`` event); `msg_id` de-duplicates
+    redeliveries of the event."""
+
+    msg_id: str
+    journeys: tuple[Journey, ...] = ()
 
 
 FleetMessage = StatusUpdate | TelemetryUpdate | AckUpdate | AlertUpdate | JourneyUpdate
@@ -179,13 +188,12 @@ def _event(terminal_id: str, payload: bytes) -> tuple[str, FleetMessage] | None:
             raised_at=a.raised_at or e.wall,
         )
     if e.kind is EventKind.SESSION_STATS:
-        j = decode(SessionStats, e.data)
+        stats = decode(SessionStats, e.data)
         return terminal_id, JourneyUpdate(
             msg_id=e.msg_id,
-            service=j.service,
-            outcome=j.outcome,
-            reason=j.reason,
-            duration_s=j.duration_s,
+            journeys=tuple(
+                Journey(j.service, j.outcome, j.failure, j.duration_s) for j in stats.journeys
+            ),
         )
     return None
 

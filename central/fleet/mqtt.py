@@ -130,7 +130,8 @@ class FleetMqtt:
 
     def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason_code: Any, _p: Any) -> None:
         if reason_code.is_failure:
-            # Frigate sets `connected` even on a refused CONNACK; we do not (HOUSE-STYLE).
+            # Frigate sets `connected` even on a refused CONNACK; we do not: refused is not
+            # connected.
             logger.warning(
                 "broker %s:%s refused the connection: %s", self._host, self._port, reason_code
             )
@@ -188,7 +189,7 @@ class FleetMqtt:
                 self._desk.apply_alert(terminal_id, update)
         elif isinstance(update, JourneyUpdate):
             if self._desk is not None:
-                self._desk.apply_journey(terminal_id, update)
+                self._desk.apply_journeys(terminal_id, update)
         elif isinstance(update, AckUpdate) and not self._state.apply_ack(terminal_id, update):
             logger.debug(
                 "ack from %s for a command not sent here: %s", terminal_id, update.command_id

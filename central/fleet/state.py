@@ -218,7 +218,7 @@ class FleetState:
             t = self._terminal(terminal_id)
             if update.historical:
                 # Replayed from the terminal's backlog: proves it is alive now, but its values
-                # are old and must not overwrite the current picture (mqtt-fleet.md §1 row 7).
+                # are old and must not overwrite the current picture (backfill never does).
                 self._seen(t, self._clock.monotonic())
                 self._touch(t)
                 return

@@ -25,7 +25,7 @@ the challenged direction AND a yaw change at least `min_offset_per_foreshortenin
 foreshortening ``1 - aspect / aspect_at_start``. A still photo or a replayed static sequence
 never changes yaw (timeout); a print rotated in plane keeps yaw and aspect; a print turned in
 depth foreshortens without enough nose travel (flat). Replayed video of a real head turning,
-and masks, are NOT defeated (no packaged model does passive anti-spoofing; face.md).
+and masks, are NOT defeated (no packaged model does passive anti-spoofing; docs/architecture.md §5).
 
 Blink is not offered: the 5-point model has no eyelid points, and eyelids would need the
 68-point model (licence excludes commercial use) or the optional MediaPipe extra.

@@ -3,7 +3,7 @@
 `FaceVerifier.check(reference_photo, frames)` runs the whole check over a stream of frames and
 returns a `FaceCheckResult` holding only decisions, the distance and the liveness outcome. The
 live frames, the reference image and every embedding stay in this call and are zeroed before
-it returns (ARCHITECTURE §5: biometric data lives only as long as the check needs it).
+it returns (docs/architecture.md §5: biometric data lives only as long as the check needs it).
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ class FaceSettings:
     min_sharpness: float = 30.0
     several_faces_min_width: float = 0.6  # a second face this big (vs the largest) counts
     # verification: dlib ResNet distance; 0.6 is dlib's "same person" bound, 0.5 trades a few
-    # false rejects for fewer false accepts (reference face.md §1)
+    # false rejects for fewer false accepts (dlib reports 99.38 % on LFW at 0.6)
     match_threshold: float = 0.5
     verify_frames: int = 3  # median distance over this many good frames
     # liveness (see drivers.camera.liveness for why these measures)

@@ -1,4 +1,5 @@
-"""The medical-insurance activation record in DF04/EF05 (docs §4, [ours]): codec, write, read-back.
+"""The medical-insurance activation record in DF04/EF05 (docs/card-security.md §4, [ours]): codec,
+write, read-back.
 
 Record 1 = `60 13` status(1) ‖ date (BCD YYYYMMDD) ‖ PSAM terminal number (BCD, 6) ‖ the first 8
 bytes of SHA-256 of the transaction's idempotency key. The write runs VERIFY PIN, EXTERNAL
@@ -150,7 +151,8 @@ def _select(channel: ApduChannel, apdu: CommandApdu) -> None:
 
 
 def _select_df04(channel: ApduChannel) -> None:
-    # P1=00 (MF/DF/EF by FID): DF04 is selectable from the MF or from SSSE (docs §4).
+    # P1=00 (MF/DF/EF by FID): DF04 is selectable from the MF or from SSSE (docs/card-security.md
+    # §4).
     _select(channel, CommandApdu(0x00, 0xA4, 0x00, 0x00, DF04.to_bytes(2, "big")))
 
 

@@ -1,5 +1,5 @@
 """ISO 7816-4 APDU codec (pure): command and response APDUs and the builders of the commands the
-social security card uses (reference ssc-card.md §3)."""
+social security card uses (docs/card.md §3)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ __all__ = [
     "verify",
 ]
 
-# "sx1.sh.社会保障" in GBK: the SSSE DDF name every reader selects (ssc-card.md §2.1).
+# "sx1.sh.社会保障" in GBK: the SSSE DDF name every reader selects (docs/card.md §2.1).
 SSSE_AID = bytes.fromhex("7378312E73682EC9E7BBE1B1A3D5CF")
 
 
@@ -157,7 +157,7 @@ def select_by_name(name: bytes, *, p2: int = 0x00, le: int | None = None) -> Com
 
 def select_fid(fid: int, p1: int = 0x02) -> CommandApdu:
     """SELECT by file identifier: `00 A4 P1 00 02 FID` (P1 02 = EF under the current DF, 00 =
-    MF/DF/EF; real cards accept both, ssc-card.md §2.2)."""
+    MF/DF/EF; real cards accept both, docs/card.md §2.2)."""
     if not 0 <= fid <= 0xFFFF:
         raise ApduFormatError("a FID is two bytes")
     return CommandApdu(0x00, 0xA4, p1, 0x00, fid.to_bytes(2, "big"))
@@ -170,7 +170,7 @@ def read_record(p1: int, p2: int, le: int) -> CommandApdu:
 
 
 def read_record_by_tag(tag: int, value_len: int) -> CommandApdu:
-    """READ RECORD by tag with Le = T + L + V (ssc-card.md §2.3)."""
+    """READ RECORD by tag with Le = T + L + V (docs/card.md §2.3)."""
     return read_record(tag, 0x00, value_len + 2)
 
 
@@ -192,7 +192,7 @@ def verify(pin_bcd: bytearray, *, p2: int = 0x00) -> CommandApdu:
 
 
 def change_pin(old_bcd: bytearray, new_bcd: bytearray) -> tuple[CommandApdu, bytearray]:
-    """CHANGE PIN `80 5E 01 00 Lc old ‖ FF ‖ new` (ssc-card.md §3).
+    """CHANGE PIN `80 5E 01 00 Lc old ‖ FF ‖ new` (docs/card.md §3).
 
     Returns the command and the bytearray it carries: the caller wipes both inputs and that one.
     """

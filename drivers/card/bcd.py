@@ -17,7 +17,7 @@ class BcdError(ValueError):
 
 def encode_digits(digits: str, length: int | None = None) -> bytes:
     """ "123456" → 12 34 56; an odd count is padded with F; `length` pads with FF bytes on the
-    right (birthplace codes are FF-padded, ssc-card.md §2.5)."""
+    right (birthplace codes are FF-padded, docs/card.md §2.5)."""
     if digits and not (digits.isascii() and digits.isdigit()):
         raise BcdError("BCD holds decimal digits only")
     nibbles = [int(c) for c in digits]

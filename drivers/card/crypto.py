@@ -94,7 +94,8 @@ def iso9797_m2_pad(data: bytes, size: int) -> bytes:
 
 
 def pad_block(alg: Algorithm, data: bytes) -> bytes:
-    """One block from `data` (docs §1): a full block as is, a shorter input padded (method 2).
+    """One block from `data` (docs/card-security.md §1): a full block as is, a shorter input padded
+    (method 2).
 
     Raises `CryptoError` for an empty input or one longer than a block: every cryptogram of the
     SSC/PSAM protocol covers exactly one block.
@@ -108,7 +109,8 @@ def pad_block(alg: Algorithm, data: bytes) -> bytes:
 
 
 def diversify(alg: Algorithm, master: bytes, factor: bytes) -> bytes:
-    """Derive a 16-byte card key from `master` and an 8-byte factor F (docs §2, [ours]).
+    """Derive a 16-byte card key from `master` and an 8-byte factor F (docs/card-security.md §2,
+    [ours]).
 
     3DES: `E(F) ‖ E(~F)` (two single-block encryptions); SM4: `E(F ‖ ~F)` (one block).
     """
@@ -131,7 +133,8 @@ def cryptogram(alg: Algorithm, key: bytes, data: bytes) -> bytes:
 
 
 def key_check_value(alg: Algorithm, key: bytes) -> bytes:
-    """KCV: the first 3 bytes of the key's encryption of one all-zero block (docs §6)."""
+    """KCV: the first 3 bytes of the key's encryption of one all-zero block (docs/card-security.md
+    §6)."""
     return encrypt_ecb(alg, key, bytes(block_size(alg)))[:3]
 
 

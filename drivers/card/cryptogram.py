@@ -22,7 +22,8 @@ __all__ = [
 
 
 def normalise_factor(factor: bytes) -> bytes:
-    """An 8-byte factor; the 6-byte terminal number is left-padded with 00 (docs §6)."""
+    """An 8-byte factor; the 6-byte terminal number is left-padded with 00 (docs/card-security.md
+    §6)."""
     if len(factor) == 8:
         return bytes(factor)
     if len(factor) == 6:

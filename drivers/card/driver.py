@@ -43,7 +43,7 @@ class CardSession:
         return self.channel.atr
 
     def read_holder(self) -> CardHolder:
-        """Read EF05 and EF06 (flow 5.1, with the security hook) → `CardHolder`."""
+        """Read EF05 and EF06 (docs/card.md §2, with the security hook) → `CardHolder`."""
 
         def read() -> CardHolder:
             with self.channel.transaction():

@@ -1,5 +1,5 @@
 """The card's issuer data (EF05) and holder data (EF06) as frozen records, with the parsers that
-turn raw record values into them and reject impossible data (ssc-card.md §2.4, §2.5)."""
+turn raw record values into them and reject impossible data (docs/card.md §2.4, §2.5)."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def _digits(value: bytes, tag: int, *, padded: bool = False) -> str:
 
 
 def decode_name(base: bytes, extension: bytes | None) -> str:
-    """Full name = tag 09 ‖ tag 4E, GBK, NUL/space padding trimmed (ssc-card.md §2.5).
+    """Full name = tag 09 ‖ tag 4E, GBK, NUL/space padding trimmed (docs/card.md §2.5).
 
     The raw bytes are joined before decoding so that a character split over the two records
     still decodes. Raises `CardDataError` for undecodable bytes, control characters or an empty

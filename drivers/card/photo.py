@@ -1,4 +1,5 @@
-"""The holder's photo in SSSE/EF08 (docs §4): SELECT → FCP size, READ BINARY in chunks, JPEG check.
+"""The holder's photo in SSSE/EF08 (docs/card-security.md §4): SELECT → FCP size, READ BINARY in
+chunks, JPEG check.
 
 EF08 needs RKSSSE (KID 0A) in the current SSSE selection, so call `read_photo` right after
 `CardAuthenticator.authenticate_read()`. The photo is biometric data: it is returned in a
@@ -19,7 +20,7 @@ from drivers.personal import wipe_bytes
 __all__ = ["EF08", "MAX_CHUNK", "HolderPhoto", "jpeg_payload", "parse_fcp_size", "read_photo"]
 
 EF08 = 0xEF08
-MAX_CHUNK = 0xF0  # docs §4: READ BINARY chunks of at most 0xF0 bytes
+MAX_CHUNK = 0xF0  # docs/card-security.md §4: READ BINARY chunks of at most 0xF0 bytes
 MAX_PHOTO = 0x7FFF  # READ BINARY offsets are 15 bits
 _log = logging.getLogger("drivers.card.photo")
 

@@ -30,7 +30,7 @@ __all__ = ["ReaderPinPad", "build_modify_structure", "build_verify_structure"]
 _log = logging.getLogger("drivers.card.pinpad")
 
 # bmFormatString: bit 7 = position in bytes, bits 6-3 = PIN offset 0 in the APDU data,
-# bit 2 = left justified, bits 1-0 = 01 BCD (the card wants packed BCD, ssc-card.md §3).
+# bit 2 = left justified, bits 1-0 = 01 BCD (the card wants packed BCD, docs/card.md §3).
 _FORMAT_BCD = 0x81
 _VALIDATE_KEY = 0x02  # bEntryValidationCondition: the OK key ends the entry
 

@@ -1,4 +1,5 @@
-"""PSAM client: the terminal's secure access module in the reader's second slot (docs §5).
+"""PSAM client: the terminal's secure access module in the reader's second slot
+(docs/card-security.md §5).
 
 Speaks our documented PSAM command set (SELECT DF01, READ terminal number, GET DATA algorithms,
 INIT FOR DESCRYPT, DES CRYPT) over any channel with `transmit()` and `transaction()` (the
@@ -50,7 +51,7 @@ class ApduChannel(Protocol):
 
 
 class KeyUsage(IntEnum):
-    """Key purposes and their PSAM usage byte (INIT FOR DESCRYPT P1), docs §2."""
+    """Key purposes and their PSAM usage byte (INIT FOR DESCRYPT P1), docs/card-security.md §2."""
 
     IRK = 0x27  # internal authentication of the card
     RKSSSE = 0x0A  # read key of the SSSE personal data (card KID 0A)
@@ -83,7 +84,8 @@ class PsamKeyMissingError(PsamCommandError):
 
 
 class PsamUntrustedError(PsamError):
-    """The PSAM did not prove the terminal's production key (docs §6): it is not ours."""
+    """The PSAM did not prove the terminal's production key (docs/card-security.md §6): it is not
+    ours."""
 
     code = ErrorCode.PSAM_UNTRUSTED
 
@@ -107,7 +109,8 @@ def _bcd_digits(data: bytes) -> str:
 
 
 def parse_algorithms(data: bytes) -> tuple[tuple[Algorithm, ...], tuple[int, ...], int | None]:
-    """Parse the GET DATA answer `A0 L algs ‖ A1 L usages ‖ A2 01 version` (docs §5)."""
+    """Parse the GET DATA answer `A0 L algs ‖ A1 L usages ‖ A2 01 version` (docs/card-security.md
+    §5)."""
     algs: list[Algorithm] = []
     usages: tuple[int, ...] = ()
     version: int | None = None
@@ -200,7 +203,7 @@ class PsamClient:
     ) -> None:
         """INIT FOR DESCRYPT `80 1A usage alg Lc F [‖ R]`: load Div(MK, F) (and the process key).
 
-        `factor` is 8 bytes, or the 6-byte terminal number for the TAK (docs §6).
+        `factor` is 8 bytes, or the 6-byte terminal number for the TAK (docs/card-security.md §6).
         """
         self._ensure_selected()
         if len(factor) not in (6, 8) or (process_factor is not None and len(process_factor) != 8):

@@ -87,7 +87,8 @@ def card_factor_from_id(card_id: bytes) -> bytes:
 
 
 def algorithm_from_fci(fci: bytes | None) -> Algorithm | None:
-    """The algorithm flag of the SSSE FCI, `9F0C 03 86 01 xx` (docs §3), or None if absent."""
+    """The algorithm flag of the SSSE FCI, `9F0C 03 86 01 xx` (docs/card-security.md §3), or None
+    if absent."""
     if not fci:
         return None
     marker = bytes.fromhex("9F0C038601")
@@ -101,7 +102,7 @@ def algorithm_from_fci(fci: bytes | None) -> Algorithm | None:
 
 
 def is_third_generation(spec_version: str) -> bool:
-    """True for spec version "3.xx": personal data behind RKSSSE (ssc-card.md §2.4 tag 03)."""
+    """True for spec version "3.xx": personal data behind RKSSSE (docs/card.md §2.4 tag 03)."""
     return spec_version.strip().startswith("3")
 
 
@@ -263,7 +264,7 @@ def open_card_access(
     return CardAccess(alg, require_internal, True), auth
 
 
-# --- terminal trust (docs §6) ------------------------------------------------------------
+# --- terminal trust (docs/card-security.md §6) ----------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)

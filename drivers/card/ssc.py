@@ -1,5 +1,5 @@
 """The social security (SSSE) application on the user card: select, read EF05/EF06 into a
-`CardHolder` (flow 5.1 of ssc-card.md), VERIFY and CHANGE PIN from a keypad buffer or the
+`CardHolder` (docs/card.md §2.3-§2.5), VERIFY and CHANGE PIN from a keypad buffer or the
 reader's PIN pad. Never retries a PIN by itself."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ __all__ = ["EF05", "EF06", "PinSource", "SecurityHook", "SscApplication"]
 
 EF05 = 0xEF05
 EF06 = 0xEF06
-# Order of reads of flow 5.1; 4E (name extension) is optional on 2nd-generation cards.
+# Order of the reads (docs/card.md §2.4, §2.5); 4E (name extension) is optional on 2nd-gen cards.
 EF05_TAGS = (0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07)
 EF06_TAGS = (0x08, 0x09, 0x4E, 0x0A, 0x0B, 0x0C, 0x0D)
 

@@ -1,4 +1,4 @@
-"""Status words (pure): every SW of the reference (ssc-card.md §4) mapped, in the context of the
+"""Status words (pure): every SW of the reference (docs/card.md §4) mapped, in the context of the
 command that received it, to a typed error with a human message."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class Context(StrEnum):
     EXTERNAL_AUTH = "external_auth"
 
 
-# Fixed status words of ssc-card.md §4 (SI_3rdCard respError[], juejin COS table).
+# Fixed status words of docs/card.md §4 (SI_3rdCard respError[], juejin COS table).
 SW_MESSAGES: dict[int, str] = {
     0x9000: "success",
     0x6581: "memory error on the card",
@@ -99,7 +99,7 @@ def error_for(sw1: int, sw2: int, context: Context = Context.GENERIC) -> StatusW
 
     63Cx: wrong PIN with tries left after VERIFY, failed authentication after EXTERNAL
     AUTHENTICATE; 6983: PIN blocked after VERIFY, key blocked otherwise; 6984 after VERIFY: the
-    PIN is not enabled yet (ssc-card.md §3.1, §4).
+    PIN is not enabled yet (docs/card.md §3.1, §4).
     """
     if is_success(sw1, sw2):
         return None

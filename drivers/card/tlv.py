@@ -67,7 +67,7 @@ def parse_simple(data: bytes) -> list[Tlv]:
 
 
 def parse_record(data: bytes, tag: int) -> bytes:
-    """The value of a record that must be exactly one simple TLV with `tag` (ssc-card.md §2.3).
+    """The value of a record that must be exactly one simple TLV with `tag` (docs/card.md §2.3).
 
     Raises `TlvError` on a different tag, a length that disagrees with the data, or trailing
     bytes: a record is never guessed at.

@@ -59,7 +59,7 @@ class CardChannel(Protocol):
 def exchange_t0(
     send: Callable[[CommandApdu], ResponseApdu], apdu: CommandApdu, max_rounds: int
 ) -> ResponseApdu:
-    """Run one command through the T=0 rules (ISO 7816-3 §10.3.5, ssc-card.md §2.3).
+    """Run one command through the T=0 rules (ISO 7816-3 §10.3.5, docs/card.md §2.3).
 
     `61xx`: the data so far is kept and GET RESPONSE (Le=xx) fetches more, possibly chained.
     `6Cxx`: the same command (or GET RESPONSE) is sent again with Le=xx. Both may happen on any

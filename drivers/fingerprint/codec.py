@@ -3,7 +3,7 @@
 Bytes in, typed values out: frame building, checksums, an incremental parser that resynchronises
 on the `EF 01` header after garbage or a bad checksum, instruction and confirmation code tables
 with human meanings, command builders and reply decoders. No I/O, threads, clocks or logging.
-Layout (reference fingerprint.md §1.2): `EF 01 | addr(4) | PID(1) | LEN(2) | payload | SUM(2)`,
+Layout (docs/fingerprint-module.md §1.2): `EF 01 | addr(4) | PID(1) | LEN(2) | payload | SUM(2)`,
 big-endian, SUM = 16-bit sum of PID, both LEN bytes and the payload (the address is not summed).
 """
 
@@ -79,7 +79,8 @@ class Pid(IntEnum):
 
 
 class Instruction(IntEnum):
-    """Instruction codes (first payload byte of a command packet), reference §1.4."""
+    """Instruction codes (first payload byte of a command packet), docs/fingerprint-module.md
+    §1.4."""
 
     GEN_IMG = 0x01
     IMG2TZ = 0x02
@@ -123,7 +124,7 @@ class Instruction(IntEnum):
 
 
 class Confirm(IntEnum):
-    """Confirmation codes (first payload byte of an ACK), reference §1.5."""
+    """Confirmation codes (first payload byte of an ACK), docs/fingerprint-module.md §1.5."""
 
     OK = 0x00
     PACKET_ERROR = 0x01
@@ -283,6 +284,9 @@ def parse_packet(frame: bytes) -> Packet:
     return Packet(address, pid, bytes(payload))
 
 
+_FRAME_HEAD = struct.Struct(">IBH")  # address, PID, LEN after the 2 header bytes
+
+
 class PacketParser:
     """Incremental frame parser over a byte stream, with resynchronisation.
 
@@ -328,20 +332,24 @@ class PacketParser:
         self.discarded += n
 
     def next(self) -> Packet | BadFrame | None:
-        """The next complete frame (or rejected frame) in the buffer, or None when incomplete."""
+        """The next complete frame (or rejected frame) in the buffer, or None when incomplete.
+
+        On the driver's hot path (one call per reply): the header, address, PID and LEN come
+        from one precompiled unpack, and the checksum is summed inline (the same sum as
+        `checksum`, whose LEN is the frame's LEN field here)."""
         buf = self._buf
         while True:
-            start = buf.find(HEADER)
-            if start < 0:
-                # Keep a trailing 0xEF: it may be the first half of a header.
-                keep = 1 if buf.endswith(b"\xef") else 0
-                self._skip(len(buf) - keep)
-                return None
-            if start:
+            if buf[:2] != HEADER:
+                start = buf.find(HEADER)
+                if start < 0:
+                    # Keep a trailing 0xEF: it may be the first half of a header.
+                    keep = 1 if buf.endswith(b"\xef") else 0
+                    self._skip(len(buf) - keep)
+                    return None
                 self._skip(start)
             if len(buf) < 9:
                 return None
-            address, pid, length = struct.unpack_from(">IBH", buf, 2)
+            address, pid, length = _FRAME_HEAD.unpack_from(buf, 2)
             if length < 3 or length > MAX_LEN:
                 self._skip(1)
                 return BadFrame("length", 1)
@@ -349,8 +357,8 @@ class PacketParser:
             if len(buf) < end:
                 return None
             payload = bytes(buf[9 : end - 2])
-            (rx_sum,) = struct.unpack_from(">H", buf, end - 2)
-            if checksum(pid, payload) != rx_sum:
+            expected = (pid + (length >> 8) + (length & 0xFF) + sum(payload)) & 0xFFFF
+            if expected != (buf[end - 2] << 8 | buf[end - 1]):
                 self._skip(1)
                 return BadFrame("checksum", 1)
             del buf[:end]

@@ -73,6 +73,7 @@ _POOR_IMAGE = {
 
 
 # Payload length of a successful ACK per instruction (confirm + results); others are 1.
+_ACK_ONLY = (int(Pid.ACK),)
 _ACK_LEN: dict[int, int] = {
     Instruction.READ_SYS_PARA: 17,
     Instruction.TEMPLATE_NUM: 3,
@@ -160,6 +161,8 @@ class FingerprintDriver:
         self._empty_on_open = False  # set by start(): the kiosk service, not a one-shot tool
         self._fd = -1
         self._poller = select.poll()
+        self._slice_ms = settings.read_slice * 1000
+        self._sys_para_raw = b""  # the ReadSysPara payload `_params` was decoded from
         self.stats = DriverStats()
 
     # --- Device protocol ----------------------------------------------------------------------
@@ -370,6 +373,7 @@ class FingerprintDriver:
             self._params = SystemParameters.decode(ack.payload)
         except ValueError as e:
             raise FingerprintProtocolError(f"ReadSysPara: {e}") from None
+        self._sys_para_raw = ack.payload
         self._set_health(DeviceHealth.ONLINE)
 
     @property
@@ -402,15 +406,16 @@ class FingerprintDriver:
         Reads whatever has arrived (the parser keeps bytes beyond the frame for the next call),
         with a per-read slice so both the command deadline and the in-frame silence limit
         (`byte_timeout`) are enforced; pyserial's own read(n) has no inter-byte deadline when
-        the total timeout is long (reference §4.2 item 6)."""
-        port = self._port
-        assert port is not None
+        the total timeout is long (docs/fingerprint-module.md §4.2 item 6)."""
         parser = self._parser
         fd = self._fd
-        slice_ms = self.settings.read_slice * 1000
+        poll = self._poller.poll
+        slice_ms = self._slice_ms
         last_progress = self._now()
+        # A healthy line leaves nothing buffered between commands: wait for the reply first.
+        pending = parser.buffered
         while True:
-            if parser.buffered:
+            if pending:
                 before = parser.discarded
                 while (item := parser.next()) is not None:
                     if isinstance(item, BadFrame):
@@ -427,7 +432,7 @@ class FingerprintDriver:
                     return item
                 self.stats.garbage_bytes += parser.discarded - before
             try:
-                ready = self._poller.poll(slice_ms)
+                ready = poll(slice_ms)
                 chunk = os.read(fd, 4096) if ready else b""
                 if ready and not chunk:
                     # Readable with no data: the device went away (pyserial reports the same).
@@ -440,10 +445,12 @@ class FingerprintDriver:
             if chunk:
                 parser.feed(chunk)
                 last_progress = now
+                pending = True
                 continue
+            pending = parser.buffered
             if now >= deadline:
                 raise _LinkTimeoutError("no reply")
-            if parser.buffered and now - last_progress > self.settings.byte_timeout:
+            if pending and now - last_progress > self.settings.byte_timeout:
                 raise _LinkTimeoutError("reply stopped mid-frame")
 
     def _write(self, data: bytes | bytearray) -> None:
@@ -507,8 +514,8 @@ class FingerprintDriver:
         deadline = self._now() + timeout
         want = _ACK_LEN.get(frame[9], 1)
         while True:
-            ack = self._receive((Pid.ACK,), deadline)
-            if ack.code != Confirm.OK:
+            ack = self._receive(_ACK_ONLY, deadline)
+            if ack.payload[0] != Confirm.OK:
                 return ack
             if len(ack.payload) == want:
                 break
@@ -553,7 +560,11 @@ class FingerprintDriver:
                     if not reopen:
                         raise _LinkGoneError("port closed during the handshake")
                     self._ensure_open()
-                ack = self._exchange(frame, timeout, data_out=data_out, data_in=data_in)
+                ack = (
+                    self._exchange_body(frame, timeout, None, data_in)
+                    if data_out is None
+                    else self._exchange(frame, timeout, data_out=data_out, data_in=data_in)
+                )
                 if self._health is not DeviceHealth.ONLINE and self._params is not None:
                     self._set_health(DeviceHealth.ONLINE)
                 return ack
@@ -581,9 +592,10 @@ class FingerprintDriver:
 
     @staticmethod
     def _check(name: str, ack: Packet, *, ok: tuple[int, ...] = (Confirm.OK,)) -> int:
-        if ack.code not in ok:
-            raise FingerprintModuleError(name, ack.code)
-        return ack.code
+        code = ack.payload[0]
+        if code not in ok:
+            raise FingerprintModuleError(name, code)
+        return code
 
     def _simple(self, name: str, frame: bytes, timeout: float | None = None) -> Packet:
         with self._lock:
@@ -606,10 +618,15 @@ class FingerprintDriver:
         with self._lock:
             self._ensure_open()
             ack = self._simple("ReadSysPara", codec.cmd_read_sys_para(self._addr))
+            if self._params is not None and ack.payload == self._sys_para_raw:
+                # The same 17 bytes decode to the same immutable value: skip the dataclass
+                # construction (half of a ReadSysPara's CPU in bench/fingerprint.py).
+                return self._params
             try:
                 self._params = SystemParameters.decode(ack.payload)
             except ValueError as e:
                 raise FingerprintProtocolError(f"ReadSysPara: {e}") from None
+            self._sys_para_raw = ack.payload
             return self._params
 
     def info(self) -> ModuleInfo:

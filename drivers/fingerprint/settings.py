@@ -11,7 +11,7 @@ __all__ = ["FingerprintSettings"]
 class FingerprintSettings:
     """Everything the driver needs; all durations in seconds.
 
-    Per-command deadlines follow reference fingerprint.md §1.8 (queries 1 s, GenImg 1.5 s,
+    Per-command deadlines follow docs/fingerprint-module.md §1.8 (queries 1 s, GenImg 1.5 s,
     Img2Tz/RegModel/Match 2 s, Search 3 s, flash writes 3-5 s).
     """
 

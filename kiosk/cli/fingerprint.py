@@ -1,4 +1,12 @@
-"""`kiosk fingerprint ...` commands: module info, enrol, 1:1 verify and the technician self-test."""
+"""`kiosk fingerprint ...` commands: the holder's check against the central's reference
+(`check`), and the technician tools: module info, enrol to a file, verify against a file,
+self-test, emulate.
+
+Only `check` is the citizen's path: the reference template comes from the central system over
+RPC and stays in memory (kiosk/services/fingerprint.py). `enroll --out` and
+`verify --template` read and write template files for bench work on a module; never use them
+with a citizen's finger.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +28,8 @@ from drivers.personal import wipe_bytes
 from kiosk.cli.common import fail, load_or_exit
 
 app = typer.Typer(
-    help="Fingerprint scanner: info, enrol, verify, self-test; emulate one for the demo.",
+    help="Fingerprint scanner: the holder's check against the central's reference; technician"
+    " tools (info, enrol/verify with files, self-test); emulate one for the demo.",
     no_args_is_help=True,
 )
 
@@ -68,12 +77,81 @@ def info(ctx: typer.Context, port: PortOption = None) -> None:
 
 
 @app.command()
+def check(
+    ctx: typer.Context,
+    reader: Annotated[
+        str | None, typer.Option("--reader", help="Card reader (default: [card] reader).")
+    ] = None,
+    port: PortOption = None,
+    connect_timeout: Annotated[
+        float, typer.Option("--connect-timeout", help="Seconds to wait for the broker.")
+    ] = 10.0,
+) -> None:
+    """The holder's check: read the card (PSAM-authenticated), fetch the holder's reference
+    template from the central system (in memory, never a file), verify the finger.
+
+    Exit 0 match, 1 no match, 2 scanner error, 3 central unreachable or no reference enrolled,
+    5 card error."""
+    from drivers.card.errors import CardError
+    from drivers.card.holder import CardHolder
+    from kiosk.card_access import open_central_session, read_card
+    from kiosk.cli.sync import _journal
+    from kiosk.clock import SystemClock
+    from kiosk.journal import JournalError
+    from kiosk.services.central_session import CentralSessionClient
+    from kiosk.services.errors import ServiceError
+    from kiosk.services.fingerprint import FingerprintReferenceError, verify_holder_fingerprint
+    from kiosk.sync.errors import SyncError
+    from kiosk.sync.service import SyncService
+
+    config = load_or_exit(ctx).config
+    try:
+        holder = read_card(config, config.card.driver_settings(), reader).holder
+    except CardError as e:
+        raise fail(f"card error [{e.code.value}]: {e}", 5) from None
+    if not isinstance(holder, CardHolder):
+        raise fail("the card's holder data needs PSAM authentication: no PSAM", 5)
+    try:
+        journal = _journal(config)
+    except JournalError as e:
+        raise fail(f"journal: {e}") from None
+    clock = SystemClock()
+    sync = SyncService(config.mqtt, journal, clock, software_version="cli", client_suffix="fp")
+    sync.start()
+    try:
+        if not sync.transport.wait_connected(connect_timeout):  # type: ignore[attr-defined]
+            raise fail("the central system is unreachable (not connected to the broker)", 3)
+        try:
+            # The central hands out the reference only to a session of the present card.
+            session = open_central_session(
+                CentralSessionClient(sync.rpc, clock), config.card.driver_settings(), reader
+            )
+        except CardError as e:
+            raise fail(f"card error [{e.code.value}]: {e}", 5) from None
+        with _driver(ctx, port) as drv:
+            result = verify_holder_fingerprint(
+                sync.rpc, drv, holder.id_number, on_prompt=_say, token=session.token
+            )
+    except (SyncError, ServiceError, FingerprintReferenceError) as e:
+        raise fail(f"reference template: {e}", 3) from None
+    finally:
+        sync.stop()
+        journal.close()
+    if result.matched:
+        typer.echo(f"Match (score {result.score}): the finger is {holder.name}'s.")
+        return
+    typer.echo("No match: this finger does not match the holder's reference.")
+    raise typer.Exit(1)
+
+
+@app.command()
 def enroll(
     ctx: typer.Context,
     out: Annotated[Path, typer.Option("--out", "-o", help="File to write the template to.")],
     port: PortOption = None,
 ) -> None:
-    """Capture the same finger twice, build the template and write it to a file."""
+    """Technician tool: capture a finger twice and write its template to a FILE (bench work on
+    a module; a citizen's template is never written on a kiosk)."""
     with _driver(ctx, port) as drv:
         template = drv.enroll(on_prompt=_say)
         try:
@@ -91,7 +169,8 @@ def verify(
     template: Annotated[Path, typer.Option("--template", "-t", help="Reference template file.")],
     port: PortOption = None,
 ) -> None:
-    """1:1 check of a finger against a template file. Exit status 0 only on a match."""
+    """Technician tool: 1:1 check of a finger against a template FILE (bench work on a module;
+    the citizen's check is `kiosk fingerprint check`). Exit status 0 only on a match."""
     try:
         reference = bytearray(template.read_bytes())
     except OSError as e:

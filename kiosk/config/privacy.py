@@ -11,7 +11,7 @@ __all__ = ["PrivacyConfig"]
 
 
 class PrivacyConfig(ConfigSection):
-    """Visible characters per kind of personal value (ARCHITECTURE §9)."""
+    """Visible characters per kind of personal value (docs/architecture.md, Privacy)."""
 
     id_head: int = Field(3, ge=0, le=6, title="ID number: visible leading characters")
     id_tail: int = Field(4, ge=0, le=4, title="ID number: visible trailing characters")
@@ -20,6 +20,8 @@ class PrivacyConfig(ConfigSection):
     card_head: int = Field(1, ge=0, le=3, title="Card number: visible leading characters")
     card_tail: int = Field(2, ge=0, le=4, title="Card number: visible trailing characters")
     name_visible: int = Field(1, ge=1, le=2, title="Name: visible leading characters (family name)")
+    phone_head: int = Field(3, ge=0, le=3, title="Mobile phone number: visible leading digits")
+    phone_tail: int = Field(4, ge=0, le=4, title="Mobile phone number: visible trailing digits")
 
     def mask_policy(self) -> MaskPolicy:
         """The policy `drivers.personal` applies."""
@@ -31,4 +33,6 @@ class PrivacyConfig(ConfigSection):
             card_head=self.card_head,
             card_tail=self.card_tail,
             name_visible=self.name_visible,
+            phone_head=self.phone_head,
+            phone_tail=self.phone_tail,
         )

@@ -12,7 +12,6 @@ import json
 import logging
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Any
 
-from kiosk.clock import Clock
+from kiosk.clock import Clock, system_clock_synced
 from kiosk.config.journal import JournalConfig
 from kiosk.contract import (
     CONTRACT_VERSION,
@@ -112,14 +111,6 @@ class SagaRow:
     updated_wall: float
 
 
-def _default_clock_synced() -> bool:
-    # systemd-timesyncd touches this file once the clock is synchronised; without it, trust
-    # only a wall clock later than this code was written (an RTC with a dead battery says 1970).
-    if Path("/run/systemd/timesync/synchronized").exists():
-        return True
-    return time.time() > 1_767_225_600  # 2026-01-01
-
-
 class Journal:
     """The kiosk's durable state. Thread-safe: one connection guarded by a lock.
 
@@ -136,7 +127,7 @@ class Journal:
         clock: Clock,
         terminal_id: str,
         boot_id: str,
-        clock_synced: Callable[[], bool] = _default_clock_synced,
+        clock_synced: Callable[[], bool] = system_clock_synced,
     ) -> None:
         self.path = Path(path)
         self.config = config

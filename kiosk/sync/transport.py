@@ -2,7 +2,7 @@
 
 paho types stop here. The adapter runs its own network thread (`client.loop()` plus our own
 reconnect decisions) because paho's built-in reconnect only doubles its delay, without jitter
-(reference mqtt-fleet.md §2.4). Connection: clean start only the very first time the terminal
+(fleets reconnect in lockstep). Connection: clean start only the very first time the terminal
 ever connects (the journal remembers it, so a process restart resumes the broker session),
 session expiry from config, retained will with will delay, optional TLS with a client
 certificate.

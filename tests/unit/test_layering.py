@@ -1,4 +1,4 @@
-"""The dependency rules of ARCHITECTURE §1, checked on every module's imports (ast)."""
+"""The dependency rules of docs/architecture.md §1, checked on every module's imports (ast)."""
 
 from __future__ import annotations
 

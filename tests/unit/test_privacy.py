@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -88,3 +89,72 @@ def test_log_filter_redacts_what_slips_through() -> None:
 
 def test_redact_text_keeps_short_numbers() -> None:
     assert redact_text("took 1234 ms at 1700000000") == "took 1234 ms at 1700000000"
+
+
+PHONE = "13912345678"
+
+
+def test_phone_is_a_masked_kind_with_a_configurable_mask() -> None:
+    assert str(Masked(PHONE, PersonalKind.PHONE)) == "139****5678"
+    assert PHONE not in repr(Masked(PHONE, PersonalKind.PHONE))
+    assert mask_value(PersonalKind.PHONE, PHONE, MaskPolicy(phone_head=0, phone_tail=2)) == (
+        "*********78"
+    )
+    from kiosk.config import load_config
+
+    cfg = load_config(None, profile="test").config.privacy
+    assert (cfg.phone_head, cfg.phone_tail) == (3, 4)
+    assert cfg.mask_policy().phone_tail == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"phone {PHONE}.", "phone 139****5678."),
+        (f"tel:+86{PHONE}", "tel:+86139****5678"),
+        ("手机号15800001111已登记", "手机号158****1111已登记"),
+        # Not mobile numbers: another first digit, part of a longer run, too short.
+        ("order 23912345678", "order 23912345678"),
+        ("t=1700000000 took 1234 ms", "t=1700000000 took 1234 ms"),
+        ("1391234567", "1391234567"),
+    ],
+)
+def test_redact_text_masks_mobile_numbers(text: str, expected: str) -> None:
+    assert redact_text(text) == expected
+
+
+def _log_through_filter(emit: Any) -> str:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactionFilter())
+    log = logging.getLogger("test.redaction.phone")
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        emit(log)
+    finally:
+        log.removeHandler(handler)
+    return stream.getvalue()
+
+
+def test_log_filter_redacts_phones_and_tracebacks_rendered_elsewhere_first() -> None:
+    def emit(log: logging.Logger) -> None:
+        log.warning("callback %s", PHONE)
+        # Another handler (without the filter) formats the record first and caches the raw
+        # traceback on it; ours must still redact it.
+        raw = io.StringIO()
+        unfiltered = logging.StreamHandler(raw)
+        log.addHandler(unfiltered)
+        log.handlers.reverse()
+        try:
+            raise ValueError(f"no account for {ID} / {PHONE}")
+        except ValueError:
+            log.exception("lookup failed")
+        finally:
+            log.removeHandler(unfiltered)
+        assert ID in raw.getvalue()  # the attack is real: the traceback carried the values
+        log.warning("where", stack_info=True)
+
+    out = _log_through_filter(emit)
+    assert PHONE not in out and ID not in out
+    assert "139****5678" in out and "110***********1234" in out and "lookup failed" in out

@@ -10,7 +10,7 @@ __all__ = ["Fault", "FaultKind", "FaultPlan"]
 
 
 class FaultKind(StrEnum):
-    """Faults seen in the field (reference fingerprint.md §3)."""
+    """Faults seen in the field (docs/fingerprint-module.md §3)."""
 
     BAD_CHECKSUM = "bad_checksum"  # F3: one bit flipped in the reply's checksum
     DROP = "drop"  # F1: the command is swallowed, no reply

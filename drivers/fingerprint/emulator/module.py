@@ -1,7 +1,7 @@
 """The emulated fingerprint module: a pure state machine, written from the module's side.
 
 It takes the bytes the host sent and returns the bytes to send back, with delays. Its framing is
-written here after the ZFM-20 manual (reference fingerprint.md §1.2-1.7) and deliberately does not
+written here after the ZFM-20 manual (docs/fingerprint-module.md §1.2-1.7) and deliberately does not
 use the host codec, so the driver and the emulator cannot agree on the same mistake.
 """
 
@@ -176,7 +176,8 @@ class FakeModule:
                 data = data[: len(data) // 2]
         data = prefix + data
         if self._announce:
-            # R50x: a lone 0x55 after power-on, before anything else (reference §1.1).
+            # R50x: a lone 0x55 after power-on, before anything else (docs/fingerprint-module.md
+            # §1.1).
             data = b"\x55" + data
             self._announce = False
         return [Reply(delay, data, pieces)]
@@ -357,7 +358,8 @@ class FakeModule:
 
     def _set_adder(self, params: bytes) -> list[bytes]:
         self.address = int.from_bytes(params[:4], "big")
-        return [self._ack(0x00)]  # already framed with the new address (reference §1.3)
+        # already framed with the new address (docs/fingerprint-module.md §1.3)
+        return [self._ack(0x00)]
 
     def _template_num(self, params: bytes) -> list[bytes]:
         return [self._ack(0x00, len(self.library).to_bytes(2, "big"))]

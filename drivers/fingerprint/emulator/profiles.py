@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 __all__ = ["PROFILES", "ModelProfile", "get_profile"]
 
-# Instruction codes every EF01 module answers (ZFM-20 manual §6.4.2, reference §1.4 "classic").
+# Instruction codes every EF01 module answers (ZFM-20 manual §6.4.2, docs/fingerprint-module.md
+# §1.4 "classic").
 _CLASSIC = frozenset(
     {
         0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0C, 0x0D, 0x0E, 0x0F,
@@ -17,7 +18,8 @@ _R30X = _CLASSIC | {0x17, 0x18, 0x19, 0x1B}
 _AS608 = _R30X | {0x10, 0x11, 0x16, 0x53}
 _R503 = _CLASSIC | {0x18, 0x19, 0x1B, 0x28, 0x35, 0x36, 0x3C, 0x3D, 0x40, 0x53}
 
-# Typical module latencies in seconds (reference §1.8), before the latency scale is applied.
+# Typical module latencies in seconds (docs/fingerprint-module.md §1.8), before the latency scale
+# is applied.
 _LATENCY = {0x01: 0.3, 0x02: 0.4, 0x03: 0.05, 0x04: 0.3, 0x05: 0.1, 0x06: 0.2, 0x0C: 0.1, 0x0D: 0.3}
 
 

@@ -2,7 +2,7 @@
 
 The host opens the symlink with pyserial exactly as it would open a USB-serial adapter. The
 emulator owns the pty master on its own thread. `unplug()` closes the pty (the host's next read or
-write fails as on a USB unplug, reference fingerprint.md §4.2 item 4) and removes the symlink;
+write fails as on a USB unplug, docs/fingerprint-module.md §4.2 item 4) and removes the symlink;
 `replug()` makes a new pty and points the symlink at it. The host's baud rate is read from the
 slave's termios: when it differs from the module's, the module hears only garbage (fault F10).
 """
@@ -97,7 +97,8 @@ class PtyEmulator:
         if self.plugged:
             return
         master, slave = os.openpty()
-        # Raw at once, or the line discipline echoes and cooks bytes (reference §4.2 item 2).
+        # Raw at once, or the line discipline echoes and cooks bytes (docs/fingerprint-module.md
+        # §4.2 item 2).
         tty.setraw(slave)
         attrs = termios.tcgetattr(slave)
         attrs[4] = attrs[5] = termios.B57600

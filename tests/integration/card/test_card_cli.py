@@ -4,6 +4,7 @@ the APDU tracer on; no PIN, ID number, name or card number may appear in any log
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
@@ -15,12 +16,17 @@ from typing import Any
 
 import pytest
 
+from drivers.card import reader as pcsc
+from drivers.card.cryptogram import PsamCryptogramProvider
 from drivers.card.driver import CardDriver
 from drivers.card.emulator import list_profiles, read_profile
 from drivers.card.emulator.model import SscProfile
 from drivers.card.errors import CardError
+from drivers.card.holder import CardHolder
+from drivers.card.psam import PsamClient
+from drivers.card.security import CardAccess, make_security_hook
 from drivers.card.settings import CardSettings
-from drivers.personal import PinBuffer
+from drivers.personal import Masked, PersonalKind, PinBuffer
 
 ROOT = Path(__file__).resolve().parents[3]
 CARD_PROFILES = [p for p in list_profiles() if isinstance(read_profile(p), SscProfile)]
@@ -137,39 +143,58 @@ def all_logs(caplog: pytest.LogCaptureFixture) -> Iterator[io.StringIO]:
 
 @pytest.mark.parametrize("name", CARD_PROFILES)
 def test_nothing_personal_in_logs(
-    card_slot: Any,
-    pcscd: Any,
+    psam_slot: Any,
     card_settings: CardSettings,
     all_logs: io.StringIO,
     caplog: pytest.LogCaptureFixture,
     name: str,
 ) -> None:
+    """With the test PSAM in slot 1, as on a terminal: 3rd-generation cards are read after
+    RKSSSE authentication, so their name and ID number are read (and searched for) too."""
     prof = profile(name)
-    reader = pcscd.reader_names[0]
+    reader, psam_reader = psam_slot.reader_names[0], psam_slot.reader_names[1]
     assert card_settings.trace_apdus
-    driver = CardDriver(card_settings)
     errors: list[str] = []
+    holders: list[CardHolder] = []
+    seen: list[CardAccess] = []
 
-    def attempt(fn: Any, *args: Any) -> None:
+    def attempt(fn: Any, *args: Any) -> Any:
         try:
-            fn(*args)
+            return fn(*args)
         except CardError as e:
             errors.append(str(e))
             logging.getLogger("test").debug("operation failed: %s", e)
+            return None
 
-    # In process: the driver with the tracer on.
-    card_slot.card.insert(name)
-    with driver.open(driver.wait_for_card()) as s:
-        attempt(s.read_holder)
-        attempt(s.verify_pin, PinBuffer.from_bytes(prof.pin.encode()))
-        attempt(s.verify_pin, PinBuffer.from_bytes(WRONG_PIN.encode()))
-        attempt(
-            s.change_pin,
-            PinBuffer.from_bytes(prof.pin.encode()),
-            PinBuffer.from_bytes(NEW_PIN.encode()),
+    # In process: the driver with the tracer on, authenticated by the PSAM like the kiosk's.
+    psam_slot.wait_present(1)
+    psam = pcsc.connect(psam_reader, dataclasses.replace(card_settings, reader=psam_reader))
+    try:
+        hook = make_security_hook(
+            PsamCryptogramProvider(PsamClient(psam)), on_access=lambda a, _: seen.append(a)
         )
-    # The CLI, on a fresh card.
-    swap(card_slot, name)
+        driver = CardDriver(card_settings, security_hook=hook)
+        psam_slot.card.insert(name)
+        with driver.open(driver.wait_for_card()) as s:
+            holder = attempt(s.read_holder)
+            if holder is not None:
+                holders.append(holder)
+            attempt(s.verify_pin, PinBuffer.from_bytes(prof.pin.encode()))
+            attempt(s.verify_pin, PinBuffer.from_bytes(WRONG_PIN.encode()))
+            attempt(
+                s.change_pin,
+                PinBuffer.from_bytes(prof.pin.encode()),
+                PinBuffer.from_bytes(NEW_PIN.encode()),
+            )
+    finally:
+        psam.close()
+    if not prof.raw_records:  # a corrupt record is refused, PSAM or not
+        assert holders and holders[0].name.reveal() == prof.name, errors
+        assert holders[0].id_number.reveal() == prof.id_number
+    if prof.rkssse_protected:
+        assert seen and seen[0].read_authenticated  # EF06 came through RKSSSE, not around it
+    # The CLI, on a fresh card: it opens the PSAM of slot 1 itself.
+    swap(psam_slot, name)
     stderr = b""
     for args, stdin in [
         (("read",), b""),
@@ -178,6 +203,11 @@ def test_nothing_personal_in_logs(
         (("change-pin", "--pin-stdin"), f"{prof.pin}\n{NEW_PIN}\n".encode()),
     ]:
         res = kiosk(*args, "--reader", reader, stdin=stdin)
+        if args == ("read",) and not prof.raw_records:
+            out = res.stdout.decode()
+            assert res.returncode == 0, res.stderr.decode()
+            # The holder was read (masked on the screen), not only the issuer data.
+            assert str(Masked(prof.id_number, PersonalKind.ID_NUMBER)) in out, out
         stderr += res.stderr
     captured = "\n".join(
         [all_logs.getvalue(), caplog.text, stderr.decode("utf-8", "replace"), *errors]

@@ -1,6 +1,7 @@
 """Production trust through real pcscd + vpcd: the emulated PSAM is refused even with copied pins.
 
-A provisioned terminal trusts a PSAM only if it proves the terminal's TAK (docs §6). The
+A provisioned terminal trusts a PSAM only if it proves the terminal's TAK (docs/card-security.md
+§6). The
 emulated PSAM holds test keys only, so a terminal with a production TAK refuses it, whatever
 reader name and ATR the terminal pins, even when pcscd lists the emulator under a production
 reader's name and the emulated PSAM answers a production PSAM's ATR; the production check also

@@ -4,6 +4,7 @@ business events with receipts, telemetry."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from typing import Any
@@ -27,6 +28,10 @@ from tests.fixtures.soft_card import SoftCard, holder_soft_card
 TERMINAL = "SSK-T-0001"
 
 
+def _no_delay(_c: Any, _u: Any, sock: Any) -> None:
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class Kiosk:
     """A minimal kiosk on paho: RPC calls with response topic + correlation data, events."""
 
@@ -43,6 +48,8 @@ class Kiosk:
             protocol=mqtt.MQTTv5,
         )
         self.client.on_message = self._on_message
+        # As the real kiosk transport: no Nagle, or each round trip waits for a delayed ACK.
+        self.client.on_socket_open = _no_delay
         self.client.connect("127.0.0.1", broker.port)
         self.client.loop_start()
         subscribed = threading.Event()

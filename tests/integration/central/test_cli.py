@@ -119,3 +119,74 @@ def test_run_seeds_an_empty_database_and_serves_the_monitor(tmp_path: Path, brok
             kiosk.close()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
+
+
+def _popen_run(cfg: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*BIN, "--config", str(cfg), "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def _stop(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=20)
+    return out, err
+
+
+def test_run_says_running_only_once_the_workers_are_subscribed(
+    tmp_path: Path, broker: Broker
+) -> None:
+    """No broker at start: the central says it is subscribing, not running; once the broker is
+    up and both workers hold their subscription, it says running, and an RPC is answered."""
+    port = broker.port
+    broker.stop()
+    cfg = _config(tmp_path, broker)
+    proc = _popen_run(cfg)
+    kiosk = None
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        starting = "kiosk-central starting: 2 workers subscribing"
+        while starting not in (line := proc.stderr.readline()):
+            assert line, "the process ended before saying it was starting"
+        assert proc.poll() is None
+        broker.port = port
+        broker.start()
+        line = proc.stdout.readline()
+        assert line.startswith("kiosk-central running: 2 workers"), line
+        kiosk = Kiosk(broker)
+        token = kiosk.open_session(timeout=20)
+        answer = kiosk.call(
+            RpcMethod.PERSON_SUMMARY, {"id_number": TEST_HOLDER_ID}, timeout=20, token=token
+        )
+        assert answer["ok"]
+    finally:
+        if kiosk is not None:
+            kiosk.close()
+        _stop(proc)
+
+
+def test_seed_refuses_to_wipe_a_ledger_unless_forced(tmp_path: Path, broker: Broker) -> None:
+    cfg = _config(tmp_path, broker)
+    seed = [*BIN, "--config", str(cfg), "seed"]
+    assert subprocess.run(seed, capture_output=True, timeout=60, check=False).returncode == 0
+    with Storage(f"sqlite:///{tmp_path / 'c.db'}") as db, db.transaction():
+        db.execute(
+            "INSERT INTO payments VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            ("k1", "SSK-T", "r1", TEST_HOLDER_ID, "medical", "ref", 100, "approved", "", "R1",
+             None, 1.0),
+        )  # fmt: skip
+    refused = subprocess.run(seed, capture_output=True, text=True, timeout=60, check=False)
+    assert refused.returncode == 3, refused.stderr
+    assert "1 payments" in refused.stderr and "--force" in refused.stderr
+    with Storage(f"sqlite:///{tmp_path / 'c.db'}") as db:
+        assert db.one("SELECT COUNT(*) FROM payments") == (1,)  # nothing was wiped
+    forced = subprocess.run([*seed, "--force"], capture_output=True, text=True, timeout=60)
+    assert forced.returncode == 0, forced.stderr
+    with Storage(f"sqlite:///{tmp_path / 'c.db'}") as db:
+        assert db.one("SELECT COUNT(*) FROM payments") == (0,)
+        assert db.one("SELECT COUNT(*) FROM persons") == (31,)

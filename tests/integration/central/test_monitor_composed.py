@@ -54,3 +54,40 @@ def test_run_serves_the_fleet_monitor(tmp_path: Path, broker: Broker) -> None:
     finally:
         kiosk.close()
         service.stop()
+
+
+def test_a_staff_alert_acknowledged_on_the_monitor_is_stored_beside_its_event(
+    tmp_path: Path, broker: Broker
+) -> None:
+    handle = start_test_central(tmp_path, broker, workers=1)
+    handle.service.stop()
+    config: CentralConfig = handle.config.model_copy(
+        update={"run": RunConfig(fleet_monitor=True), "fleet": FleetConfig(http_port=0)}
+    )
+    service = CentralService(config)
+    service.start()
+    kiosk = Kiosk(broker, "SSK-MON-0002")
+    try:
+        assert service.monitor is not None
+        url = service.monitor.url
+        alert = {"alert_id": "alert-0000000001", "reason": "card_left", "step": "take_card"}
+        kiosk.publish(Channel.EVENTS, {**kiosk.envelope(), "kind": "staff_alert", "data": alert})
+        assert kiosk.wait_receipts(1)[0]["outcome"] == "accepted"  # the workers applied it
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not _get(url + "api/desk")["alerts"]:
+            time.sleep(0.1)
+        req = urllib.request.Request(
+            url + "api/alerts/alert-0000000001/ack",
+            data=json.dumps({"by": "Li"}).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=5) as r:
+            assert json.loads(r.read())["acked_by"] == "Li"
+        rows = handle.query("SELECT alert_id, terminal_id, reason, acked_by FROM staff_alert_acks")
+        assert rows == [("alert-0000000001", "SSK-MON-0002", "card_left", "Li")]
+        events = handle.query("SELECT kind FROM event_receipts")
+        assert events == [("staff_alert",)]
+    finally:
+        kiosk.close()
+        service.stop()

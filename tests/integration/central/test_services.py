@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from central.certificates import TEST_KEY_SEED
 from central.config import SeedConfig
 from central.handlers import RpcService
 from central.storage import Storage
-from kiosk.contract import InsuredCertificate, RpcMethod, RpcResponse, decode
+from kiosk.contract import Channel, InsuredCertificate, RpcMethod, RpcResponse, decode
 from tests.fixtures.central import TEST_HOLDER_ID, TEST_PHOTO
 from tests.fixtures.soft_card import SoftCard
 from tests.integration.central.test_trust import Clock, _call, _elevate, _open, _service
@@ -353,3 +354,144 @@ def test_pension_qualification_needs_the_face_and_is_recorded_once_a_year(
         clock=clock,
     )
     assert refused.error is not None and refused.error.code == "forbidden"
+
+
+def test_queued_applications_take_effect_once_when_their_events_arrive(
+    central: Any, broker: Any
+) -> None:
+    """Employment certificate, unemployment registration and training sign-up queued in the
+    kiosk's outbox (offline) as the session records them; each redelivered: applied once."""
+    from tests.integration.central.kiosk_client import Kiosk
+
+    worker = central.query(
+        "SELECT p.id_number, c.card_number FROM persons p JOIN cards c ON c.id_number = p.id_number"
+        " WHERE p.status = 'active' AND c.state = 'active' ORDER BY p.id_number LIMIT 1"
+    )[0]
+    course = central.query("SELECT course_id FROM courses WHERE seats = 2")[0][0]
+    kiosk = Kiosk(broker, "SSK-Q-0001")
+    try:
+        base = {"terminal_id": "SSK-Q-0001", "session_key": "s1", "id_number": worker[0]}
+        bodies = []
+        for kind, data in (
+            ("application", {"type": "employment_certificate", "purpose": "入职"}),
+            ("registration", {"type": "unemployment_registration"}),
+            ("registration", {"type": "training", "course_id": course}),
+            ("registration", {"type": "training", "course_id": course, "card_number": "nope"}),
+        ):
+            body = {
+                **kiosk.envelope(),
+                "kind": kind,
+                "data": {"card_number": worker[1], **base, **data},
+            }
+            bodies.append(body)
+            for _ in range(2):  # the outbox resends until the receipt: applied once
+                kiosk.publish(Channel.EVENTS, body)
+        receipts = kiosk.wait_receipts(8)
+        assert {r["outcome"] for r in receipts} <= {"accepted", "duplicate"}
+        affairs = dict(central.query("SELECT request_key, state || ':' || reason FROM affairs"))
+        keys = [b["msg_id"] for b in bodies]
+        assert [affairs[k] for k in keys] == [
+            "accepted:",
+            "accepted:",
+            "accepted:",
+            "declined:unknown_person_or_card",
+        ]
+        assert central.query("SELECT seats_taken FROM courses WHERE course_id = ?", (course,)) == [
+            (1,)
+        ]
+        assert central.query("SELECT COUNT(*) FROM unemployment_registrations") == [(1,)]
+    finally:
+        kiosk.close()
+
+
+def test_concurrent_workers_apply_one_key_once_and_sell_no_seat_twice(
+    central_db: tuple[Storage, SeedConfig],
+) -> None:
+    """Four workers (own connections, own threads) at once: the same sign-up key redelivered to
+    all of them takes one seat; six persons racing for the two seats of a course get two."""
+    db, _ = central_db
+    from central.certificates import CertificateSigner
+    from central.services import ServiceHandlers
+    from kiosk.contract import RpcRequest, TrainingSignupParams
+
+    clock = Clock()
+    signer = CertificateSigner.load(None)
+    small = db.query("SELECT course_id FROM courses WHERE seats = 2")[0][0]
+    other = db.query("SELECT course_id FROM courses WHERE seats > 2 ORDER BY course_id")[0][0]
+    people = [_worker(db, n) for n in range(6)]
+    request = RpcRequest(
+        msg_id="r" * 8, terminal_id="SSK-T-0001", boot_id="b", seq=1, wall=clock.now,
+        method=RpcMethod.TRAINING_SIGNUP, deadline=clock.now + 10,
+    )  # fmt: skip
+    same_key = TrainingSignupParams(request_key="same-key-01", id_number=people[0], course_id=other)
+    barrier = threading.Barrier(4)
+    answers: list[tuple[str, str]] = []
+
+    def worker(index: int) -> None:
+        with Storage(db.url) as own:
+            services = ServiceHandlers(own, signer, clock)
+            barrier.wait()
+            for _ in range(3):
+                r = services.handle_training_signup("SSK-T-0001", request, same_key)
+                answers.append(("same", r.model_dump()["state"]))
+            for person in people[index::4]:
+                race = TrainingSignupParams(
+                    request_key=f"race-{person}", id_number=person, course_id=small
+                )
+                r = services.handle_training_signup("SSK-T-0001", request, race)
+                answers.append(("race", r.model_dump()["state"]))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert [s for k, s in answers if k == "same"] == ["accepted"] * 12
+    race = [s for k, s in answers if k == "race"]
+    assert sorted(race) == ["accepted"] * 2 + ["declined"] * 4
+    taken = db.query(
+        "SELECT course_id, seats_taken FROM courses WHERE course_id IN (?, ?)", (small, other)
+    )
+    assert dict(taken) == {small: 2, other: 1}
+    assert db.one("SELECT COUNT(*) FROM course_signups WHERE course_id = ?", (small,)) == (2,)
+
+
+def test_a_challenge_answered_on_four_workers_at_once_opens_one_session(
+    central_db: tuple[Storage, SeedConfig],
+) -> None:
+    """A replay race: the genuine answer sent to four workers at the same moment."""
+    db, _ = central_db
+    from central.trust import ForbiddenError, SessionTrust
+    from kiosk.contract import SessionChallenge, SessionChallengeParams, SessionOpenParams
+    from tests.fixtures.soft_card import holder_soft_card
+
+    clock = Clock()
+    trust = SessionTrust(clock=clock)
+    ch = trust.challenge(db, "SSK-T-0001", SessionChallengeParams())
+    assert isinstance(ch, SessionChallenge)
+    card = holder_soft_card()
+    params = SessionOpenParams(
+        challenge_id=ch.challenge_id,
+        card_id_hex=card.card_id.hex(),
+        card_number=card.card_number,
+        answer_hex=card.answer(bytes.fromhex(ch.challenge_hex)).hex(),
+        pin_verified=True,
+    )
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def worker() -> None:
+        with Storage(db.url) as own:
+            barrier.wait()
+            try:
+                trust.open(own, "SSK-T-0001", params)
+                outcomes.append("opened")
+            except ForbiddenError:
+                outcomes.append("forbidden")
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(outcomes) == ["forbidden"] * 3 + ["opened"]

@@ -374,3 +374,13 @@ def test_the_session_cannot_be_elevated_past_its_maximum_length(
         assert resp.result["expires_at"] == min(clock.now + 300, start + 1800)
     clock.now = start + 1800
     _refused(_call(svc, RpcMethod.PERSON_SUMMARY, PERSON, token=token, clock=clock))
+
+
+def test_the_card_of_a_person_recorded_deceased_opens_nothing(
+    svc_clock: tuple[RpcService, Clock], central_db: tuple[Storage, SeedConfig]
+) -> None:
+    svc, clock = svc_clock
+    db = central_db[0]
+    db.execute("UPDATE persons SET status = 'deceased' WHERE id_number = ?", (TEST_HOLDER_ID,))
+    params = _open_params(holder_soft_card(), _challenge(svc, clock))
+    assert "ask the staff" in _refused(_call(svc, RpcMethod.SESSION_OPEN, params, clock=clock))

@@ -48,8 +48,18 @@ def _alert(
     return alert_id, _event(sim, EventKind.STAFF_ALERT, data)
 
 
-def _journey(sim: SimTerminal, service: str, outcome: str, reason: str = "") -> bytes:
-    data = {"service": service, "outcome": outcome, "reason": reason, "duration_s": 42.0}
+def _session(sim: SimTerminal, *journeys: tuple[str, str, str]) -> bytes:
+    """A session_stats event as kiosk/session records it: the session and its journeys."""
+    data = {
+        "session_key": uuid.uuid4().hex,
+        "terminal_id": sim.terminal_id,
+        "reason": "finished",
+        "duration_s": 95.0,
+        "journeys": [
+            {"service": s, "outcome": o, "duration_s": 30.0, "failure": f} for s, o, f in journeys
+        ],
+        "event_key": uuid.uuid4().hex,
+    }
     return _event(sim, EventKind.SESSION_STATS, data)
 
 
@@ -113,14 +123,13 @@ def test_staff_alerts_appear_live_and_are_acknowledged_on_the_page(
         assert ID_NUMBER not in json.dumps(desk) and ID_NUMBER not in chrome.page_source
 
         # Journeys per service and failure reasons, a redelivery counted once.
-        done = _journey(hall_a, "inquiry", "completed")
+        done = _session(hall_a, ("inquiry", "completed", ""), ("utility_payment", "completed", ""))
         for payload in (
             done,
             done,
-            _journey(hall_a, "inquiry", "completed"),
-            _journey(hall_a, "utility_payment", "failed", "insufficient_funds"),
-            _journey(hall_a, "utility_payment", "abandoned", "timeout"),
-            _journey(hall_a, "utility_payment", "completed"),
+            _session(hall_a, ("inquiry", "completed", "")),
+            _session(hall_a, ("utility_payment", "failed", "insufficient_funds")),
+            _session(hall_a, ("utility_payment", "abandoned", "timeout")),
         ):
             hall_a.publish(Channel.EVENTS, payload)
         wait.until(

@@ -52,3 +52,30 @@ def test_runner_serves_the_page_and_stops_on_sigterm(broker: Broker) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_runner_redacts_its_logs(broker: Broker) -> None:
+    """The entry point installs the central's redaction: a request line carrying an ID number
+    and a phone number (logged at DEBUG with -v) shows only their masks."""
+    port = free_port()
+    id_number, phone = "110101199003071234", "13912345678"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "central.fleet", "-v", "--broker-port", str(broker.port),
+         "--http-port", str(port)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, timeout=15)
+        url = f"http://127.0.0.1:{port}/api/health?who={id_number}&tel={phone}"
+        with urllib.request.urlopen(url, timeout=5) as r:
+            assert r.status == 200
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=15)
+        assert proc.returncode == 0, out
+        assert "GET /api/health?who=" in out  # the request line was logged
+        assert id_number not in out and phone not in out
+        assert "110***********1234" in out and "139****5678" in out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

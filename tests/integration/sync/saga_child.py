@@ -118,6 +118,7 @@ def main() -> int:
     p.add_argument("--mode", choices=("start", "recover"), required=True)
     p.add_argument("--kill-at", default="")
     p.add_argument("--key", default="")
+    p.add_argument("--token", default="", help="Central session token (card+PIN+face+finger).")
     args = p.parse_args()
     if not args.card_reader and args.card is None:
         p.error("give --card FILE or --card-reader/--psam-reader")
@@ -152,7 +153,11 @@ def main() -> int:
         card = FileCard(args.card)
     if args.mode == "start":
         outcome = saga.start(
-            card, id_number="11010519491231002X", card_number="T00000001", saga_key=args.key
+            card,
+            id_number="11010519491231002X",
+            card_number="T00000001",
+            saga_key=args.key,
+            token=args.token,
         )
         print(outcome.state)
     else:

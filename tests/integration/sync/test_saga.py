@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.contract import Credential
 from tests.fixtures.broker import Broker
-from tests.fixtures.central import CentralHandle
+from tests.fixtures.central import TEST_HOLDER_ID, CentralHandle
 from tests.fixtures.sync_central import MiniCentral
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -126,7 +127,14 @@ def test_saga_recovery_against_the_real_central(
     central_state: str,
 ) -> None:
     key = str(uuid.uuid4())
-    first = child(tmp_path, broker.port, "start", kill_at=kill_at, key=key)
+    # The approval needs the card + PIN + face + fingerprint session (docs/central-trust.md);
+    # signed here with the central's own key: this test is about the saga's recovery.
+    token = central.service.trust.issue_for_tests(
+        "SSK-SAGA-0001", TEST_HOLDER_ID, "T00000001", frozenset(Credential)
+    )
+    first = child(
+        tmp_path, broker.port, "start", kill_at=kill_at, key=key, extra=["--token", token]
+    )
     assert first.returncode == -9, first.stderr[-2000:]
     if not card_back:
         (tmp_path / "card.absent").write_text("")

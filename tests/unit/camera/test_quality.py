@@ -110,7 +110,7 @@ def test_a_small_face_far_behind_is_tolerated(face_settings: FaceSettings) -> No
 
 
 def test_real_photos_measured(face_photos: dict[str, Image], detector: FaceDetector) -> None:
-    # the raw test photos as the reference measured them (face.md §3.1): one face each
+    # the raw test photos as measured once with OpenCV's cascades: one face each
     from drivers.camera.frames import letterbox
 
     for name in ("astronaut", "grace_hopper", "messi"):

@@ -1,4 +1,5 @@
-"""Activation record codec and the write / read-back flow against a docs §4 card."""
+"""Activation record codec and the write / read-back flow against a docs/card-security.md §4
+card."""
 
 from __future__ import annotations
 

@@ -54,7 +54,7 @@ def test_sm4_ribose_draft_example_a14() -> None:
 
 
 def test_sm4_zero_key_zero_block() -> None:
-    # Not a published vector: measured on our stack (ssc-card.md §11). Kept because the KCV
+    # Not a published vector: measured on our stack (docs/card.md §11). Kept because the KCV
     # test below relies on it; the published anchors are the two tests above.
     assert encrypt_ecb(Algorithm.SM4, bytes(16), bytes(16)) == H("9f1f7bff6f5511384d9430531e538fd3")
 

@@ -1,4 +1,5 @@
-"""PSAM client and cryptogram providers against an in-test PSAM written from docs §5.
+"""PSAM client and cryptogram providers against an in-test PSAM written from docs/card-security.md
+§5.
 
 The fakes here (a PSAM and the security part of a user card) are deliberately small and follow
 docs/card-security.md literally; the real emulator is exercised by tests/integration/card.
@@ -60,7 +61,8 @@ class FakeChannel:
 
 
 class FakePsam:
-    """Docs §5 PSAM with the test master keys above (61xx resolved as the transport would)."""
+    """The docs/card-security.md §5 PSAM with the test master keys above (61xx resolved as the
+    transport would)."""
 
     def __init__(self, masters: dict[tuple[KeyUsage, Algorithm], bytes] | None = None) -> None:
         self.masters = MASTERS if masters is None else masters

@@ -1,4 +1,5 @@
-"""Card authentication and PSAM trust, against the in-test PSAM and a docs §3 card."""
+"""Card authentication and PSAM trust, against the in-test PSAM and a docs/card-security.md §3
+card."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ CARD_ID = H("330300D156000005") + H("99110145AABBCCDD")
 
 
 class FakeCard:
-    """The security commands of a user card, docs §3 (3 tries per key)."""
+    """The security commands of a user card, docs/card-security.md §3 (3 tries per key)."""
 
     def __init__(self, alg: Algorithm, masters: dict[tuple[KeyUsage, Algorithm], bytes]) -> None:
         f = card_factor_from_id(CARD_ID)

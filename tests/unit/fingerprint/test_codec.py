@@ -22,7 +22,7 @@ def independent_sum(frame: bytes) -> int:
 
 
 def test_reference_examples() -> None:
-    # fingerprint.md §1.2 worked examples, recomputed there against the ZFM-20 manual.
+    # docs/fingerprint-module.md §1.2 worked examples, recomputed there against the ZFM-20 manual.
     assert (
         codec.cmd_verify_password(0).hex(" ") == "ef 01 ff ff ff ff 01 00 07 13 00 00 00 00 00 1b"
     )

@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 
 from central.fleet.desk import StaffDesk
-from central.fleet.messages import AlertUpdate, JourneyUpdate, UnusableMessageError, parse_message
+from central.fleet.messages import (
+    AlertUpdate,
+    Journey,
+    JourneyUpdate,
+    UnusableMessageError,
+    parse_message,
+)
 from kiosk.contract import BusinessEvent, EventKind, encode
 
 TOPIC = "ssk/v1/k-001/events"
@@ -51,15 +57,23 @@ def test_alerts_and_journeys_parse_and_other_kinds_are_dropped() -> None:
         ),
     )
     assert alert == ("k-001", AlertUpdate("a" * 12, "card_left", "take_card", "", "", 5.0))
-    parsed = parse_message(
-        TOPIC,
-        event(
-            EventKind.SESSION_STATS,
-            {"service": "inquiry", "outcome": "failed", "reason": "offline"},
-            msg_id="m" * 10,
-        ),
+    session = {  # what kiosk/session records at the end of a session (+ the outbox's key)
+        "session_key": "s-1",
+        "terminal_id": "k-001",
+        "reason": "finished",
+        "duration_s": 80.0,
+        "journeys": [
+            {"service": "inquiry", "outcome": "completed", "duration_s": 30.0, "failure": ""},
+            {"service": "utility", "outcome": "failed", "duration_s": 50.0, "failure": "offline"},
+        ],
+        "event_key": "k-1",
+    }
+    parsed = parse_message(TOPIC, event(EventKind.SESSION_STATS, session, msg_id="m" * 10))
+    journeys = (
+        Journey("inquiry", "completed", "", 30.0),
+        Journey("utility", "failed", "offline", 50.0),
     )
-    assert parsed == ("k-001", JourneyUpdate("m" * 10, "inquiry", "failed", "offline", 0.0))
+    assert parsed == ("k-001", JourneyUpdate("m" * 10, journeys))
     assert (
         parse_message(TOPIC, event(EventKind.APPLICATION, {"id_number": "11010519491231002X"}))
         is None
@@ -71,7 +85,8 @@ def test_alerts_and_journeys_parse_and_other_kinds_are_dropped() -> None:
     [
         event(EventKind.STAFF_ALERT, {"alert_id": "a" * 12, "reason": "nonsense"}),
         event(EventKind.STAFF_ALERT, {"alert_id": "a" * 12, "reason": "card_left", "name": "x"}),
-        event(EventKind.SESSION_STATS, {"service": "inquiry", "outcome": "maybe"}),
+        event(EventKind.SESSION_STATS, {"journeys": [{"service": "inquiry"}]}),
+        event(EventKind.SESSION_STATS, {"journeys": "many"}),
         event(
             EventKind.STAFF_ALERT, {"alert_id": "a" * 12, "reason": "card_left"}, terminal="k-002"
         ),
@@ -88,9 +103,10 @@ def test_redeliveries_count_once_and_an_alert_is_acknowledged_once() -> None:
     desk = StaffDesk(clock)
     alert = AlertUpdate("alert-0001", "call_staff", "menu", "hall 1", "site")
     assert desk.apply_alert("k-001", alert) and not desk.apply_alert("k-001", alert)
-    journey = JourneyUpdate("msg-00001", "inquiry", "failed", "offline")
-    assert desk.apply_journey("k-001", journey) and not desk.apply_journey("k-001", journey)
-    assert desk.apply_journey("k-001", JourneyUpdate("msg-00002", "inquiry", "completed"))
+    journey = JourneyUpdate("msg-00001", (Journey("inquiry", "failed", "offline"),))
+    assert desk.apply_journeys("k-001", journey) and not desk.apply_journeys("k-001", journey)
+    done = JourneyUpdate("msg-00002", (Journey("inquiry", "completed"),))
+    assert desk.apply_journeys("k-001", done)
     snap = desk.snapshot()
     assert snap["open_alerts"] == 1 and len(snap["alerts"]) == 1
     assert snap["journeys"]["k-001"] == {
