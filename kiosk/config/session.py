@@ -85,7 +85,8 @@ def _default_devices() -> dict[str, list[str]]:
 
 
 class PolicyConfig(ConfigSection):
-    """What each service needs and where it may run (ARCHITECTURE: money moves online only)."""
+    """What each service needs and where it may run (docs/session.md, Policy): payments,
+    queries, loss reports and card writes are online only; applications may be queued."""
 
     credentials: dict[str, list[str]] = Field(
         default_factory=_default_credentials, title="Credentials each service needs",
@@ -104,6 +105,10 @@ class PolicyConfig(ConfigSection):
         "card writes are online only.",
     )
     disabled: list[str] = Field(default_factory=list, title="Services not offered here")
+    show_unavailable: bool = Field(
+        False, title="Show services whose device is down (disabled, with the reason)",
+        description="False: such services are hidden and a notice says where to get them.",
+    )
     face_attempts: int = Field(3, ge=1, le=10, title="Face attempts per session")
     finger_attempts: int = Field(3, ge=1, le=10, title="Fingerprint attempts per session")
     face_challenges: int = Field(2, ge=1, le=6, title="Liveness challenges per face attempt")

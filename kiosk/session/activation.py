@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from drivers.personal import Masked, PersonalKind
-from kiosk.session.core import end_session, fail, finish_journey, goto, show_result
+from kiosk.session.core import back_to_menu, end_session, fail, goto, show_result
 from kiosk.session.effects import ReadBankCard, ReadCard, RunActivation
 from kiosk.session.events import (
     ActivationFinished,
@@ -107,7 +107,7 @@ def _on_id(st: MachineState, inp: Input, now: float, pol: Policy) -> Transition 
         s = s.with_data(id_error="", act_stage="swap", swap="remove_ssc")
         return Transition(goto(st, S.ACTIVATION_BANK_SWAP, now, session=s))
     if isinstance(inp, Back):
-        return Transition(goto(finish_journey(st, now), S.MENU, now))
+        return back_to_menu(st, now)
     return None
 
 
@@ -180,7 +180,7 @@ def _on_form(st: MachineState, inp: Input, now: float, pol: Policy) -> Transitio
 
         return continue_service(replace(st, session=s.with_data(act_stage="identity")), now, pol)
     if isinstance(inp, Back):
-        return Transition(goto(finish_journey(st, now), S.MENU, now))
+        return back_to_menu(st, now)
     return None
 
 

@@ -1,8 +1,8 @@
 """Which services the menu offers now, and why a service is not offered.
 
-A service is hidden (absent) when policy disables it; it is shown disabled with a reason when a
-device it needs is down (and the citizen is told where to get help) or when it is online only
-and the central is unreachable.
+A service is absent when policy disables it or a device it needs is down (unless
+`policy.show_unavailable`: then it is shown disabled with the device as the reason); it is shown
+disabled with a reason when it is online only and the central is unreachable.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from kiosk.session.model import MachineState, Policy
 from kiosk.session.services import ServiceId
 
-__all__ = ["availability"]
+__all__ = ["availability", "degraded"]
 
 
 def availability(st: MachineState, pol: Policy) -> dict[str, str]:
@@ -25,9 +25,21 @@ def availability(st: MachineState, pol: Policy) -> dict[str, str]:
         if restricted and service is not ServiceId.LOSS_CANCEL:
             out[name] = "menu.reason.card_lost"
         elif missing:
+            if not pol.policy.show_unavailable:
+                continue  # hidden; the menu's notice says where to get it
             out[name] = f"menu.reason.device.{missing[0]}"
         elif not st.terminal.central_online and name not in pol.policy.offline:
             out[name] = "menu.reason.offline"
         else:
             out[name] = ""
     return out
+
+
+def degraded(st: MachineState, pol: Policy) -> bool:
+    """True when some service is not offered because one of its devices is down."""
+    return any(
+        not st.terminal.device_ok(d)
+        for service in ServiceId
+        if service.value not in pol.policy.disabled
+        for d in pol.policy.devices_for(service.value)
+    )

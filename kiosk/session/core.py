@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from drivers.personal import PinBuffer
 from kiosk.session.effects import (
     CloseCentralSession,
     Effect,
@@ -14,6 +15,7 @@ from kiosk.session.effects import (
 )
 from kiosk.session.model import MachineState, Policy, Session, Transition, frozen_map
 from kiosk.session.results import ResultInfo, error_info
+from kiosk.session.services import group_of
 from kiosk.session.states import CITIZEN_FACING, StateName
 from kiosk.session.view import text
 
@@ -21,12 +23,14 @@ __all__ = [
     "BUSY",
     "allowed_intents",
     "audit",
+    "back_to_menu",
     "deadline",
     "end_session",
     "fail",
     "finish_journey",
     "goto",
     "idle_or_out",
+    "rest",
     "show_result",
     "staff_alert",
     "warning_from",
@@ -185,6 +189,15 @@ def finish_journey(st: MachineState, now: float, default: str = "abandoned") -> 
     )
 
 
+def back_to_menu(st: MachineState, now: float, keep_group: bool = True) -> Transition:
+    """Leave the service for the menu (its group's list, or the top with `keep_group=False`)."""
+    group = group_of(st.session.service) if st.session is not None and keep_group else ""
+    st = finish_journey(st, now)
+    if st.session is not None:
+        st = replace(st, session=st.session.with_data(menu_group=group))
+    return Transition(goto(st, S.MENU, now))
+
+
 def end_session(
     st: MachineState, now: float, reason: str, pol: Policy, notice: str = ""
 ) -> Transition:
@@ -192,6 +205,11 @@ def end_session(
     s = st.session
     effects: list[Effect] = []
     if s is not None:
+        # The one side effect on inputs: PINs the PIN change screens still hold are zeroed, as
+        # dropping the reference would leave the digits in memory until the collector runs.
+        for value in s.data.values():
+            if isinstance(value, PinBuffer):
+                value.wipe()
         st = finish_journey(st, now, "completed" if reason == "finished" else "abandoned")
         stats = st.terminal.stats.bump(f"sessions.{reason}")
         st = replace(st, terminal=replace(st.terminal, stats=stats))
@@ -211,18 +229,19 @@ def end_session(
         if s.token:
             effects.append(CloseCentralSession())
         effects.append(WipePersonalData())
-    nxt = S.TAKE_CARD if st.terminal.card_present else idle_or_out(st)
-    st = goto(
-        st,
-        nxt,
-        now,
-        session=None,
-        language=pol.default_language,
-        elderly=False,
-        staff_called=False,
-        notice=notice,
-    )
+    if st.terminal.card_present:
+        # Language and elderly mode stay for the take-card screen (its timer is doubled too);
+        # they are not personal data, and `rest` resets them once the card is out.
+        st = goto(st, S.TAKE_CARD, now, session=None, notice=notice)
+    else:
+        st = rest(st, now, pol, notice)
     return Transition(st, tuple(effects))
+
+
+def rest(st: MachineState, now: float, pol: Policy, notice: str = "") -> MachineState:
+    """Back to the attract screen (or out of service) with the terminal's defaults."""
+    return goto(st, idle_or_out(st), now, session=None, language=pol.default_language,
+                elderly=False, staff_called=False, notice=notice)
 
 
 def show_result(st: MachineState, now: float, info: ResultInfo, outcome: str = "",

@@ -256,10 +256,12 @@ class OutboxRecorded(Event):
 
 @dataclass(frozen=True, slots=True)
 class EffectFailed(Event):
-    """An effect raised: the runner reports the effect's kind and a stable error code."""
+    """An effect raised: the runner reports the effect's kind, a stable error code and the
+    effect's key (idempotency, payment or outbox key) when it has one."""
 
     effect: str
     code: str
+    key: str = ""
 
 
 # --------------------------------------------------------------------------- terminal

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from drivers.personal import PinBuffer
 from kiosk.session import activation, flows
-from kiosk.session.core import end_session, fail, goto, show_result, staff_alert
+from kiosk.session.core import back_to_menu, end_session, fail, goto, show_result, staff_alert
 from kiosk.session.effects import (
     CaptureFace,
     EnrollFinger,
@@ -91,9 +92,11 @@ def continue_service(st: MachineState, now: float, pol: Policy) -> Transition:
     if service == ServiceId.ACTIVATION and not activation.biometrics_due(s):
         need = need - BIOMETRIC
     if need & BIOMETRIC:
-        if s.consent is None:
+        # Consent is per journey: each service has its own purpose (PIPL art. 29, separate consent).
+        consent = s.data.get("consent")
+        if consent is None:
             return Transition(goto(st, S.CONSENT, now))
-        if s.consent is False:
+        if consent is False:
             return _consent_refused_route(st, now)
         if "face" in need:
             return _capture_face(st, now, pol)
@@ -138,17 +141,23 @@ def _consent_refused_route(st: MachineState, now: float) -> Transition:
 
 def on_pin_entry(st: MachineState, inp: Input, now: float, pol: Policy) -> Transition | None:
     if isinstance(inp, EnterPin):
+        if not pin_length_ok(inp.pin, pol):
+            # Too short or too long: refused here, so no try of the card's counter is spent.
+            inp.pin.wipe()
+            return Transition(replace(st, notice="error.pin_format"))
         return Transition(goto(st, S.VERIFYING_PIN, now), (VerifyPin(inp.pin),))
     if isinstance(inp, Back):
         return _back_to_menu(st, now)
     return None
 
 
-def _back_to_menu(st: MachineState, now: float) -> Transition:
-    from kiosk.session.core import finish_journey
+def pin_length_ok(pin: PinBuffer, pol: Policy) -> bool:
+    """The pad's length rule (session.pin_min_length..pin_max_length)."""
+    return pol.session.pin_min_length <= len(pin) <= pol.session.pin_max_length
 
-    st = finish_journey(st, now)
-    return Transition(goto(st, S.MENU, now))
+
+def _back_to_menu(st: MachineState, now: float) -> Transition:
+    return back_to_menu(st, now)
 
 
 def on_verifying_pin(st: MachineState, inp: Input, now: float, pol: Policy) -> Transition | None:
@@ -185,7 +194,7 @@ def on_consent(st: MachineState, inp: Input, now: float, pol: Policy) -> Transit
         if s.holder is not None:
             payload["id_number"] = s.holder.id_number  # Masked: the journal encrypts it
         record = RecordOutbox("consent", payload, pol.new_key())
-        st = replace(st, session=replace(s, consent=given))
+        st = replace(st, session=s.with_data(consent=given))
         t = continue_service(st, now, pol)
         return Transition(t.state, (record, *t.effects))
     if isinstance(inp, Back):

@@ -12,8 +12,9 @@ from __future__ import annotations
 import hmac
 from dataclasses import replace
 
+from drivers import vocabulary
 from drivers.vocabulary import DeviceHealth, DeviceKind
-from kiosk.session import activation, flows, identity
+from kiosk.session import activation, flows, identity, screens
 from kiosk.session.core import (
     BUSY,
     allowed_intents,
@@ -24,6 +25,7 @@ from kiosk.session.core import (
     finish_journey,
     goto,
     idle_or_out,
+    rest,
     staff_alert,
 )
 from kiosk.session.effects import Effect, SubmitPayment
@@ -32,6 +34,7 @@ from kiosk.session.events import (
     CardRemoved,
     CentralReachability,
     DeviceHealthChanged,
+    EffectFailed,
     Event,
     MaintenanceCommanded,
     Tick,
@@ -42,6 +45,7 @@ from kiosk.session.intents import (
     Cancel,
     Choose,
     ChooseService,
+    EnterPin,
     Intent,
     MoreTime,
     Reveal,
@@ -52,10 +56,10 @@ from kiosk.session.intents import (
     TechnicianLogout,
 )
 from kiosk.session.model import Input, MachineState, Policy, Transition
-from kiosk.session.services import GROUPS, MenuGroup, ServiceId
+from kiosk.session.services import MenuGroup, ServiceId
 from kiosk.session.states import CITIZEN_FACING, StateName
 
-__all__ = ["LANGUAGES", "PaymentWithoutConfirmError", "initial_state", "step"]
+__all__ = ["LANGUAGES", "PaymentWithoutConfirmError", "from_device", "initial_state", "step"]
 
 S = StateName
 LANGUAGES = ("zh_CN", "en")
@@ -131,11 +135,41 @@ def _expire(st: MachineState, now: float, pol: Policy) -> Transition | None:
 # --------------------------------------------------------------------------- dispatch
 
 
+def from_device(event: vocabulary.DeviceEvent, card_reader: str = "") -> Event | None:
+    """The session event for a driver's device event (reader monitor, health), or None.
+
+    Lets device threads post their own events to the runner unchanged. With `card_reader` set
+    (`Policy.card_reader`), only that reader's card events count: the PSAM slot's are not
+    the citizen's card.
+    """
+    if card_reader and isinstance(
+        event, vocabulary.CardInserted | vocabulary.CardRemoved | vocabulary.ReaderAdded
+        | vocabulary.ReaderRemoved
+    ) and event.device != card_reader:
+        return None
+    if isinstance(event, vocabulary.DeviceHealthChanged):
+        return DeviceHealthChanged(event.kind, event.health)
+    if isinstance(event, vocabulary.ReaderRemoved):
+        return DeviceHealthChanged(vocabulary.DeviceKind.CARD_READER, DeviceHealth.NO_DEVICE)
+    if isinstance(event, vocabulary.ReaderAdded):
+        return DeviceHealthChanged(vocabulary.DeviceKind.CARD_READER, DeviceHealth.ONLINE)
+    if isinstance(event, vocabulary.CardInserted):
+        return CardInserted()
+    if isinstance(event, vocabulary.CardRemoved):
+        return CardRemoved()
+    return None
+
+
 def _handle(st: MachineState, inp: Input, now: float, pol: Policy) -> Transition | None:
+    if isinstance(inp, vocabulary.DeviceEvent):
+        mapped = from_device(inp, pol.card_reader)
+        return None if mapped is None else _on_event(st, mapped, now, pol)
     if isinstance(inp, Event):
         return _on_event(st, inp, now, pol)
     if isinstance(inp, Intent):
         if type(inp).__name__ not in allowed_intents(st, pol):
+            if isinstance(inp, EnterPin):
+                inp.pin.wipe()  # a PIN nobody will verify is zeroed now, not left to the GC
             return None
         if st.name in CITIZEN_FACING or st.name in (S.MAINTENANCE, S.TECHNICIAN_LOGIN):
             st = replace(st, activity_at=now)  # any accepted touch restarts the timer
@@ -170,13 +204,33 @@ def _on_event(st: MachineState, ev: Event, now: float, pol: Policy) -> Transitio
                 return identity.start_session(st, now, pol)
             return Transition(st)
         if st.name in (S.TAKE_CARD, S.CARD_LEFT):
-            return Transition(goto(st, idle_or_out(st), now))
+            return Transition(rest(st, now, pol))
         if st.session is not None:
             return end_session(st, now, "card_removed", pol, notice="error.card_removed")
         return Transition(st)
+    if isinstance(ev, EffectFailed) and _side_effect_failure(st, ev):
+        # A journal, alert or printer effect failed beside the journey: counted, and the
+        # citizen's screen is not replaced by it (the runner logged it; the journal retries).
+        stats = st.terminal.stats.bump(f"failures.effect.{ev.effect}")
+        return Transition(replace(st, terminal=replace(st.terminal, stats=stats)))
     if st.session is None:
         return None  # a late answer for a session that has ended: dropped
     return _state_handler(st, ev, now, pol)
+
+
+_SIDE_EFFECTS = frozenset(
+    {"RecordOutbox", "RaiseStaffAlert", "CloseCentralSession", "WipePersonalData",
+     "PrintDocument"}
+)
+
+
+def _side_effect_failure(st: MachineState, ev: EffectFailed) -> bool:
+    if ev.effect not in _SIDE_EFFECTS:
+        return False
+    if st.name is S.CERTIFICATE and ev.effect == "PrintDocument":
+        return False  # the certificate screen says the print failed
+    waited = st.session is not None and bool(ev.key) and ev.key == st.session.pending
+    return not waited
 
 
 def _on_health(st: MachineState, ev: DeviceHealthChanged, now: float, pol: Policy) -> Transition:
@@ -277,12 +331,6 @@ def _on_menu(st: MachineState, inp: Input, now: float, pol: Policy) -> Transitio
     return None
 
 
-def _group_of(service: str) -> str:
-    for group, services in GROUPS.items():
-        if service in services:
-            return group.value
-    return ""
-
 
 # --------------------------------------------------------------------------- terminal states
 
@@ -349,5 +397,6 @@ _HANDLERS = {
     S.MAINTENANCE: _on_maintenance_state,
     **identity.HANDLERS,
     **flows.HANDLERS,
+    **screens.HANDLERS,
     **activation.HANDLERS,
 }

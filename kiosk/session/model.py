@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from drivers.card.holder import CardHolder
-from drivers.vocabulary import DeviceHealth, DeviceKind
+from drivers.vocabulary import DeviceEvent, DeviceHealth, DeviceKind
 from kiosk.config.session import PolicyConfig, SessionConfig
 from kiosk.session.effects import Effect
 from kiosk.session.events import Event
@@ -27,7 +27,8 @@ __all__ = [
     "frozen_map",
 ]
 
-Input = Intent | Event
+Input = Intent | Event | DeviceEvent
+"""What `step` takes: an intent, a session event, or a driver's device event (mapped)."""
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
@@ -47,6 +48,7 @@ class Policy:
     terminal_id: str = "SSK-TEST-0001"
     default_language: str = "zh_CN"
     technician_secret: bytes = field(default=b"", repr=False)
+    card_reader: str = ""  # reader name of the citizen's card (device events); "" = any
     new_key: Callable[[], str] = field(default=lambda: uuid.uuid4().hex, compare=False)
 
     def factor(self, elderly: bool) -> float:
@@ -91,7 +93,6 @@ class Session:
     token: str = field(default="", repr=False)
     service: str = ""
     service_started_at: float = 0.0
-    consent: bool | None = None
     face_attempts: int = 0
     finger_attempts: int = 0
     pin_tries_left: int | None = None

@@ -39,4 +39,5 @@ def build_policy(config: KioskConfig, environ: Mapping[str, str] | None = None) 
         terminal_id=config.terminal.id,
         default_language=config.terminal.locale,
         technician_secret=load_technician_secret(config.session.technician_credential, environ),
+        card_reader=config.card.reader,
     )

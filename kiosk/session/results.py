@@ -24,7 +24,9 @@ class ResultInfo:
 
 
 # code → (message key, next-step key). Codes are drivers.vocabulary.ErrorCode values and the
-# session's own reasons; an unknown code falls back to "internal" (never a traceback).
+# session's own reasons; an unknown code falls back to "internal" (never a traceback). These
+# texts take no parameters (`error_info` has none to give); views that know more (tries left,
+# the PIN length) use their own parametrised keys.
 ERROR_MESSAGES: dict[str, tuple[str, str]] = {
     "card.removed": ("error.card_removed", "next.insert_again"),
     "card.unreadable": ("error.card_unreadable", "next.insert_again"),
@@ -36,15 +38,18 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
     "card.timeout": ("error.card_unreadable", "next.insert_again"),
     "card.auth_failed": ("error.card_auth_failed", "next.counter"),
     "card.write_failed": ("error.card_write_failed", "next.counter"),
-    "card.pin_wrong": ("error.pin_wrong", "next.pin_again"),
+    "card.pin_wrong": ("error.pin_not_right", "next.pin_again"),
     "card.pin_blocked": ("error.pin_blocked", "next.counter_unblock"),
-    "card.pin_invalid_format": ("error.pin_format", "next.pin_again"),
+    "card.pin_invalid_format": ("error.pin_length", "next.pin_again"),
     "card.pin_not_enabled": ("error.pin_not_enabled", "next.counter"),
     "card.psam_missing": ("error.terminal_fault", "next.other_kiosk"),
     "card.psam_untrusted": ("error.terminal_fault", "next.other_kiosk"),
     "card.reader_missing": ("error.terminal_fault", "next.other_kiosk"),
     "card.reader_error": ("error.terminal_fault", "next.other_kiosk"),
     "card_lost": ("error.card_lost", "next.cancel_loss_or_counter"),
+    "card.lost": ("error.card_lost", "next.cancel_loss_or_counter"),
+    "card_auth_failed": ("error.card_auth_failed", "next.counter"),
+    "card_expired": ("error.card_expired", "next.counter_new_card"),
     "card.other": ("error.card_other", "next.counter"),
     "camera.unavailable": ("error.camera", "next.counter"),
     "camera.frame_invalid": ("error.camera", "next.counter"),

@@ -21,9 +21,17 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from drivers.personal import PinBuffer, PinFormatError, wipe_bytes
+from drivers.vocabulary import DeviceHealth, DeviceKind
 from kiosk.clock import Clock, SystemClock
 from kiosk.session import effects as fx
-from kiosk.session.events import EffectFailed, Event, OutboxRecorded, PinChangeFailed, Tick
+from kiosk.session.events import (
+    DeviceHealthChanged,
+    EffectFailed,
+    Event,
+    OutboxRecorded,
+    PinChangeFailed,
+    Tick,
+)
 from kiosk.session.machine import initial_state, step
 from kiosk.session.model import Input, MachineState, Policy
 from kiosk.session.ports import Ports
@@ -49,6 +57,10 @@ class SessionRunner:
         self._tick_s = tick_s
         self._inbox: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._state = initial_state(policy, self._clock.monotonic())
+        if ports.printer is None:
+            # A terminal without a printer never offers printing (devices default to online).
+            no_printer = DeviceHealthChanged(DeviceKind.PRINTER, DeviceHealth.NO_DEVICE)
+            self._state = step(self._state, no_printer, self._clock.monotonic(), policy).state
         self._view = view_of(self._state, policy)
         self._subscribers: list[Subscriber] = []
         self._lock = threading.Lock()
@@ -134,6 +146,14 @@ class SessionRunner:
         with self._lock:
             return self._state.terminal.stats.as_dict()
 
+    def telemetry_counters(self) -> dict[str, Any]:
+        """The fields of contract.Telemetry the session feeds: sessions served, failures."""
+        with self._lock:
+            stats = self._state.terminal.stats
+        failures = {k.removeprefix("failures."): int(v) for k, v in stats.counters
+                    if k.startswith("failures.")}
+        return {"sessions": int(stats.get("sessions.started")), "errors": failures}
+
     def wait_idle(self, timeout: float = 5.0) -> bool:
         """Block until no input is queued and no effect runs (tests, the journey CLI)."""
         with self._idle:
@@ -193,10 +213,13 @@ class SessionRunner:
             for event in self._run_effect(effect):
                 self.post(event)
         except Exception as exc:  # a port failed: the machine decides what the citizen sees
-            self.failures += 1
+            with self._lock:
+                self.failures += 1
             code = str(getattr(exc, "code", "") or "internal")
             log.warning("effect %s failed: %s", type(effect).__name__, code)
-            self.post(EffectFailed(type(effect).__name__, code))
+            key = next((str(getattr(effect, a)) for a in ("key", "idempotency_key", "payment_key")
+                        if getattr(effect, a, "")), "")
+            self.post(EffectFailed(type(effect).__name__, code, key))
         finally:
             del effect  # the runner keeps nothing of a session once an effect ran
             self._done()

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["GROUPS", "GROUP_ICONS", "SERVICE_ICONS", "Credential", "MenuGroup", "ServiceId"]
+__all__ = [
+    "GROUPS",
+    "GROUP_ICONS",
+    "SERVICE_ICONS",
+    "Credential",
+    "MenuGroup",
+    "ServiceId",
+    "group_of",
+]
 
 
 class Credential(StrEnum):
@@ -80,3 +88,11 @@ SERVICE_ICONS: dict[ServiceId, str] = {
     ServiceId.TRAINING: "school",
     ServiceId.PENSION_QUALIFICATION: "elderly",
 }
+
+
+def group_of(service: str) -> str:
+    """The menu group a service is listed in ('' for none)."""
+    for group, services in GROUPS.items():
+        if service in services:
+            return group.value
+    return ""

@@ -50,8 +50,17 @@ class Text:
     def render(self, catalog: Mapping[str, str]) -> str:
         """The text with its parameters, masked values shown masked (tests, CLI)."""
         template = catalog.get(self.key, self.key)
-        values = {k: v.render(catalog) if isinstance(v, Text) else str(v) for k, v in self.params}
-        return template.format(**values)
+        values = _Params(
+            {k: v.render(catalog) if isinstance(v, Text) else str(v) for k, v in self.params}
+        )
+        return template.format_map(values)
+
+
+class _Params(dict[str, str]):
+    """A missing parameter renders empty instead of raising: a screen never shows a traceback."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 def text(key: str, **params: ParamValue) -> Text:

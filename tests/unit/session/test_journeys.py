@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from drivers.personal import Masked
 from drivers.vocabulary import DeviceHealth, DeviceKind
 from kiosk.session import effects as fx
@@ -18,6 +22,7 @@ from kiosk.session.events import (
     PinBlocked,
     PinChangeFailed,
     PinRejected,
+    PinVerified,
 )
 from kiosk.session.intents import (
     Back,
@@ -32,6 +37,7 @@ from kiosk.session.intents import (
     PrevPage,
     Reveal,
 )
+from kiosk.session.view import text
 from tests.unit.session.fakes import (
     ADDRESS,
     CARD_NUMBER,
@@ -495,7 +501,25 @@ def test_camera_down_hides_face_services_and_says_where_to_go() -> None:
     h = Harness()
     h.send(DeviceHealthChanged(DeviceKind.CAMERA, DeviceHealth.HARDWARE_ERROR))
     at_menu(h)
-    assert any(n.key == "notice.degraded" for n in h.view.notices)
+    notice = next(n for n in h.view.notices if n.key == "notice.degraded")
+    assert notice.params_dict()["desk"] == text("desk.counter")
+    h.send(Choose("affairs"))
+    assert [c.id for c in h.view.choices] == [
+        "employment_certificate", "unemployment_registration", "training"]
+    h.send(ChooseService("pension_qualification"))  # hidden: nothing happens
+    assert h.state == "menu"
+    h.send(Back())
+    h.send(Choose("card"))
+    assert "activation" not in [c.id for c in h.view.choices]
+
+
+def test_show_unavailable_lists_them_disabled_with_the_device() -> None:
+    from dataclasses import replace
+
+    h = Harness()
+    h.pol = replace(h.pol, policy=h.pol.policy.model_copy(update={"show_unavailable": True}))
+    h.send(DeviceHealthChanged(DeviceKind.CAMERA, DeviceHealth.HARDWARE_ERROR))
+    at_menu(h)
     h.send(Choose("affairs"))
     reasons = {c.id: c.reason.key for c in h.view.choices if c.reason}
     assert reasons == {"pension_qualification": "menu.reason.device.camera"}
@@ -535,7 +559,8 @@ def test_an_application_is_received_only_once_the_journal_holds_it() -> None:
     assert h.state == "working"  # not "received" before the journal answered
     from kiosk.session.events import EffectFailed
 
-    h.send(EffectFailed("RecordOutbox", "internal"))
+    assert h.st.session is not None
+    h.send(EffectFailed("RecordOutbox", "internal", h.st.session.pending))
     assert h.state == "result" and h.view.error is not None
 
 
@@ -549,3 +574,128 @@ def test_print_failure_says_so_and_keeps_the_qr() -> None:
     h.send(EffectFailed("PrintDocument", "internal"))
     assert h.state == "certificate" and h.view.qr
     assert h.view.notices[0].key == "certificate.print_failed"
+
+
+def test_the_machine_refuses_a_charge_without_confirm(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A bug that would charge on Back must be stopped by the machine itself, not reach a port.
+    from kiosk.session import flows, machine
+
+    original = flows._on_confirm
+
+    def charge_on_back(st: Any, inp: Any, now: float, pol: Any) -> Any:
+        t = original(st, inp, now, pol)
+        spec = st.session.data.get("confirm") if st.session else None
+        if isinstance(inp, Back) and spec is not None and spec.kind == "payment" and t:
+            from kiosk.session.model import Transition
+
+            pay = fx.SubmitPayment(spec.purpose, spec.reference, spec.amount_cents, spec.key)
+            return Transition(t.state, (*t.effects, pay))
+        return t
+
+    monkeypatch.setitem(machine._HANDLERS, machine.S.CONFIRM, charge_on_back)
+    h = at_menu()
+    pay_power_bill(h)
+    with pytest.raises(machine.PaymentWithoutConfirmError):
+        h.send(Back())
+    assert not of(h, fx.SubmitPayment)
+
+
+def test_a_timeout_in_the_pin_change_wipes_the_held_pin() -> None:
+    h = at_menu()
+    choose(h, "card", "pin_change")
+    h.enter_pin()
+    h.enter_pin(b"123456")
+    assert h.st.session is not None
+    held = h.st.session.data["pin_old"]
+    assert len(held) == 6
+    h.wait(h.pol.session.answer_s + 1)
+    assert h.st.session is None and len(held) == 0
+
+
+def test_driver_device_events_are_understood() -> None:
+    from drivers import vocabulary as voc
+
+    h = Harness()
+    h.send(voc.CardInserted(device="reader0", atr="3B"))
+    assert h.state == "menu"
+    h.send(voc.ReaderRemoved(device="reader0"))
+    assert h.state == "out_of_service" and h.st.session is None
+    h.send(voc.ReaderAdded(device="reader0"))
+    assert h.state == "idle"
+    h.send(voc.DeviceHealthChanged(device="cam", kind=DeviceKind.CAMERA,
+                                   health=DeviceHealth.HARDWARE_ERROR))
+    assert h.st.terminal.health(DeviceKind.CAMERA) is DeviceHealth.HARDWARE_ERROR
+    h.send(voc.FingerPlaced(device="fp"))  # no meaning for the session: ignored
+    assert h.state == "idle"
+    from dataclasses import replace
+
+    h.pol = replace(h.pol, card_reader="reader0")
+    h.send(voc.CardInserted(device="psam-slot"))  # the PSAM slot is not the citizen's card
+    assert h.state == "idle"
+    h.send(voc.CardInserted(device="reader0"))
+    assert h.state == "menu"
+
+
+def test_consent_is_asked_per_service_purpose() -> None:
+    h = at_menu()
+    choose(h, "affairs", "pension_qualification")
+    h.send(ConsentRefused())
+    h.send(Choose("menu"))
+    choose(h, "card", "activation")
+    h.enter_pin()
+    h.send(EnterText("id_number", ID_NUMBER))
+    h.send(CardRemoved())
+    h.send(CardInserted())
+    h.send(CardRemoved())
+    h.send(CardInserted())
+    h.send(EnterText("phone", PHONE))
+    h.send(EnterText("address", ADDRESS))
+    h.send(Confirm())
+    h.enter_pin()
+    assert h.state == "consent"  # a refusal for another purpose is not carried over
+    assert h.view.body[0].key == "consent.purpose.activation"
+
+
+def test_a_failed_audit_record_does_not_break_the_journey() -> None:
+    from kiosk.session.events import EffectFailed
+
+    h = at_menu()
+    choose(h, "query", "certificate")
+    h.auto = False
+    h.enter_pin()
+    h.send(PinVerified())
+    assert h.state == "opening_session"
+    h.send(EffectFailed("RecordOutbox", "internal", "key-999999"))  # e.g. a consent row
+    assert h.state == "opening_session"
+    assert h.st.terminal.stats.get("failures.effect.RecordOutbox") == 1
+
+
+def test_back_from_a_service_returns_to_its_group_another_service_to_the_top() -> None:
+    h = at_menu()
+    choose(h, "payments", "utility_payment")
+    h.enter_pin()
+    h.send(Back())
+    assert h.state == "menu" and [c.id for c in h.view.choices] == [
+        "utility_payment", "flexible_contribution"]
+    h.send(Back())  # the group list → the top menu
+    assert [c.id for c in h.view.choices] == ["query", "payments", "card", "affairs"]
+    choose(h, "affairs", "unemployment_registration")
+    h.send(Confirm())
+    h.send(Choose("menu"))
+    assert [c.id for c in h.view.choices] == ["query", "payments", "card", "affairs"]
+
+
+def test_a_pin_of_the_wrong_length_spends_no_card_try_and_is_wiped() -> None:
+    from kiosk.session.intents import EnterPin
+    from tests.unit.session.fakes import pin
+
+    h = at_menu()
+    stray = pin(b"123456")
+    h.send(EnterPin(stray))  # the menu takes no PIN: ignored, and the buffer zeroed
+    assert len(stray) == 0 and h.state == "menu"
+    choose(h, "query", "inquiry")
+    short = pin(b"1234")
+    h.send(EnterPin(short))
+    assert h.state == "pin_entry" and len(short) == 0
+    assert not of(h, fx.VerifyPin)
+    assert h.view.error is not None and h.view.error.code == "card.pin_invalid_format"

@@ -99,3 +99,17 @@ def test_zh_texts_are_chinese() -> None:
     zh = messages.catalog("zh_CN")
     latin_only = [k for k, v in zh.items() if not re.search(r"[\u4e00-\u9fff]", v)]
     assert latin_only == []
+
+
+def test_error_texts_need_no_parameters() -> None:
+    # error_info(code) has no parameters to give: its texts must not expect any.
+    field = re.compile(r"\{(\w+)\}")
+    for language in ("en", "zh_CN"):
+        cat = messages.catalog(language)
+        for message, next_step in ERROR_MESSAGES.values():
+            assert not field.search(cat[message]), message
+            assert not field.search(cat[next_step]), next_step
+
+
+def test_a_missing_parameter_renders_empty_not_a_traceback() -> None:
+    assert messages.render(text("error.pin_wrong"), "en") == "The PIN is not right. Tries left: ."

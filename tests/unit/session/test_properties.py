@@ -254,6 +254,18 @@ class SessionMachine(RuleBasedStateMachine):
         assert not any(isinstance(o, PinBuffer) for o in reachable([view]))
         if self.st.name in CITIZEN_FACING:
             assert view.timeout is not None and view.timeout.total_s >= 20
+        if view.timeout is not None:
+            assert 0 <= view.timeout.seconds_left <= view.timeout.total_s
+        ids = [c.id for c in view.choices]
+        assert len(ids) == len(set(ids))
+        assert all(c.enabled or c.reason is not None for c in view.choices)
+        if view.table is not None:
+            assert 1 <= view.table.page <= view.table.pages
+            assert all(len(row) == len(view.table.columns) for row in view.table.rows)
+            assert not view.table.row_ids or len(view.table.row_ids) == len(view.table.rows)
+        assert all(f.revealable or not f.revealed for f in view.fields)
+        if view.progress is not None and view.progress.fraction is not None:
+            assert 0 <= view.progress.fraction <= 1
 
     @invariant()
     def nothing_personal_after_the_end(self) -> None:

@@ -208,6 +208,11 @@ def test_stats_for_telemetry(runner: SessionRunner) -> None:
     stats = runner.stats()
     assert stats["journeys"]["inquiry"] == {"started": 1, "completed": 1}
     assert stats["sessions"]["card_removed"] == 1
+    from kiosk.contract import Telemetry
+
+    counters = runner.telemetry_counters()
+    assert counters == {"sessions": 1, "errors": {}}
+    assert set(counters) <= set(Telemetry.model_fields)
 
 
 def test_stray_answer_after_the_end_is_ignored(runner: SessionRunner) -> None:
@@ -226,3 +231,14 @@ def test_ticks_come_from_the_clock(ports: FakePorts) -> None:
             threading.Event().wait(0.01)
         assert r.wait_idle(5)
         assert r.view.state == "take_card"
+
+
+def test_without_a_printer_printing_is_not_offered(ports: FakePorts) -> None:
+    from dataclasses import replace
+
+    bundle = replace(ports.bundle(), printer=None)
+    with SessionRunner(make_policy(), bundle, FakeClock(), tick_s=0) as r:
+        view = drive(r, CardInserted(), Choose("query"), ChooseService("certificate"),
+                     EnterPin(pin()))
+        assert view.state == "certificate" and not view.choices[0].enabled
+        assert view.qr  # the QR code remains

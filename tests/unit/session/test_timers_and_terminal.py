@@ -199,3 +199,17 @@ def test_technician_login_screen_returns_where_it_came_from() -> None:
     h.send(Choose("technician"))
     h.send(Back())
     assert h.state == "out_of_service"
+
+
+def test_take_card_keeps_language_and_elderly_time_then_resets() -> None:
+    from kiosk.session.intents import Cancel
+
+    h = at_menu()
+    h.send(SetLanguage("en"))
+    h.send(SetElderly(True))
+    h.send(Cancel())
+    assert h.state == "take_card" and h.view.language == "en" and h.view.elderly
+    assert h.view.timeout is not None
+    assert h.view.timeout.total_s == 2 * h.pol.session.take_card_s
+    h.send(CardRemoved())
+    assert h.state == "idle" and h.view.language == "zh_CN" and not h.view.elderly
