@@ -8,10 +8,11 @@ to the session; `stop()` undoes it. `run_journey` runs one journey file on it.
 
 from __future__ import annotations
 
+import collections
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from drivers.camera.service import FaceVerifier
 from drivers.card.driver import CardDriver
@@ -77,17 +78,31 @@ class Backend:
     connected: Callable[[], bool] = lambda: True
 
 
-@dataclass
 class _Views:
-    """Every view the runner published, numbered, for `wait_view`."""
+    """The views the runner published and the journey has not taken yet, numbered. A view is
+    dropped once taken: nothing of a citizen outlives the session in this history."""
 
-    items: list[View] = field(default_factory=list)
-    cond: threading.Condition = field(default_factory=threading.Condition)
+    def __init__(self) -> None:
+        self._items: collections.deque[View] = collections.deque()
+        self._first = 0  # number of the oldest view kept
+        self.cond = threading.Condition()
 
     def add(self, view: View) -> None:
         with self.cond:
-            self.items.append(view)
+            self._items.append(view)
             self.cond.notify_all()
+
+    def take_after(self, after: int, timeout_s: float) -> tuple[int, View] | None:
+        """View number `after + 1` (older ones are dropped), waiting up to `timeout_s`."""
+        with self.cond:
+            wanted = max(after + 1, self._first)  # a new reader starts at the oldest kept
+            while self._first < wanted and self._items:
+                self._items.popleft()
+                self._first += 1
+            self.cond.wait_for(lambda: self._first + len(self._items) > wanted, timeout_s)
+            if self._first + len(self._items) <= wanted:
+                return None
+            return wanted, self._items[wanted - self._first]
 
 
 class RunnerDriver:
@@ -110,12 +125,7 @@ class RunnerDriver:
         return self._runner.view
 
     def wait_view(self, after: int, timeout_s: float) -> tuple[int, View] | None:
-        views = self._views
-        with views.cond:
-            views.cond.wait_for(lambda: len(views.items) > after + 1, timeout_s)
-            if len(views.items) > after + 1:
-                return after + 1, views.items[after + 1]
-            return None
+        return self._views.take_after(after, timeout_s)
 
     def advance(self, seconds: float) -> None:
         if self._clock is None:
