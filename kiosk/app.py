@@ -7,20 +7,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from drivers.camera.source import FrameSource
 from drivers.card.driver import CardDriver
 from drivers.fingerprint.driver import FingerprintDriver
 from drivers.personal import set_mask_policy
 from drivers.vocabulary import DeviceHealthChanged
-from kiosk.agent import Agent
+from kiosk.agent import Agent, MaintenanceChanged
 from kiosk.camera_access import camera_settings
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import KioskConfig
 from kiosk.device import Device
 from kiosk.events import EventQueue
 from kiosk.watchdog import SystemdNotifier
+
+if TYPE_CHECKING:
+    from kiosk.session.runner import SessionRunner
 
 __all__ = ["Component", "KioskApp"]
 
@@ -61,6 +64,10 @@ class KioskApp:
         self.agent: Agent | None = None
         # Devices started by the init steps; the agent reports their health in telemetry.
         self.devices: list[Device] = []
+        self.fingerprint: FingerprintDriver | None = None
+        self.camera: FrameSource | None = None
+        self.session: SessionRunner | None = None
+        self._central_online: bool | None = None
 
     def init_privacy(self) -> None:
         """Apply the configured masks to every personal value shown or logged."""
@@ -95,6 +102,7 @@ class KioskApp:
         the driver keeps trying to reopen it."""
         driver = FingerprintDriver(self.config.fingerprint.to_settings(), post=self.queue.post)
         self._start_device("fingerprint", driver)
+        self.fingerprint = driver
         return driver
 
     def init_camera(self) -> FrameSource:
@@ -104,6 +112,7 @@ class KioskApp:
         settings = camera_settings(self.config, raise_refused=False)
         source = FrameSource(settings, on_event=self.queue.post)
         self._start_device("camera", source)
+        self.camera = source
         return source
 
     def init_agent(self, **kwargs: Any) -> Agent:
@@ -122,6 +131,45 @@ class KioskApp:
 
         self.add("agent", start)
         return agent
+
+    def init_session(self, agent: Agent) -> SessionRunner | None:
+        """The citizen session as component `session`: the state machine's runner on the real
+        ports (kiosk/journeys/ports.py: card reader and PSAM, the started camera and scanner,
+        the central clients on the agent's RPC, the journal's outbox). Card, health and
+        maintenance events from the core queue reach it through `on_event`; the UI subscribes
+        to its views. Call after `init_agent` (the agent must have started)."""
+        from kiosk.journeys.ports import build_ports  # the session's real adapters
+        from kiosk.session.policy import build_policy
+        from kiosk.session.runner import SessionRunner
+
+        def start() -> Callable[[], None]:
+            journal, sync, payments = agent.journal, agent.sync, agent.payments
+            if journal is None or sync is None or payments is None:
+                raise RuntimeError("the agent is not running: no session without its journal")
+            ports = build_ports(
+                self.config,
+                journal=journal,
+                rpc=sync.rpc,
+                payments=payments,
+                clock=self.clock,
+                fingerprint=self.fingerprint,
+                camera=self.camera,
+                wake=sync.wake,
+            )
+            runner = SessionRunner(build_policy(self.config), ports.ports, self.clock).start()
+            self.session = runner
+
+            def stop() -> None:
+                self.session = None
+                runner.stop()
+                ports.card.forget()
+                ports.identity.forget()
+                ports.services.close_session()
+
+            return stop
+
+        self.add("session", start)
+        return self.session
 
     def device_health(self) -> dict[str, str]:
         """Device name → DeviceHealth value of every started device (any thread)."""
@@ -148,13 +196,38 @@ class KioskApp:
     def on_event(self, event: object) -> None:
         """Handle one event from the core queue (main thread).
 
-        Until the citizen session state machine arrives with the journeys, the core logs device
-        health changes (each device posts a change once) and lets the agent count the rest.
+        Device health changes are logged (each device posts a change once); card, health and
+        maintenance events go on to the citizen session when it runs.
         """
         if isinstance(event, DeviceHealthChanged):
             log.info("device %s is %s %s", event.device, event.health.value, event.detail)
         else:
             log.debug("event %s", type(event).__name__)
+        session = self.session
+        if session is None:
+            return
+        from kiosk.journeys.ports import device_to_session
+        from kiosk.session.events import MaintenanceCommanded
+
+        if isinstance(event, MaintenanceChanged):
+            session.post(MaintenanceCommanded(enabled=event.enabled))
+            return
+        translated = device_to_session(event)
+        if translated is not None:
+            session.post(translated)
+
+    def _watch_link(self, agent: StoppableCore) -> None:
+        """Tell the session when the broker link to the central comes or goes."""
+        session = self.session
+        sync = getattr(agent, "sync", None)
+        if session is None or sync is None:
+            return
+        online = bool(sync.connected)
+        if online != self._central_online:
+            from kiosk.session.events import CentralReachability
+
+            self._central_online = online
+            session.post(CentralReachability(online=online))
 
     def run(self, agent: StoppableCore, notifier: SystemdNotifier | None = None) -> int:
         """The core's main loop: consume events and feed the systemd watchdog until the agent
@@ -173,6 +246,7 @@ class KioskApp:
                     self.on_event(event)
                 except Exception:  # one bad event must not stop the core
                     log.exception("handling %s failed", type(event).__name__)
+            self._watch_link(agent)
             notifier.heartbeat()
         notifier.stopping()
         return agent.exit_code

@@ -115,6 +115,7 @@ def agent(
     if "agent" in app.failed:
         app.stop()
         raise fail(f"agent: {app.failed['agent']}")
+    app.init_session(core)  # the citizen session on the real ports (the UI renders its views)
 
     def relay() -> None:
         stopping.wait()
