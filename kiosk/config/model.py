@@ -17,6 +17,7 @@ from kiosk.config.privacy import PrivacyConfig
 from kiosk.config.psam import PsamConfig
 from kiosk.config.telemetry import TelemetryConfig
 from kiosk.config.terminal import TerminalConfig
+from kiosk.config.ui import UiConfig
 
 __all__ = ["KioskConfig"]
 
@@ -36,3 +37,4 @@ class KioskConfig(ConfigSection):
     mqtt: MqttConfig = Field(default_factory=MqttConfig)
     journal: JournalConfig = Field(default_factory=JournalConfig)
     telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
+    ui: UiConfig = Field(default_factory=UiConfig)  # type: ignore[arg-type]

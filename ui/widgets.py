@@ -1,0 +1,283 @@
+"""The few widgets every screen is built from (look in style.kv); behaviour only, no policy."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from kivy.core.image import Image as CoreImage
+from kivy.graphics import Color, Line, Rectangle
+from kivy.metrics import dp, sp
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.factory import Factory
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.image import Image
+from kivy.uix.label import Label
+from kivy.uix.widget import Widget
+
+from ui.theme import ICONS, hex_rgba
+
+__all__ = [
+    "BarChart",
+    "Body",
+    "ChoiceGrid",
+    "FieldList",
+    "FieldRow",
+    "Frame",
+    "IconText",
+    "KButton",
+    "QrImage",
+    "EntryPad",
+    "TableView",
+    "TextLabel",
+]
+
+
+class TextLabel(Label):
+    """A label that wraps inside its width and grows to its text's height."""
+
+
+class IconText(Label):
+    """An icon glyph from the product's icon font, by name (theme.ICONS)."""
+
+    icon = StringProperty("")
+
+    def glyph(self, name: str) -> str:
+        return ICONS.get(name, "")
+
+
+class KButton(ButtonBehavior, BoxLayout):
+    """A touch target (>= 20 mm) with an optional icon and words; reachable from the keypad.
+
+    `kind`: primary, outline, staff, tile, key, choice. `focused` draws the focus ring (a 4 dp
+    yellow band outside a 2 dp black one: visible on every background of the palette).
+    """
+
+    text = StringProperty("")
+    icon = StringProperty("")
+    kind = StringProperty("outline")
+    focusable = BooleanProperty(True)
+    focused = BooleanProperty(False)
+    action = StringProperty("")  # what the keypad/test sees: "confirm", "choice:pension", ...
+    sub_text = StringProperty("")
+    bg_colour = ListProperty([1.0, 1.0, 1.0, 1.0])
+    fg_colour = ListProperty([0.0, 0.0, 0.0, 1.0])
+
+    def glyph(self, name: str) -> str:
+        return ICONS.get(name, "")
+
+
+class Body(BoxLayout):
+    """The content area of a Frame (children of a Frame in kv land here)."""
+
+
+class Frame(BoxLayout):
+    """Header (service name, step, voice controls, language, time left), body, and footer
+    (Back / Cancel / Call staff) of every citizen screen."""
+
+    step_text = StringProperty("")
+    time_text = StringProperty("")
+    footer = BooleanProperty(True)
+    can_back = BooleanProperty(True)
+    can_cancel = BooleanProperty(True)
+    screen = ObjectProperty(None, allownone=True)
+    _ready = False
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._ready = True
+
+    def add_widget(self, widget: Widget, *args: Any, **kwargs: Any) -> None:
+        if self._ready and "body" in self.ids:
+            self.ids.body.add_widget(widget, *args, **kwargs)
+        else:
+            super().add_widget(widget, *args, **kwargs)
+
+
+class QrImage(Image):
+    """A QR code of `data` (segno), drawn with nearest-neighbour scaling so modules stay sharp."""
+
+    data = StringProperty("")
+
+    def on_data(self, _w: Widget, data: str) -> None:
+        if not data:
+            self.texture = None
+            return
+        import segno
+
+        buf = io.BytesIO()
+        segno.make(data, error="m").save(buf, kind="png", scale=10, border=4)
+        buf.seek(0)
+        tex = CoreImage(buf, ext="png").texture
+        tex.mag_filter = "nearest"
+        tex.min_filter = "nearest"
+        self.texture = tex
+
+
+class BarChart(Widget):
+    """Bars per x label with the value written above each and the label below (real text, not
+    colour, carries the information); a zero bar is an outlined box marked with `gap_text`."""
+
+    points = ListProperty([])  # [(label, value)]
+    gap_text = StringProperty("")
+    value_format = StringProperty("{:,.0f}")
+    font_name = StringProperty("Body")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.bind(pos=self._redraw, size=self._redraw, points=self._redraw)
+
+    def _redraw(self, *_a: Any) -> None:
+        self.canvas.clear()
+        self.clear_widgets()
+        if not self.points:
+            return
+        n = len(self.points)
+        top = max(v for _, v in self.points) or 1.0
+        label_h = sp(34)
+        value_h = sp(34)
+        usable = max(self.height - label_h - value_h - dp(8), dp(10))
+        slot = self.width / n
+        bar_w = min(slot * 0.6, dp(120))
+        with self.canvas:
+            Color(*hex_rgba("text"))
+            Line(points=[self.x, self.y + label_h, self.right, self.y + label_h], width=dp(1.5))
+        for i, (label, value) in enumerate(self.points):
+            x = self.x + i * slot + (slot - bar_w) / 2
+            h = max(usable * value / top, 0.0)
+            base = self.y + label_h
+            with self.canvas:
+                if value > 0:
+                    Color(*hex_rgba("bar"))
+                    Rectangle(pos=(x, base), size=(bar_w, h))
+                else:
+                    Color(*hex_rgba("text"))
+                    Line(rectangle=(x, base, bar_w, dp(24)), width=dp(1.5))
+            shown = self.value_format.format(value) if value > 0 else self.gap_text
+            for text, y in ((str(label), self.y), (shown, base + max(h, dp(24)) + dp(4))):
+                lbl = Label(
+                    text=text, font_name=self.font_name, font_size=sp(26),
+                    color=hex_rgba("text"), size=(slot, label_h), pos=(self.x + i * slot, y),
+                    halign="center", valign="middle",
+                )
+                lbl.text_size = lbl.size
+                self.add_widget(lbl)
+
+
+class ChoiceGrid(GridLayout):
+    """Buttons for a list of choices: dicts with id, text, icon, enabled, reason, action."""
+
+    items = ListProperty([])
+    kind = StringProperty("tile")
+    on_choose = ObjectProperty(None, allownone=True)
+    button_height = NumericProperty(0)
+
+    def on_items(self, *_a: Any) -> None:
+        self.clear_widgets()
+        for item in self.items:
+            btn = KButton(
+                text=item["text"], icon=item.get("icon", ""), kind=self.kind,
+                action=item.get("action", f"choice:{item['id']}"),
+                sub_text=item.get("reason", ""), disabled=not item.get("enabled", True),
+            )
+            if self.button_height:
+                btn.height = self.button_height
+            btn.bind(on_release=lambda _b, ident=item["id"]: self._chosen(ident))
+            self.add_widget(btn)
+
+    def _chosen(self, ident: str) -> None:
+        if self.on_choose is not None:
+            self.on_choose(ident)
+
+
+class FieldList(BoxLayout):
+    """Labelled values; a revealable (masked) one has an eye button the holder taps."""
+
+    items = ListProperty([])  # dicts: id, label, value, revealable, revealed, reveal_text
+    on_reveal = ObjectProperty(None, allownone=True)
+
+    def on_items(self, *_a: Any) -> None:
+        self.clear_widgets()
+        for item in self.items:
+            row = Factory.FieldRow(
+                label_text=item["label"], value_text=item["value"],
+                revealable=item.get("revealable", False), revealed=item.get("revealed", False),
+                reveal_text=item.get("reveal_text", ""), field_id=item["id"],
+            )
+            row.bind(on_reveal=lambda _r, fid: self._reveal(fid))
+            self.add_widget(row)
+
+    def _reveal(self, field_id: str) -> None:
+        if self.on_reveal is not None:
+            self.on_reveal(field_id)
+
+
+class FieldRow(BoxLayout):
+    """One `label: value` line (see style.kv)."""
+
+    label_text = StringProperty("")
+    value_text = StringProperty("")
+    revealable = BooleanProperty(False)
+    revealed = BooleanProperty(False)
+    reveal_text = StringProperty("")
+    field_id = StringProperty("")
+    __events__ = ("on_reveal",)
+
+    def on_reveal(self, field_id: str) -> None:
+        pass
+
+
+class TableView(GridLayout):
+    """A table page: header row (bold, on the surface colour) and rows of text."""
+
+    columns = ListProperty([])
+    rows = ListProperty([])
+    row_height = NumericProperty(0)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.bind(columns=self._rebuild, rows=self._rebuild)
+
+    def _rebuild(self, *_a: Any) -> None:
+        self.clear_widgets()
+        self.cols = max(len(self.columns), 1)
+        for i, name in enumerate(self.columns):
+            self.add_widget(Factory.TableCell(text=name, bold=True, header=True,
+                                              halign="left" if i == 0 else "right"))
+        for row in self.rows:
+            for i, cell in enumerate(row):
+                self.add_widget(Factory.TableCell(text=cell, halign="left" if i == 0 else "right"))
+
+
+class EntryPad(BoxLayout):
+    """On-screen keypad for a number (account, ID number with X, phone): shows what is typed,
+    Clear deletes one character, OK submits; the physical keypad types into it too."""
+
+    value = StringProperty("")
+    max_length = NumericProperty(20)
+    min_length = NumericProperty(1)
+    allow_x = BooleanProperty(False)
+    on_submit = ObjectProperty(None, allownone=True)
+
+    def type_digit(self, digit: str) -> None:
+        if len(self.value) < self.max_length:
+            self.value += digit
+
+    def delete(self) -> bool:
+        if self.value:
+            self.value = self.value[:-1]
+            return True
+        return False
+
+    def submit(self) -> None:
+        if len(self.value) >= self.min_length and self.on_submit is not None:
+            value, self.value = self.value, ""
+            self.on_submit(value)
