@@ -74,7 +74,7 @@ class KioskUi(App):
 
     def __init__(
         self, *, port: SessionPort, catalogs: Catalogs, fonts: FontSet, voice: Voice,
-        elderly_fontscale: float = 1.25, scrambled_pin: bool = False,
+        elderly_fontscale: float = 1.25,
         heartbeat: Callable[[], None] | None = None, heartbeat_interval_s: float = 1.0,
         preview: Any = None, **kwargs: Any,
     ) -> None:
@@ -84,7 +84,6 @@ class KioskUi(App):
         self.fonts = fonts
         self.voice = voice
         self.elderly_fontscale = elderly_fontscale
-        self.scrambled_pin = scrambled_pin
         self.preview = preview  # object with latest() -> Frame | None (camera), or None
         self._heartbeat = heartbeat
         self._heartbeat_interval = heartbeat_interval_s

@@ -15,6 +15,7 @@ from kiosk.config.logging import LoggingConfig
 from kiosk.config.mqtt import MqttConfig
 from kiosk.config.privacy import PrivacyConfig
 from kiosk.config.psam import PsamConfig
+from kiosk.config.session import PolicyConfig, SessionConfig
 from kiosk.config.telemetry import TelemetryConfig
 from kiosk.config.terminal import TerminalConfig
 from kiosk.config.ui import UiConfig
@@ -37,4 +38,6 @@ class KioskConfig(ConfigSection):
     mqtt: MqttConfig = Field(default_factory=MqttConfig)
     journal: JournalConfig = Field(default_factory=JournalConfig)
     telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
+    session: SessionConfig = Field(default_factory=SessionConfig)  # type: ignore[arg-type]
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)  # type: ignore[arg-type]
     ui: UiConfig = Field(default_factory=UiConfig)  # type: ignore[arg-type]

@@ -35,12 +35,6 @@ class UiConfig(ConfigSection):
         description="Stop at start-up when the active SDL driver is not `video_driver`.",
     )
     elderly_fontscale: float = Field(1.25, ge=1.0, le=2.0, title="Type scale in elderly mode")
-    scrambled_pin: bool = Field(
-        False,
-        title="Scrambled PIN pad",
-        description="Shuffle the digits of the touch PIN pad per session (defeats smudges and "
-        "shoulder-surfing, costs spatial memory): off by default.",
-    )
     voice: bool = Field(True, title="Spoken guidance (espeak-ng)")
     voice_volume: int = Field(70, ge=0, le=100, title="Initial voice volume (percent)")
     espeak: str = Field("espeak-ng", title="espeak-ng executable")

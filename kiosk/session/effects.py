@@ -1,0 +1,173 @@
+"""What the machine asks the outside world to do; the runner (runner.py) executes them.
+
+Effects are data. The runner calls the matching port (ports.py) off the caller's thread and posts
+the port's answer (an event of events.py) back to the machine. Effects that carry a PIN or a
+personal value exist only until the runner has executed them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from drivers.personal import Masked, PinBuffer
+
+__all__ = [
+    "CallService",
+    "CaptureFace",
+    "ChangePin",
+    "CloseCentralSession",
+    "Effect",
+    "EnrollFinger",
+    "OpenCentralSession",
+    "PrintDocument",
+    "RaiseStaffAlert",
+    "ReadBankCard",
+    "ReadCard",
+    "RecordOutbox",
+    "RunActivation",
+    "SubmitPayment",
+    "VerifyFinger",
+    "VerifyPin",
+    "WipePersonalData",
+]
+
+
+class Effect:
+    """Base of every effect."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ReadCard(Effect):
+    """Read and authenticate the SSC in the reader (answers CardRead / CardReadFailed)."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class VerifyPin(Effect):
+    """Have the card verify the PIN (answers PinVerified / PinRejected / PinBlocked).
+
+    The runner wipes `pin` once the card answered, whatever the answer.
+    """
+
+    pin: PinBuffer
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ChangePin(Effect):
+    """Change the card's PIN; the runner checks `new` equals `repeat` (constant time) first.
+
+    Answers PinChanged / PinChangeFailed / PinBlocked; all three buffers are wiped after.
+    """
+
+    old: PinBuffer
+    new: PinBuffer
+    repeat: PinBuffer
+
+
+@dataclass(frozen=True, slots=True)
+class ReadBankCard(Effect):
+    """Read the bank card inserted in the activation swap step (BankCardRead / ...Failed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCentralSession(Effect):
+    """Open (or widen) the session at the central with the credentials proven so far.
+
+    The port has the present card answer the central's challenge (INTERNAL AUTHENTICATE).
+    Answers CentralSessionOpened / CentralSessionRefused.
+    """
+
+    credentials: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class CloseCentralSession(Effect):
+    """Forget the central token (session end)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureFace(Effect):
+    """Face against the holder's reference photo with liveness (FaceMatched / FaceFailed)."""
+
+    attempt: int
+    challenges: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyFinger(Effect):
+    """1:1 fingerprint against the central's reference (FingerprintMatched / ...Failed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollFinger(Effect):
+    """Enrol a fingerprint and hand the template to the central (FingerprintEnrolled / ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallService(Effect):
+    """One business RPC (QueryAnswered / QueryFailed with `request_id` = the key).
+
+    `service` and `action` name it (see docs/session.md for the list); `params` are plain or
+    `Masked` values the port reveals only into the RPC body.
+    """
+
+    service: str
+    action: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    idempotency_key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitPayment(Effect):
+    """Debit the wallet (PaymentSucceeded / Declined / Unknown). Only after a `Confirm`."""
+
+    purpose: str  # contract.PaymentPurpose value
+    reference: str  # bill id, or the contribution period
+    amount_cents: int
+    payment_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunActivation(Effect):
+    """The activation saga: approval, card write, read-back, confirmation.
+
+    Posts ActivationProgressed while it runs and ActivationFinished at the end.
+    """
+
+    key: str
+    form: Mapping[str, str | Masked] = field(default_factory=dict)
+    fingerprint_ref: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordOutbox(Effect):
+    """A journal outbox event: ``consent``, ``audit``, ``session_stats``, ``application``,
+    ``registration`` (contract.EventKind values). Never a biometric sample, never a PIN."""
+
+    kind: str
+    payload: Mapping[str, Any]
+    key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RaiseStaffAlert(Effect):
+    """Alert the hall staff: `reason` (``call_staff``, ``card_left``, ``repeated_failure``,
+    ``consent_refused``...) and the `step` (state name). No personal data."""
+
+    reason: str
+    step: str
+
+
+@dataclass(frozen=True, slots=True)
+class PrintDocument(Effect):
+    """Print a certificate (the document as the central issued it, holder masked)."""
+
+    document: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class WipePersonalData(Effect):
+    """The session ended: ports drop every cached personal value (holder, photo, token)."""

@@ -1,0 +1,280 @@
+"""What happened: past-tense results from devices, the effect runner and the central system.
+
+Device threads and the runner post these; the machine consumes them. `Tick(now)` only moves the
+clock (timeouts); every other event is a fact the machine may act on or explicitly ignore.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from drivers.card.holder import CardHolder
+from drivers.personal import Masked
+from drivers.vocabulary import DeviceHealth, DeviceKind
+
+__all__ = [
+    "ActivationFinished",
+    "ActivationProgressed",
+    "BankCardRead",
+    "BankCardReadFailed",
+    "CardInserted",
+    "CardRead",
+    "CardReadFailed",
+    "CardRemoved",
+    "CentralReachability",
+    "CentralSessionOpened",
+    "CentralSessionRefused",
+    "DeviceHealthChanged",
+    "EffectFailed",
+    "Event",
+    "FaceFailed",
+    "FaceMatched",
+    "FingerprintEnrolled",
+    "FingerprintFailed",
+    "FingerprintMatched",
+    "MaintenanceCommanded",
+    "PaymentDeclined",
+    "PaymentSucceeded",
+    "PaymentUnknown",
+    "PinBlocked",
+    "PinChangeFailed",
+    "PinChanged",
+    "PinRejected",
+    "PinVerified",
+    "QueryAnswered",
+    "QueryFailed",
+    "Tick",
+]
+
+
+class Event:
+    """Base of every session event."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Tick(Event):
+    """Time passed (the runner posts one a second); `now` is monotonic seconds."""
+
+    now: float
+
+
+# --------------------------------------------------------------------------- card
+
+
+@dataclass(frozen=True, slots=True)
+class CardInserted(Event):
+    """A card is in the reader (any card: SSC or bank card)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CardRemoved(Event):
+    """The reader is empty."""
+
+
+@dataclass(frozen=True, slots=True)
+class CardRead(Event):
+    """The SSC was read and authenticated (PSAM); `expired` as of the terminal's date."""
+
+    holder: CardHolder
+    expired: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CardReadFailed(Event):
+    """The card could not be read or is not an SSC; `code` is a drivers.vocabulary.ErrorCode."""
+
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class PinVerified(Event):
+    """The card accepted the PIN."""
+
+
+@dataclass(frozen=True, slots=True)
+class PinRejected(Event):
+    """The card refused the PIN; `tries_left` from its retry counter."""
+
+    tries_left: int
+
+
+@dataclass(frozen=True, slots=True)
+class PinBlocked(Event):
+    """The card's PIN is blocked (no tries left): only a counter can unblock it."""
+
+
+@dataclass(frozen=True, slots=True)
+class PinChanged(Event):
+    """The card took the new PIN."""
+
+
+@dataclass(frozen=True, slots=True)
+class PinChangeFailed(Event):
+    """PIN change refused: ``mismatch`` (new and repeat differ), ``format``, or an ErrorCode."""
+
+    reason: str
+    tries_left: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BankCardRead(Event):
+    """The bank card of the activation swap step was read (EMV PAN)."""
+
+    bank_number: Masked
+
+
+@dataclass(frozen=True, slots=True)
+class BankCardReadFailed(Event):
+    """The inserted card is not a readable bank card."""
+
+    code: str
+
+
+# --------------------------------------------------------------------------- identity
+
+
+@dataclass(frozen=True, slots=True)
+class FaceMatched(Event):
+    """Face matched the reference and passed liveness. Only the decision, never the image."""
+
+    score: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class FaceFailed(Event):
+    """Face check failed: ErrorCode value (face.mismatch, face.liveness_failed, camera.*...)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class FingerprintMatched(Event):
+    """The live finger matched the reference template."""
+
+
+@dataclass(frozen=True, slots=True)
+class FingerprintEnrolled(Event):
+    """A new template was captured and handed to the central (activation); `ref` its reference."""
+
+    ref: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FingerprintFailed(Event):
+    """Fingerprint capture or match failed (ErrorCode value)."""
+
+    reason: str
+
+
+# --------------------------------------------------------------------------- central
+
+
+@dataclass(frozen=True, slots=True)
+class CentralSessionOpened(Event):
+    """The central checked the card's answer and issued a token for these credentials."""
+
+    token: str = field(repr=False)
+    credentials: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class CentralSessionRefused(Event):
+    """The central refused: ``card_lost``, ``card_auth_failed``, ``forbidden``, sync.offline..."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueryAnswered(Event):
+    """A `CallService` effect's answer; `request_id` is the effect's idempotency key."""
+
+    request_id: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryFailed(Event):
+    """A `CallService` effect failed (ErrorCode value, e.g. sync.offline, sync.rpc_rejected)."""
+
+    request_id: str
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentSucceeded(Event):
+    """The central debited the wallet; `reference` goes on the receipt."""
+
+    payment_key: str
+    reference: str
+    balance_cents: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentDeclined(Event):
+    """The central refused the payment (``insufficient_balance``, ``bill_paid``, ...)."""
+
+    payment_key: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentUnknown(Event):
+    """No answer before the deadline: the payment is reconciled later by its key."""
+
+    payment_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActivationProgressed(Event):
+    """One step of the activation saga (approval, card write, read-back, confirmation)."""
+
+    key: str
+    step: str
+    fraction: float
+
+
+@dataclass(frozen=True, slots=True)
+class ActivationFinished(Event):
+    """The saga ended: ``activated``, ``refused``, ``compensated`` or ``pending`` (reconciled)."""
+
+    key: str
+    outcome: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EffectFailed(Event):
+    """An effect raised: the runner reports the effect's kind and a stable error code."""
+
+    effect: str
+    code: str
+
+
+# --------------------------------------------------------------------------- terminal
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceHealthChanged(Event):
+    """A device's health (CEN/XFS words) changed."""
+
+    kind: DeviceKind
+    health: DeviceHealth
+
+
+@dataclass(frozen=True, slots=True)
+class CentralReachability(Event):
+    """The broker link to the central came up or went down."""
+
+    online: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceCommanded(Event):
+    """The remote ``maintenance`` command (on or off), from the fleet."""
+
+    enabled: bool
+    command_id: str = ""

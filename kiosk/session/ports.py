@@ -1,0 +1,131 @@
+"""What the effect runner needs from the rest of the kiosk: one Protocol per kind of effect.
+
+Each call blocks (the runner calls it on a worker thread) and returns the event to post. A port
+that raises gets `EffectFailed(effect, code)` posted instead (`code` from the exception's
+`code` attribute, else ``internal``). `journeys` wires the real devices and the central to
+these; tests use fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from drivers.personal import Masked, PinBuffer
+from kiosk.session.events import Event
+
+__all__ = [
+    "AlertsPort",
+    "CardPort",
+    "IdentityPort",
+    "OutboxPort",
+    "Ports",
+    "PrinterPort",
+    "ServicesPort",
+]
+
+
+class CardPort(Protocol):
+    """The SSC and bank card in the reader."""
+
+    def read_card(self) -> Event:
+        """CardRead or CardReadFailed."""
+        ...
+
+    def verify_pin(self, pin: PinBuffer) -> Event:
+        """PinVerified, PinRejected or PinBlocked (the runner wipes `pin` afterwards)."""
+        ...
+
+    def change_pin(self, old: PinBuffer, new: PinBuffer) -> Event:
+        """PinChanged, PinChangeFailed or PinBlocked."""
+        ...
+
+    def read_bank_card(self) -> Event:
+        """BankCardRead or BankCardReadFailed."""
+        ...
+
+    def forget(self) -> None:
+        """Drop the holder and anything cached from the card."""
+        ...
+
+
+class IdentityPort(Protocol):
+    """Camera and fingerprint scanner; biometric data never leaves these calls."""
+
+    def capture_face(self, attempt: int, challenges: int) -> Event:
+        """FaceMatched or FaceFailed."""
+        ...
+
+    def verify_finger(self) -> Event:
+        """FingerprintMatched or FingerprintFailed."""
+        ...
+
+    def enroll_finger(self) -> Event:
+        """FingerprintEnrolled or FingerprintFailed."""
+        ...
+
+    def forget(self) -> None:
+        """Drop reference photos and templates."""
+        ...
+
+
+class ServicesPort(Protocol):
+    """The central system (RPC over MQTT) and the journal-backed business services."""
+
+    def open_session(self, credentials: frozenset[str]) -> Event:
+        """CentralSessionOpened or CentralSessionRefused."""
+        ...
+
+    def close_session(self) -> None:
+        """Forget the token."""
+        ...
+
+    def call(self, service: str, action: str, params: Mapping[str, Any], key: str) -> Event:
+        """QueryAnswered or QueryFailed (with request_id = key)."""
+        ...
+
+    def pay(self, purpose: str, reference: str, amount_cents: int, payment_key: str) -> Event:
+        """PaymentSucceeded, PaymentDeclined or PaymentUnknown (exactly once by key)."""
+        ...
+
+    def activate(
+        self,
+        key: str,
+        form: Mapping[str, str | Masked],
+        fingerprint_ref: str,
+        progress: Callable[[Event], None],
+    ) -> Event:
+        """Run the activation saga, posting ActivationProgressed via `progress`; returns
+        ActivationFinished."""
+        ...
+
+
+class OutboxPort(Protocol):
+    """The journal's outbox (delivered to the central when online, exactly once by key)."""
+
+    def record(self, kind: str, payload: Mapping[str, Any], key: str) -> None: ...
+
+
+class AlertsPort(Protocol):
+    """Staff alerts (MQTT event with terminal and step)."""
+
+    def raise_alert(self, reason: str, step: str) -> None: ...
+
+
+class PrinterPort(Protocol):
+    """The receipt/certificate printer."""
+
+    def print_document(self, document: Mapping[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Ports:
+    """The bundle the runner is given (`printer` None when the terminal has none)."""
+
+    card: CardPort
+    identity: IdentityPort
+    services: ServicesPort
+    outbox: OutboxPort
+    alerts: AlertsPort
+    printer: PrinterPort | None = None

@@ -1,0 +1,82 @@
+"""The services of the menu, their groups, and the credentials a session can prove."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["GROUPS", "GROUP_ICONS", "SERVICE_ICONS", "Credential", "MenuGroup", "ServiceId"]
+
+
+class Credential(StrEnum):
+    """What the citizen proved in this session."""
+
+    CARD = "card"
+    PIN = "pin"
+    FACE = "face"
+    FINGERPRINT = "fingerprint"
+
+
+class ServiceId(StrEnum):
+    """Every service of the menu (`ChooseService.service`)."""
+
+    INQUIRY = "inquiry"
+    CERTIFICATE = "certificate"
+    UTILITY_PAYMENT = "utility_payment"
+    FLEXIBLE_CONTRIBUTION = "flexible_contribution"
+    ACTIVATION = "activation"
+    PIN_CHANGE = "pin_change"
+    LOSS_REPORT = "loss_report"
+    LOSS_CANCEL = "loss_cancel"
+    EMPLOYMENT_CERTIFICATE = "employment_certificate"
+    UNEMPLOYMENT_REGISTRATION = "unemployment_registration"
+    TRAINING = "training"
+    PENSION_QUALIFICATION = "pension_qualification"
+
+
+class MenuGroup(StrEnum):
+    """Menu tiles (≤ 6 per screen); each opens the list of its services."""
+
+    QUERY = "query"
+    PAYMENTS = "payments"
+    CARD = "card"
+    AFFAIRS = "affairs"
+
+
+GROUPS: dict[MenuGroup, tuple[ServiceId, ...]] = {
+    MenuGroup.QUERY: (ServiceId.INQUIRY, ServiceId.CERTIFICATE),
+    MenuGroup.PAYMENTS: (ServiceId.UTILITY_PAYMENT, ServiceId.FLEXIBLE_CONTRIBUTION),
+    MenuGroup.CARD: (
+        ServiceId.ACTIVATION,
+        ServiceId.PIN_CHANGE,
+        ServiceId.LOSS_REPORT,
+        ServiceId.LOSS_CANCEL,
+    ),
+    MenuGroup.AFFAIRS: (
+        ServiceId.EMPLOYMENT_CERTIFICATE,
+        ServiceId.UNEMPLOYMENT_REGISTRATION,
+        ServiceId.TRAINING,
+        ServiceId.PENSION_QUALIFICATION,
+    ),
+}
+
+GROUP_ICONS: dict[MenuGroup, str] = {
+    MenuGroup.QUERY: "search",
+    MenuGroup.PAYMENTS: "payments",
+    MenuGroup.CARD: "credit_card",
+    MenuGroup.AFFAIRS: "work",
+}
+
+SERVICE_ICONS: dict[ServiceId, str] = {
+    ServiceId.INQUIRY: "list_alt",
+    ServiceId.CERTIFICATE: "description",
+    ServiceId.UTILITY_PAYMENT: "bolt",
+    ServiceId.FLEXIBLE_CONTRIBUTION: "savings",
+    ServiceId.ACTIVATION: "medical_services",
+    ServiceId.PIN_CHANGE: "password",
+    ServiceId.LOSS_REPORT: "report",
+    ServiceId.LOSS_CANCEL: "restore",
+    ServiceId.EMPLOYMENT_CERTIFICATE: "badge",
+    ServiceId.UNEMPLOYMENT_REGISTRATION: "how_to_reg",
+    ServiceId.TRAINING: "school",
+    ServiceId.PENSION_QUALIFICATION: "elderly",
+}
