@@ -33,6 +33,7 @@ from ui.keypad import Key, classify
 from ui.screens import SCREENS, screen_for
 from ui.screens.base import ViewScreen
 from ui.voice import Voice
+from ui.widgets import __all__ as _widgets  # noqa: F401  (registers the kv classes)
 
 __all__ = ["KioskUi", "SessionPort", "active_video_driver"]
 

@@ -8,6 +8,7 @@ foreground/background pair a screen uses, and the tests compute their ratios fro
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Final
 
 __all__ = [
@@ -96,59 +97,20 @@ SIZES: Final[dict[str, float]] = {
     "key": 96.0,  # PIN and account keypads
 }
 
-# Material Icons (Apache-2.0, shipped in ui/assets/fonts with its licence): name -> code point.
-ICONS: Final[dict[str, str]] = {
-    "account_balance": "\ue84f",
-    "arrow_back": "\ue5c4",
-    "assignment": "\ue85d",
-    "backspace": "\ue14a",
-    "badge": "\uea67",
-    "bar_chart": "\ue26b",
-    "block": "\ue14b",
-    "bolt": "\uea0b",
-    "build": "\ue869",
-    "check_circle": "\ue86c",
-    "chevron_left": "\ue5cb",
-    "chevron_right": "\ue5cc",
-    "close": "\ue5cd",
-    "credit_card": "\ue870",
-    "description": "\ue873",
-    "done": "\ue876",
-    "eject": "\ue8fb",
-    "elderly": "\uf21a",
-    "error": "\ue000",
-    "face": "\ue87c",
-    "fingerprint": "\ue90d",
-    "help": "\ue887",
-    "hourglass_empty": "\ue88b",
-    "how_to_reg": "\ue174",
-    "info": "\ue88e",
-    "language": "\ue894",
-    "local_fire_department": "\uef55",
-    "lock": "\ue897",
-    "medical_services": "\uf109",
-    "more_time": "\uea5d",
-    "payments": "\uef63",
-    "person": "\ue7fd",
-    "policy": "\uea17",
-    "print": "\ue8ad",
-    "qr_code_2": "\ue00a",
-    "receipt_long": "\uef6e",
-    "replay": "\ue042",
-    "savings": "\ue2eb",
-    "search": "\ue8b6",
-    "settings": "\ue8b8",
-    "support_agent": "\uf0e2",
-    "task_alt": "\ue2e6",
-    "timer": "\ue425",
-    "verified_user": "\ue8e8",
-    "visibility": "\ue8f4",
-    "visibility_off": "\ue8f5",
-    "volume_down": "\ue04d",
-    "volume_up": "\ue050",
-    "warning": "\ue002",
-    "water_drop": "\ue798",
-}
+# Material Icons (Apache-2.0, shipped in ui/assets/fonts with its licence and code points).
+_CODEPOINTS = Path(__file__).resolve().parent / "assets" / "fonts" / "MaterialIcons-codepoints.txt"
+
+
+def _load_icons() -> dict[str, str]:
+    icons: dict[str, str] = {}
+    for line in _CODEPOINTS.read_text(encoding="ascii").splitlines():
+        name, _, code = line.partition(" ")
+        if code:
+            icons[name] = chr(int(code, 16))
+    return icons
+
+
+ICONS: Final[dict[str, str]] = _load_icons()
 
 
 def hex_rgba(value: str) -> tuple[float, float, float, float]:

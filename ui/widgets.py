@@ -18,6 +18,7 @@ from kivy.properties import (
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.factory import Factory
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.image import Image
 from kivy.uix.label import Label
@@ -26,12 +27,19 @@ from kivy.uix.widget import Widget
 from ui.theme import ICONS, hex_rgba
 
 __all__ = [
+    "Banner",
     "BarChart",
+    "Headline",
+    "PrimaryRow",
+    "StepDots",
+    "TimeoutOverlay",
     "Body",
     "ChoiceGrid",
     "FieldList",
     "FieldRow",
     "Frame",
+    "FrameFooter",
+    "FrameHeader",
     "IconText",
     "KButton",
     "QrImage",
@@ -68,6 +76,7 @@ class KButton(ButtonBehavior, BoxLayout):
     focused = BooleanProperty(False)
     action = StringProperty("")  # what the keypad/test sees: "confirm", "choice:pension", ...
     sub_text = StringProperty("")
+    fit_text = BooleanProperty(False)  # width follows the words (header buttons)
     bg_colour = ListProperty([1.0, 1.0, 1.0, 1.0])
     fg_colour = ListProperty([0.0, 0.0, 0.0, 1.0])
 
@@ -79,9 +88,16 @@ class Body(BoxLayout):
     """The content area of a Frame (children of a Frame in kv land here)."""
 
 
+class FrameHeader(BoxLayout):
+    """The blue bar: service name, step, voice controls, language, time left."""
+
+
+class FrameFooter(BoxLayout):
+    """Back / Cancel / Call staff, always in the same place."""
+
+
 class Frame(BoxLayout):
-    """Header (service name, step, voice controls, language, time left), body, and footer
-    (Back / Cancel / Call staff) of every citizen screen."""
+    """Header, body and footer of every citizen screen; kv children of a Frame go to its body."""
 
     step_text = StringProperty("")
     time_text = StringProperty("")
@@ -89,17 +105,24 @@ class Frame(BoxLayout):
     can_back = BooleanProperty(True)
     can_cancel = BooleanProperty(True)
     screen = ObjectProperty(None, allownone=True)
-    _ready = False
 
     def __init__(self, **kwargs: Any) -> None:
+        self._pending: list[Widget] = []
         super().__init__(**kwargs)
-        self._ready = True
 
     def add_widget(self, widget: Widget, *args: Any, **kwargs: Any) -> None:
-        if self._ready and "body" in self.ids:
-            self.ids.body.add_widget(widget, *args, **kwargs)
-        else:
+        if isinstance(widget, (FrameHeader, Body, FrameFooter)):
             super().add_widget(widget, *args, **kwargs)
+            if isinstance(widget, Body):
+                for w in self._pending:
+                    widget.add_widget(w)
+                self._pending = []
+            return
+        body = next((c for c in self.children if isinstance(c, Body)), None)
+        if body is None:
+            self._pending.append(widget)
+        else:
+            body.add_widget(widget, *args, **kwargs)
 
 
 class QrImage(Image):
@@ -177,7 +200,7 @@ class ChoiceGrid(GridLayout):
 
     items = ListProperty([])
     kind = StringProperty("tile")
-    on_choose = ObjectProperty(None, allownone=True)
+    choose_handler = ObjectProperty(None, allownone=True)
     button_height = NumericProperty(0)
 
     def on_items(self, *_a: Any) -> None:
@@ -194,15 +217,15 @@ class ChoiceGrid(GridLayout):
             self.add_widget(btn)
 
     def _chosen(self, ident: str) -> None:
-        if self.on_choose is not None:
-            self.on_choose(ident)
+        if self.choose_handler is not None:
+            self.choose_handler(ident)
 
 
 class FieldList(BoxLayout):
     """Labelled values; a revealable (masked) one has an eye button the holder taps."""
 
     items = ListProperty([])  # dicts: id, label, value, revealable, revealed, reveal_text
-    on_reveal = ObjectProperty(None, allownone=True)
+    reveal_handler = ObjectProperty(None, allownone=True)
 
     def on_items(self, *_a: Any) -> None:
         self.clear_widgets()
@@ -216,8 +239,8 @@ class FieldList(BoxLayout):
             self.add_widget(row)
 
     def _reveal(self, field_id: str) -> None:
-        if self.on_reveal is not None:
-            self.on_reveal(field_id)
+        if self.reveal_handler is not None:
+            self.reveal_handler(field_id)
 
 
 class FieldRow(BoxLayout):
@@ -238,21 +261,21 @@ class FieldRow(BoxLayout):
 class TableView(GridLayout):
     """A table page: header row (bold, on the surface colour) and rows of text."""
 
-    columns = ListProperty([])
-    rows = ListProperty([])
+    table_columns = ListProperty([])
+    table_rows = ListProperty([])
     row_height = NumericProperty(0)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.bind(columns=self._rebuild, rows=self._rebuild)
+        self.bind(table_columns=self._rebuild, table_rows=self._rebuild)
 
     def _rebuild(self, *_a: Any) -> None:
         self.clear_widgets()
-        self.cols = max(len(self.columns), 1)
-        for i, name in enumerate(self.columns):
+        self.cols = max(len(self.table_columns), 1)
+        for i, name in enumerate(self.table_columns):
             self.add_widget(Factory.TableCell(text=name, bold=True, header=True,
                                               halign="left" if i == 0 else "right"))
-        for row in self.rows:
+        for row in self.table_rows:
             for i, cell in enumerate(row):
                 self.add_widget(Factory.TableCell(text=cell, halign="left" if i == 0 else "right"))
 
@@ -265,7 +288,7 @@ class EntryPad(BoxLayout):
     max_length = NumericProperty(20)
     min_length = NumericProperty(1)
     allow_x = BooleanProperty(False)
-    on_submit = ObjectProperty(None, allownone=True)
+    submit_handler = ObjectProperty(None, allownone=True)
 
     def type_digit(self, digit: str) -> None:
         if len(self.value) < self.max_length:
@@ -278,6 +301,51 @@ class EntryPad(BoxLayout):
         return False
 
     def submit(self) -> None:
-        if len(self.value) >= self.min_length and self.on_submit is not None:
+        if len(self.value) >= self.min_length and self.submit_handler is not None:
             value, self.value = self.value, ""
-            self.on_submit(value)
+            self.submit_handler(value)
+
+
+class Banner(BoxLayout):
+    """A message with an icon, bold words and a side bar: never colour alone."""
+
+    kind = StringProperty("error")
+    icon = StringProperty("error")
+    text = StringProperty("")
+
+
+class Headline(BoxLayout):
+    """The screen's title with its icon."""
+
+    kind = StringProperty("primary")
+    icon = StringProperty("")
+    text = StringProperty("")
+
+
+class PrimaryRow(BoxLayout):
+    """The primary action, centred above the footer."""
+
+    text = StringProperty("")
+    icon = StringProperty("done")
+    action = StringProperty("confirm")
+    shown = BooleanProperty(True)
+
+
+class TimeoutOverlay(FloatLayout):
+    """The inactivity warning with "more time", over the screen it belongs to."""
+
+    shown = BooleanProperty(False)
+    seconds = NumericProperty(0)
+
+
+class StepDots(BoxLayout):
+    """Wizard progress: step n of `of`, numbered."""
+
+    n = NumericProperty(0)
+    of = NumericProperty(0)
+
+
+class TableCell(Label):
+    """One cell of a TableView; `header` cells are bold on the surface colour."""
+
+    header = BooleanProperty(False)

@@ -51,59 +51,62 @@ SCREENS: dict[str, type[ViewScreen]] = {
     "technician": TechnicianScreen,
 }
 
-# State-name words -> screen, first match wins (the session names states; the screen follows).
-_BY_STATE: tuple[tuple[str, str], ...] = (
-    ("technician", "technician"),
-    ("maintenance", "maintenance"),
-    ("out_of_service", "out_of_service"),
-    ("outofservice", "out_of_service"),
-    ("take_card", "take_card"),
-    ("takecard", "take_card"),
-    ("staff", "call_staff"),
-    ("idle", "attract"),
-    ("attract", "attract"),
-    ("reading", "reading"),
-    ("card_inserted", "reading"),
-    ("cardinserted", "reading"),
-    ("consent", "consent"),
-    ("face", "identity"),
-    ("finger", "identity"),
-    ("identity", "identity"),
-    ("menu", "menu"),
-    ("activation", "activation"),
-    ("survival", "pension"),
-    ("pension_qual", "pension"),
-    ("qualification", "pension"),
-    ("certificate", "certificate"),
-    ("utility", "utility"),
-    ("bill", "utility"),
-    ("affair", "affairs"),
-    ("registration", "affairs"),
-    ("training", "affairs"),
-    ("receipt", "receipt"),
-    ("result", "receipt"),
-    ("working", "working"),
-    ("query", "inquiry"),
-    ("inquiry", "inquiry"),
-)
+# State name (kiosk.session.states.StateName) -> screen; states shared by services (working,
+# confirm, result) pick the service's screen where it has one.
+_BY_STATE: dict[str, str] = {
+    "idle": "attract",
+    "reading_card": "reading",
+    "verifying_pin": "reading",
+    "opening_session": "reading",
+    "menu": "menu",
+    "pin_entry": "pin",
+    "pin_change_old": "pin",
+    "pin_change_new": "pin",
+    "pin_change_repeat": "pin",
+    "consent": "consent",
+    "face_check": "identity",
+    "finger_check": "identity",
+    "identity_retry": "identity",
+    "inquiry": "inquiry",
+    "certificate": "certificate",
+    "utility_kind": "utility",
+    "utility_account": "utility",
+    "utility_bill": "utility",
+    "activation_id": "activation",
+    "activation_bank_swap": "activation",
+    "activation_form": "activation",
+    "activation_writing": "activation",
+    "course_list": "affairs",
+    "result": "receipt",
+    "take_card": "take_card",
+    "card_left": "take_card",
+    "out_of_service": "out_of_service",
+    "technician_login": "technician",
+    "staff_called": "call_staff",
+}
+_BY_SERVICE: dict[str, str] = {
+    "utility_payment": "utility",
+    "flexible_contribution": "utility",
+    "activation": "activation",
+    "pension_qualification": "pension",
+}
 
 
 def screen_for(view: Any) -> str:
-    """The screen that renders `view`: what the view carries first, then its state's name."""
-    state = str(view.state).lower()
+    """The screen that renders `view`."""
+    state = str(view.state)
+    if state == "maintenance":
+        return "technician" if "TechnicianAction" in view.intents else "maintenance"
+    if state in ("working", "confirm"):
+        return _BY_SERVICE.get(view.service, "working" if state == "working" else "affairs")
+    if state == "result" and view.error is not None:
+        return "error"
+    if state == "result" and view.service == "pension_qualification":
+        return "pension"
     if view.pin is not None:
         return "pin"
-    for word, screen in _BY_STATE:
-        if word in state:
-            if screen in ("reading", "working") and view.error is not None:
-                return "error"
-            return screen
-    if view.qr:
-        return "certificate"
-    if view.table is not None or view.chart is not None:
-        return "inquiry"
+    if state in _BY_STATE:
+        return _BY_STATE[state]
     if view.error is not None:
         return "error"
-    if view.progress is not None:
-        return "working"
-    return "error" if not view.choices else "affairs"
+    return "working" if view.progress is not None else "error"

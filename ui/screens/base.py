@@ -181,8 +181,20 @@ class ViewScreen(Screen):
 
     def default_focus(self) -> Widget | None:
         """The primary action when there is one."""
-        for w in self.focusables():
+        from ui.widgets import FrameFooter, FrameHeader
+
+        items = self.focusables()
+        for w in items:
             if getattr(w, "kind", "") == "primary":
                 return w
-        items = self.focusables()
-        return items[0] if items else None
+
+        def in_bars(w: Widget) -> bool:
+            p = w.parent
+            while p is not None and p is not self:
+                if isinstance(p, (FrameHeader, FrameFooter)):
+                    return True
+                p = p.parent
+            return False
+
+        content = [w for w in items if not in_bars(w)]
+        return (content or items or [None])[0]
