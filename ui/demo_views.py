@@ -121,7 +121,7 @@ def demo_views(language: str = "zh_CN", elderly: bool = False) -> dict[str, View
                         fields=(FieldView("ref", t("demo.receipt.reference"), "PAY-20240612-0031"),
                                 FieldView("amount", t("demo.receipt.amount"), "128.40"),
                                 FieldView("account", t("demo.receipt.account"),
-                                          Masked("031245678901", PersonalKind.OTHER))),
+                                          Masked("031245678901", PersonalKind.CARD_NUMBER))),
                         notices=(t("demo.receipt.printed"),), service="utility_payment",
                         intents=_CITIZEN | {"Confirm"}, timeout=_timer()),
         "take_card": View("take_card", t("demo.take_card.title"), (t("demo.take_card.body"),),

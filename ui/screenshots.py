@@ -53,13 +53,13 @@ def render_screens(app: Any, views: dict[str, Any], out: Path, pump: Any) -> lis
 
 
 def take_screenshots(cfg: UiConfig, out: Path, *, language: str = "zh_CN",
-                     elderly: bool = False) -> list[Path]:
+                     elderly: bool = False, preview: Any = None) -> list[Path]:
     """Run the app offscreen for one pass over every screen; returns the PNG paths."""
     start_kivy(cfg, offscreen=True, home=out / ".kivy")
     from ui.demo_views import demo_views
 
     port = DemoPort()
-    app = build_app(cfg, port)
+    app = build_app(cfg, port, preview=preview)
     port.app = app
     pump = start_embedded(app)
 

@@ -206,8 +206,10 @@ class ChoiceGrid(GridLayout):
     def on_items(self, *_a: Any) -> None:
         self.clear_widgets()
         for item in self.items:
+            selected = item.get("selected", False)
             btn = KButton(
-                text=item["text"], icon=item.get("icon", ""), kind=self.kind,
+                text=item["text"], icon="check_circle" if selected else item.get("icon", ""),
+                kind="primary" if selected else self.kind,
                 action=item.get("action", f"choice:{item['id']}"),
                 sub_text=item.get("reason", ""), disabled=not item.get("enabled", True),
             )
