@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypeAlias
 
 from drivers.personal import Masked
 
@@ -32,7 +33,8 @@ __all__ = [
     "text",
 ]
 
-ParamValue = str | int | float | Masked
+ParamValue: TypeAlias = "str | int | float | Masked | Text"
+"""A parameter: plain, masked, or a nested message the UI translates first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +50,8 @@ class Text:
     def render(self, catalog: Mapping[str, str]) -> str:
         """The text with its parameters, masked values shown masked (tests, CLI)."""
         template = catalog.get(self.key, self.key)
-        return template.format(**{k: str(v) for k, v in self.params})
+        values = {k: v.render(catalog) if isinstance(v, Text) else str(v) for k, v in self.params}
+        return template.format(**values)
 
 
 def text(key: str, **params: ParamValue) -> Text:

@@ -1,0 +1,87 @@
+"""What a finished step shows (RESULT state) and the citizen's words for every error code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kiosk.session.view import ErrorInfo, FieldView, Text, text
+
+__all__ = ["ERROR_MESSAGES", "ResultInfo", "error_info"]
+
+
+@dataclass(frozen=True, slots=True)
+class ResultInfo:
+    """The RESULT screen of a service: success with a receipt, or the error and the next step."""
+
+    title: Text
+    success: bool
+    body: tuple[Text, ...] = ()
+    fields: tuple[FieldView, ...] = ()
+    error: ErrorInfo | None = None
+    qr: str | None = None
+    offer_menu: bool = True
+    offer_staff: bool = False
+
+
+# code → (message key, next-step key). Codes are drivers.vocabulary.ErrorCode values and the
+# session's own reasons; an unknown code falls back to "internal" (never a traceback).
+ERROR_MESSAGES: dict[str, tuple[str, str]] = {
+    "card.removed": ("error.card_removed", "next.insert_again"),
+    "card.unreadable": ("error.card_unreadable", "next.insert_again"),
+    "card.not_ssc": ("error.card_not_ssc", "next.insert_ssc"),
+    "card.expired": ("error.card_expired", "next.counter_new_card"),
+    "card.data_invalid": ("error.card_unreadable", "next.counter"),
+    "card.status": ("error.card_unreadable", "next.counter"),
+    "card.protocol": ("error.card_unreadable", "next.insert_again"),
+    "card.timeout": ("error.card_unreadable", "next.insert_again"),
+    "card.auth_failed": ("error.card_auth_failed", "next.counter"),
+    "card.write_failed": ("error.card_write_failed", "next.counter"),
+    "card.pin_wrong": ("error.pin_wrong", "next.pin_again"),
+    "card.pin_blocked": ("error.pin_blocked", "next.counter_unblock"),
+    "card.pin_invalid_format": ("error.pin_format", "next.pin_again"),
+    "card.pin_not_enabled": ("error.pin_not_enabled", "next.counter"),
+    "card.psam_missing": ("error.terminal_fault", "next.other_kiosk"),
+    "card.psam_untrusted": ("error.terminal_fault", "next.other_kiosk"),
+    "card.reader_missing": ("error.terminal_fault", "next.other_kiosk"),
+    "card.reader_error": ("error.terminal_fault", "next.other_kiosk"),
+    "card_lost": ("error.card_lost", "next.cancel_loss_or_counter"),
+    "card.other": ("error.card_other", "next.counter"),
+    "camera.unavailable": ("error.camera", "next.counter"),
+    "camera.frame_invalid": ("error.camera", "next.counter"),
+    "face.not_found": ("error.face_not_found", "next.face_again"),
+    "face.quality": ("error.face_quality", "next.face_again"),
+    "face.mismatch": ("error.face_mismatch", "next.face_again"),
+    "face.liveness_failed": ("error.liveness", "next.face_again"),
+    "face.too_many": ("error.face_too_many", "next.counter"),
+    "fingerprint.timeout": ("error.finger_timeout", "next.finger_again"),
+    "fingerprint.poor_image": ("error.finger_poor", "next.finger_again"),
+    "fingerprint.mismatch": ("error.finger_mismatch", "next.finger_again"),
+    "fingerprint.module_error": ("error.fingerprint_device", "next.counter"),
+    "fingerprint.link_error": ("error.fingerprint_device", "next.counter"),
+    "fingerprint.too_many": ("error.finger_too_many", "next.counter"),
+    "sync.offline": ("error.offline", "next.later_or_counter"),
+    "sync.rpc_timeout": ("error.no_answer", "next.later_or_counter"),
+    "sync.rpc_rejected": ("error.refused", "next.counter"),
+    "forbidden": ("error.refused", "next.counter"),
+    "payment.unknown": ("error.payment_unknown", "next.payment_unknown"),
+    "insufficient_balance": ("error.insufficient_balance", "next.top_up"),
+    "bill_paid": ("error.bill_paid", "next.menu"),
+    "payment_refused": ("error.payment_refused", "next.counter"),
+    "consent_refused": ("error.consent_refused", "next.counter_alternative"),
+    "no_answer": ("error.no_answer", "next.later_or_counter"),
+    "activation_refused": ("error.activation_refused", "next.counter"),
+    "activation_pending": ("error.activation_pending", "next.activation_pending"),
+    "already_activated": ("error.already_activated", "next.menu"),
+    "already_qualified": ("error.already_qualified", "next.menu"),
+    "not_lost": ("error.not_lost", "next.menu"),
+    "not_temporary": ("error.not_temporary", "next.counter"),
+    "no_courses": ("error.no_courses", "next.menu"),
+    "pin_mismatch": ("error.pin_mismatch", "next.pin_new_again"),
+    "internal": ("error.internal", "next.counter"),
+}
+
+
+def error_info(code: str) -> ErrorInfo:
+    """The citizen's words for `code` (and what to do next)."""
+    message, next_step = ERROR_MESSAGES.get(code, ERROR_MESSAGES["internal"])
+    return ErrorInfo(message=text(message), next_step=text(next_step), code=code)
