@@ -339,6 +339,18 @@ class TimeoutOverlay(FloatLayout):
     shown = BooleanProperty(False)
     seconds = NumericProperty(0)
 
+    def on_touch_down(self, touch: Any) -> bool:
+        # Hidden: let touches through to the screen. Shown: modal, nothing behind reacts.
+        if not self.shown:
+            return False
+        super().on_touch_down(touch)
+        return True
+
+    def on_touch_up(self, touch: Any) -> bool:
+        if not self.shown:
+            return False
+        return bool(super().on_touch_up(touch))
+
 
 class StepDots(BoxLayout):
     """Wizard progress: step n of `of`, numbered."""

@@ -76,14 +76,14 @@ class ViewScreen(Screen):
         self.error_text = self.tr(err.message) if err else ""
         self.next_text = self.tr(err.next_step) if err else ""
         self.step_text = (
-            self.app.t("frame.step", self.app.lang, n=view.step.n, of=view.step.of)
+            self.app.t("ui.frame.step", self.app.lang, n=view.step.n, of=view.step.of)
             if view.step else ""
         )
         prog = view.progress
         self.progress = -1.0 if prog is None or prog.fraction is None else float(prog.fraction)
         self.progress_text = self.tr(prog.label) if prog else ""
-        reveal_show = self.app.t("frame.reveal", self.app.lang)
-        reveal_hide = self.app.t("frame.hide", self.app.lang)
+        reveal_show = self.app.t("ui.frame.reveal", self.app.lang)
+        reveal_hide = self.app.t("ui.frame.hide", self.app.lang)
         self.fields = [
             {
                 "id": f.id, "label": self.tr(f.label), "value": self.tr(f.display()),
@@ -109,7 +109,7 @@ class ViewScreen(Screen):
             self.entry_max = ti.max_length
             self.entry_min = ti.min_length
             self.entry_allow_x = str(ti.kind) in ("id_number", "TextKind.ID_NUMBER")
-            self.entry_label = self.app.t(f"entry.{ti.field}", self.app.lang)
+            self.entry_label = self.app.t(f"ui.entry.{ti.field}", self.app.lang)
             self.entry_validation = self.tr(ti.validation) if ti.validation else ""
         else:
             self.entry_validation = ""

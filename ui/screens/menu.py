@@ -7,7 +7,10 @@ from typing import Any
 
 from kivy.properties import ListProperty, NumericProperty
 
+from kiosk.session.services import MenuGroup
 from ui.screens.base import ViewScreen
+
+_GROUPS = frozenset(g.value for g in MenuGroup)
 
 
 class MenuScreen(ViewScreen):
@@ -31,8 +34,12 @@ class MenuScreen(ViewScreen):
         self.page = max(0, min(self.pages - 1, self.page + step))
         self._paginate()
 
-    def on_choice(self, service: str) -> None:
-        self.app.intent("ChooseService", service=service)
+    def on_choice(self, option: str) -> None:
+        # A tile opens a group of services (Choose) or a service itself (ChooseService).
+        if option in _GROUPS:
+            self.app.intent("Choose", option=option)
+        else:
+            self.app.intent("ChooseService", service=option)
 
     def wipe_more(self) -> None:
         self.page = 0

@@ -40,7 +40,7 @@ class PinScreen(ViewScreen):
         self.max_length = spec.max_length
         self.min_length = spec.min_length
         self.tries_text = (
-            self.app.t("pin.tries_left", self.app.lang, n=spec.tries_left)
+            self.app.t("ui.pin.tries_left", self.app.lang, n=spec.tries_left)
             if spec.tries_left is not None else ""
         )
         key = (view.state, spec.purpose)  # type: ignore[attr-defined]
@@ -58,7 +58,7 @@ class PinScreen(ViewScreen):
 
     def on_digit(self, digit: int) -> bool:
         if len(self._pin) < self.max_length:
-            self._pin.push(digit)
+            self._pin.push(0x30 + digit)  # PinBuffer holds ASCII digits
             self.count = len(self._pin)
         self.app.voice.beep()  # the same tone for every key, and nothing is spoken
         return True
