@@ -30,6 +30,7 @@ __all__ = [
     "Banner",
     "BarChart",
     "Headline",
+    "PagedTable",
     "PrimaryRow",
     "StepDots",
     "TimeoutOverlay",
@@ -44,6 +45,7 @@ __all__ = [
     "KButton",
     "QrImage",
     "EntryPad",
+    "TableRow",
     "TableView",
     "TextLabel",
 ]
@@ -260,26 +262,52 @@ class FieldRow(BoxLayout):
         pass
 
 
-class TableView(GridLayout):
-    """A table page: header row (bold, on the surface colour) and rows of text."""
+class TableRow(ButtonBehavior, BoxLayout):
+    """One table row; when the view gives row ids it is a touch target (`Choose(row_id)`)."""
+
+    selectable = BooleanProperty(False)
+    focusable = BooleanProperty(False)
+    focused = BooleanProperty(False)
+    action = StringProperty("")
+    header = BooleanProperty(False)
+
+
+class TableView(BoxLayout):
+    """A table page: a bold header row on the surface colour, then the rows; rows with ids
+    are tappable and reachable from the keypad."""
 
     table_columns = ListProperty([])
     table_rows = ListProperty([])
-    row_height = NumericProperty(0)
+    row_ids = ListProperty([])
+    row_handler = ObjectProperty(None, allownone=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.bind(table_columns=self._rebuild, table_rows=self._rebuild)
+        self.bind(table_columns=self._rebuild, table_rows=self._rebuild, row_ids=self._rebuild)
 
     def _rebuild(self, *_a: Any) -> None:
         self.clear_widgets()
-        self.cols = max(len(self.table_columns), 1)
-        for i, name in enumerate(self.table_columns):
-            self.add_widget(Factory.TableCell(text=name, bold=True, header=True,
-                                              halign="left" if i == 0 else "right"))
-        for row in self.table_rows:
-            for i, cell in enumerate(row):
-                self.add_widget(Factory.TableCell(text=cell, halign="left" if i == 0 else "right"))
+        if not self.table_columns:
+            return
+        self.add_widget(self._row(self.table_columns, header=True))
+        for i, row in enumerate(self.table_rows):
+            ident = self.row_ids[i] if i < len(self.row_ids) else ""
+            self.add_widget(self._row(row, ident=ident))
+
+    def _row(self, cells: Any, *, header: bool = False, ident: str = "") -> TableRow:
+        row = TableRow(header=header, selectable=bool(ident), focusable=bool(ident),
+                       action=f"row:{ident}" if ident else "")
+        for i, cell in enumerate(cells):
+            row.add_widget(TableCell(text=str(cell), bold=header or bool(ident), header=header,
+                                     halign="left" if i == 0 else "right"))
+        if ident:
+            row.add_widget(IconText(icon="chevron_right", color=hex_rgba("primary")))
+            row.bind(on_release=lambda _r, rid=ident: self._chosen(rid))
+        return row
+
+    def _chosen(self, ident: str) -> None:
+        if self.row_handler is not None:
+            self.row_handler(ident)
 
 
 class EntryPad(BoxLayout):
@@ -363,3 +391,9 @@ class TableCell(Label):
     """One cell of a TableView; `header` cells are bold on the surface colour."""
 
     header = BooleanProperty(False)
+
+
+class PagedTable(BoxLayout):
+    """The screen's table page with previous/next page buttons (`screen` is the ViewScreen)."""
+
+    screen = ObjectProperty(None, allownone=True, rebind=True)

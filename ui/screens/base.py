@@ -40,6 +40,12 @@ class ViewScreen(Screen):
     can_back = BooleanProperty(False)
     can_cancel = BooleanProperty(False)
     view = ObjectProperty(None, allownone=True)
+    columns = ListProperty([])  # the view's table page
+    rows = ListProperty([])
+    row_ids = ListProperty([])
+    page = NumericProperty(1)
+    pages = NumericProperty(1)
+    empty_text = StringProperty("")
     entry_field = StringProperty("")  # the view's text_input field, "" when none
     entry_max = NumericProperty(20)
     entry_min = NumericProperty(1)
@@ -103,6 +109,16 @@ class ViewScreen(Screen):
         self.can_confirm = "Confirm" in intents
         self.can_back = "Back" in intents
         self.can_cancel = "Cancel" in intents
+        table = view.table
+        if table is not None:
+            self.columns = [self.app.t(c, self.app.lang) for c in table.columns]
+            self.rows = [[self.tr(c) for c in row] for row in table.rows]
+            self.row_ids = list(table.row_ids)
+            self.page, self.pages = table.page, table.pages
+            self.empty_text = self.tr(table.empty) if table.empty and not table.rows else ""
+        else:
+            self.columns, self.rows, self.row_ids = [], [], []
+            self.page, self.pages, self.empty_text = 1, 1, ""
         ti = view.text_input
         self.entry_field = ti.field if ti is not None else ""
         if ti is not None:
@@ -129,6 +145,8 @@ class ViewScreen(Screen):
             setattr(self, name, "")
         self.fields = []
         self.choices = []
+        self.columns, self.rows, self.row_ids = [], [], []
+        self.empty_text = ""
         self.progress = -1.0
         self.timeout_warning = False
         self.wipe_more()
@@ -162,6 +180,10 @@ class ViewScreen(Screen):
         if self.entry_field and "entry" in self.ids:
             return bool(self.ids.entry.delete())
         return False
+
+    def choose_row(self, row_id: str) -> None:
+        """A tapped table row (a bill, a course...)."""
+        self.app.intent("Choose", option=row_id)
 
     def submit_entry(self, value: str) -> None:
         """The on-screen or physical keypad's OK on a text input."""
