@@ -3,6 +3,8 @@ needs, what runs offline, which devices it uses). Owned by kiosk.session (docs/s
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from kiosk.config.base import ConfigSection
@@ -105,7 +107,9 @@ class PolicyConfig(ConfigSection):
     face_attempts: int = Field(3, ge=1, le=10, title="Face attempts per session")
     finger_attempts: int = Field(3, ge=1, le=10, title="Fingerprint attempts per session")
     face_challenges: int = Field(2, ge=1, le=6, title="Liveness challenges per face attempt")
-    help_desk: str = Field("counter", max_length=40, title="Where the screen sends people for help")
+    help_desk: Literal["counter", "service_desk", "other_kiosk"] = Field(
+        "counter", title="Where the screen sends people for help (a message key desk.*)"
+    )
 
     @model_validator(mode="after")
     def _known_names(self) -> PolicyConfig:

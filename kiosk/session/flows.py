@@ -515,14 +515,15 @@ def _pin_changed(st: MachineState, now: float, inp: Input) -> Transition:
         info = ResultInfo(title=text("result.pin_changed"), success=True,
                           body=(text("result.pin_changed.body"),))
         return Transition(show_result(st, now, info, outcome="completed"))
+    # The runner wiped all three PINs after the card's answer: start again from the current PIN.
     if isinstance(inp, PinChangeFailed) and inp.reason in ("mismatch", "pin_mismatch"):
-        return Transition(goto(st, S.PIN_CHANGE_NEW, now, session=s,
+        return Transition(goto(st, S.PIN_CHANGE_OLD, now, session=s,
                                notice="error.pin_mismatch"))
     if isinstance(inp, PinRejected) and inp.tries_left > 0:
         s = replace(s, pin_tries_left=inp.tries_left)
         return Transition(goto(st, S.PIN_CHANGE_OLD, now, session=s, notice="error.pin_wrong"))
     if isinstance(inp, PinChangeFailed) and inp.reason == "format":
-        return Transition(goto(st, S.PIN_CHANGE_NEW, now, notice="error.pin_format"))
+        return Transition(goto(st, S.PIN_CHANGE_OLD, now, notice="error.pin_format"))
     code = inp.reason if isinstance(inp, PinChangeFailed) else "card.pin_blocked"
     return Transition(fail(st, now, code))
 

@@ -70,8 +70,8 @@ def holder(card_number: str = CARD_NUMBER, id_number: str = ID_NUMBER) -> CardHo
 def make_policy(**session: Any) -> Policy:
     counter = iter(range(1, 10**9))
     return Policy(
-        session=SessionConfig(**session),
-        policy=PolicyConfig(),
+        session=SessionConfig.model_validate(session),
+        policy=PolicyConfig.model_validate({}),
         terminal_id="SSK-TEST-0001",
         technician_secret=SECRET.encode(),
         new_key=lambda: f"key-{next(counter):06d}",
