@@ -168,7 +168,8 @@ class KioskUi(App):
         if new_screen:
             self.shown.append(name)
             self.voice.say(screen.voice_text(), self.lang)
-            Clock.schedule_once(lambda _dt: self.focus_default(), 0)
+            # after the new screen's layout: focus positions are window positions
+            Clock.schedule_once(lambda _dt: self.focus_default(), 0.05)
         if view.state in ("idle", "attract"):
             self.forget_personal()
 
@@ -245,6 +246,10 @@ class KioskUi(App):
                 _mods: Any) -> bool:
         kind, digit = classify(key)
         screen = self.screen
+        if screen.takes_typing and kind not in (Key.ENTER, Key.CANCEL):
+            return False  # the text field's own keyboard handling
+        if kind is Key.ENTER and screen.on_enter_key():
+            return True
         if kind is Key.DIGIT:
             if screen.accepts_digits and screen.on_digit(digit):
                 return True

@@ -47,6 +47,7 @@ def configure(s: KivySettings) -> None:
     env["KIVY_DPI"] = str(s.dpi)
     env["KIVY_METRICS_DENSITY"] = str(s.dpi / 96.0)
     env.setdefault("KIVY_WINDOW", "sdl2")
+    env.setdefault("KIVY_CLIPBOARD", "sdl2")  # not xclip/xsel: no desktop tools on a kiosk
     if s.video_driver:
         env["SDL_VIDEODRIVER"] = s.video_driver
     env.setdefault("SDL_AUDIODRIVER", "dummy" if env.get("SDL_VIDEODRIVER") == "offscreen"

@@ -47,6 +47,7 @@ __all__ = [
     "EntryPad",
     "TableRow",
     "TableView",
+    "TextEntry",
     "TextLabel",
 ]
 
@@ -296,7 +297,7 @@ class TableView(BoxLayout):
 
     def _row(self, cells: Any, *, header: bool = False, ident: str = "") -> TableRow:
         row = TableRow(header=header, selectable=bool(ident), focusable=bool(ident),
-                       action=f"row:{ident}" if ident else "")
+                       action=f"row:{ident}" if ident else "", disabled=not ident)
         for i, cell in enumerate(cells):
             row.add_widget(TableCell(text=str(cell), bold=header or bool(ident), header=header,
                                      halign="left" if i == 0 else "right"))
@@ -397,3 +398,22 @@ class PagedTable(BoxLayout):
     """The screen's table page with previous/next page buttons (`screen` is the ViewScreen)."""
 
     screen = ObjectProperty(None, allownone=True, rebind=True)
+
+
+class TextEntry(BoxLayout):
+    """A free-text field (an address, the technician's secret) with OK; typed on a keyboard."""
+
+    password = BooleanProperty(False)
+    max_length = NumericProperty(100)
+    min_length = NumericProperty(1)
+    submit_handler = ObjectProperty(None, allownone=True)
+
+    def submit(self) -> None:
+        box = self.ids.box
+        value = box.text.strip()
+        if len(value) >= self.min_length and self.submit_handler is not None:
+            box.text = ""
+            self.submit_handler(value)
+
+    def clear(self) -> None:
+        self.ids.box.text = ""

@@ -3,6 +3,7 @@ configured panel size and DPI; each test connects it to a fresh session runner."
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,8 +17,13 @@ from kiosk.session.runner import SessionRunner
 from kiosk.session.view import View
 from tests.unit.session.fakes import FakePorts, make_policy
 from ui.i18n import UI_LOCALE
+from ui.runtime import start_kivy
 
 UI_CFG = UiConfig(fullscreen=False, voice=True)
+KIVY_HOME = Path(tempfile.mkdtemp(prefix="kiosk-ui-tests-"))
+
+# Kivy reads its settings at import: configure it before pytest imports the test modules here.
+start_kivy(UI_CFG, offscreen=True, home=KIVY_HOME)
 
 
 class ThreadSafeClock(FakeClock):
@@ -75,10 +81,8 @@ def ui_driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     missing = [p for p in ("zh_CN", "en") if not (UI_LOCALE / p / "LC_MESSAGES" / "ui.mo").exists()]
     if missing:
         pytest.fail(f"ui catalogs not compiled for {missing}: run scripts/compile-catalogs.sh")
-    home = tmp_path_factory.mktemp("kivy")
-    from ui.runtime import build_app, start_embedded, start_kivy
-
-    start_kivy(UI_CFG, offscreen=True, home=Path(home))
+    home = tmp_path_factory.mktemp("voice")
+    from ui.runtime import build_app, start_embedded
     from ui.voice import Voice
 
     voice = Voice(enabled=True, volume=70, workdir=Path(home))

@@ -50,6 +50,8 @@ class ViewScreen(Screen):
     entry_max = NumericProperty(20)
     entry_min = NumericProperty(1)
     entry_allow_x = BooleanProperty(False)
+    entry_text_mode = BooleanProperty(False)  # free text (keyboard), not the number pad
+    entry_secret = BooleanProperty(False)
     entry_label = StringProperty("")
     entry_validation = StringProperty("")
     timeout_warning = BooleanProperty(False)
@@ -125,7 +127,10 @@ class ViewScreen(Screen):
             self.entry_max = ti.max_length
             self.entry_min = ti.min_length
             self.entry_allow_x = str(ti.kind) in ("id_number", "TextKind.ID_NUMBER")
-            self.entry_label = self.app.t(f"ui.entry.{ti.field}", self.app.lang)
+            self.entry_text_mode = str(ti.kind) in ("text", "TextKind.TEXT")
+            self.entry_secret = ti.field == "secret"
+            label = self.app.catalogs.lookup(f"field.{ti.field}", self.app.lang)
+            self.entry_label = label or self.app.t(f"ui.entry.{ti.field}", self.app.lang)
             self.entry_validation = self.tr(ti.validation) if ti.validation else ""
         else:
             self.entry_validation = ""
@@ -166,12 +171,25 @@ class ViewScreen(Screen):
     # --- keypad -------------------------------------------------------------------------
     @property
     def accepts_digits(self) -> bool:  # type: ignore[override]
-        return bool(self.entry_field) and "entry" in self.ids
+        return bool(self.entry_field) and "entry" in self.ids and not self.entry_text_mode
+
+    @property
+    def takes_typing(self) -> bool:
+        """A free-text field is open: keys go to it, not to focus moves."""
+        return bool(self.entry_field) and self.entry_text_mode
 
     def on_digit(self, digit: int) -> bool:
         """A digit key; True when the screen used it (else it moves the focus)."""
         if self.entry_field and "entry" in self.ids:
             self.ids.entry.type_digit(str(digit))
+            return True
+        return False
+
+    def on_enter_key(self) -> bool:
+        """The Enter key on a screen with an open text input submits it."""
+        if self.entry_field and "entry" in self.ids:
+            target = self.ids.text_entry if self.entry_text_mode else self.ids.entry
+            target.submit()
             return True
         return False
 

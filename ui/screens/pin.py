@@ -63,6 +63,10 @@ class PinScreen(ViewScreen):
         self.app.voice.beep()  # the same tone for every key, and nothing is spoken
         return True
 
+    def on_enter_key(self) -> bool:
+        self.submit()
+        return True
+
     def on_clear(self) -> bool:
         if len(self._pin):
             self._pin.pop()
