@@ -151,7 +151,8 @@ class KioskUi(App):
         assert self.sm is not None
         previous = self.view
         self.view = view
-        if view.language != self.lang:
+        switched = view.language != self.lang
+        if switched:
             self.lang = view.language
         if view.elderly != self.elderly:
             self.elderly = view.elderly
@@ -162,12 +163,17 @@ class KioskUi(App):
         new_screen = name != self.sm.current or previous is None or previous.state != view.state
         if new_screen and self.sm.current != name:
             self.screen.wipe()
+        warned = screen.timeout_warning
         screen.render(view)
         self.sm.current = name
+        if screen.timeout_warning and not warned:  # the keypad lands on "more time"
+            Clock.schedule_once(lambda _dt: self.focus_default(), 0.05)
         self.seconds_left = view.timeout.seconds_left if view.timeout else -1
         if new_screen:
             self.shown.append(name)
+        if new_screen or switched:  # a new language speaks the prompt again, in it
             self.voice.say(screen.voice_text(), self.lang)
+        if new_screen:
             # after the new screen's layout: focus positions are window positions
             Clock.schedule_once(lambda _dt: self.focus_default(), 0.05)
         if view.state in ("idle", "attract"):

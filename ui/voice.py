@@ -99,6 +99,7 @@ class Voice:
                 self._queue.get_nowait()
             except queue.Empty:
                 break
+            self._queue.task_done()
 
     def wait_idle(self) -> None:
         """Tests: until every queued prompt was rendered."""
