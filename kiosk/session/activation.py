@@ -141,6 +141,10 @@ def _on_swap(st: MachineState, inp: Input, now: float, pol: Policy) -> Transitio
             inp.holder.id_number != h.id_number
         ):
             return end_session(st, now, "other_card", pol, notice="error.card_other")
+        # The card was reset when it left the reader: its PIN state is gone, and the activation
+        # write needs it (DF04 EF05 is written under PIN + UK), so the PIN is asked again
+        # before the identity stage (never kept from the first entry).
+        s = replace(s, proven=s.proven - {"pin"})
         s = s.with_data(act_stage="form", swap="", form_field="phone")
         return Transition(goto(st, S.ACTIVATION_FORM, now, session=s))
     if isinstance(inp, CardReadFailed | EffectFailed) and step == "reading_ssc":

@@ -35,6 +35,7 @@ __all__ = [
     "FingerprintFailed",
     "FingerprintMatched",
     "MaintenanceCommanded",
+    "OutboxRecorded",
     "PaymentDeclined",
     "PaymentSucceeded",
     "PaymentUnknown",
@@ -244,6 +245,13 @@ class ActivationFinished(Event):
     key: str
     outcome: str
     detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRecorded(Event):
+    """A `RecordOutbox` effect is durable in the journal (the runner posts it after `record`)."""
+
+    key: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from kiosk.session.core import fail, finish_journey, goto, show_result
 from kiosk.session.effects import CallService, ChangePin, PrintDocument, RecordOutbox, SubmitPayment
 from kiosk.session.events import (
     EffectFailed,
+    OutboxRecorded,
     PaymentDeclined,
     PaymentSucceeded,
     PaymentUnknown,
@@ -185,8 +186,11 @@ def _on_inquiry(st: MachineState, inp: Input, now: float, pol: Policy) -> Transi
         s = replace(s, pending="").with_data(loaded=loaded, loading="",
                                              outcome="completed")
         return Transition(replace(st, session=s))
-    if isinstance(inp, QueryFailed) and inp.request_id == s.pending:
-        s = replace(s, pending="").with_data(loading="", query_error=inp.code)
+    if (isinstance(inp, QueryFailed) and inp.request_id == s.pending) or (
+        isinstance(inp, EffectFailed) and s.pending
+    ):
+        code = inp.code if isinstance(inp, QueryFailed | EffectFailed) else "internal"
+        s = replace(s, pending="").with_data(loading="", query_error=code)
         return Transition(replace(st, session=s))
     if isinstance(inp, Choose) and inp.option in INQUIRY_TABS:
         st = replace(st, session=s.with_data(tab=inp.option, page=1), revealed=frozenset())
@@ -241,6 +245,17 @@ def _on_working(st: MachineState, inp: Input, now: float, pol: Policy) -> Transi
     if work == "pin_change" and isinstance(inp, PinChanged | PinChangeFailed | PinRejected
                                            | PinBlocked):
         return _pin_changed(st, now, inp)
+    if work == "application" and isinstance(inp, OutboxRecorded) and inp.key == s.pending:
+        spec = s.data.get("confirm")
+        queued = not st.terminal.central_online
+        info = ResultInfo(
+            title=text("result.submitted"), success=True,
+            body=(text("result.queued" if queued else "result.sent"),),
+            fields=tuple(f for f in spec.fields if f.id == "what")
+            if isinstance(spec, ConfirmSpec) else (),
+        )
+        st = replace(st, session=replace(s, pending=""))
+        return Transition(show_result(st, now, info, outcome="completed"))
     if isinstance(inp, EffectFailed):
         return Transition(fail(st, now, inp.code))
     return None
@@ -337,14 +352,9 @@ def _on_confirm(st: MachineState, inp: Input, now: float, pol: Policy) -> Transi
         if s.holder is not None:
             payload["id_number"] = s.holder.id_number
             payload["card_number"] = s.holder.card_number
+        # The screen says "received" only once the journal holds it (OutboxRecorded).
         record = RecordOutbox(spec.kind, payload, spec.key)
-        queued = not st.terminal.central_online
-        info = ResultInfo(
-            title=text("result.submitted"), success=True,
-            body=(text("result.queued" if queued else "result.sent"),),
-            fields=tuple(f for f in spec.fields if f.id == "what"),
-        )
-        return Transition(show_result(st, now, info, outcome="completed"), (record,))
+        return _working(st, now, "application", "working.application", record, spec.key)
     if spec.kind == "card_action":
         st = replace(st, session=s.with_data(card_action=spec.action))
         key = spec.key
@@ -386,6 +396,9 @@ def _on_certificate(st: MachineState, inp: Input, now: float, pol: Policy) -> Tr
         doc = s.data.get("certificate", {})
         printed = replace(st, session=s.with_data(printed=True))
         return Transition(printed, (PrintDocument(dict(doc.get("document", doc))),))
+    if isinstance(inp, EffectFailed) and inp.effect == "PrintDocument":
+        return Transition(replace(st, session=s.with_data(printed=False), notice=
+                                  "certificate.print_failed"))
     if isinstance(inp, Confirm):
         return end_session(st, now, "finished", pol)
     if isinstance(inp, Back):

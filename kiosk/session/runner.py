@@ -23,7 +23,7 @@ from typing import Any
 from drivers.personal import PinBuffer, PinFormatError, wipe_bytes
 from kiosk.clock import Clock, SystemClock
 from kiosk.session import effects as fx
-from kiosk.session.events import EffectFailed, Event, PinChangeFailed, Tick
+from kiosk.session.events import EffectFailed, Event, OutboxRecorded, PinChangeFailed, Tick
 from kiosk.session.machine import initial_state, step
 from kiosk.session.model import Input, MachineState, Policy
 from kiosk.session.ports import Ports
@@ -234,7 +234,7 @@ class SessionRunner:
                                         self.post)]
         if isinstance(effect, fx.RecordOutbox):
             p.outbox.record(effect.kind, effect.payload, effect.key)
-            return []
+            return [OutboxRecorded(effect.key)]
         if isinstance(effect, fx.RaiseStaffAlert):
             p.alerts.raise_alert(effect.reason, effect.step)
             return []

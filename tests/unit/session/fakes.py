@@ -27,6 +27,7 @@ from kiosk.session.events import (
     FaceMatched,
     FingerprintEnrolled,
     FingerprintMatched,
+    OutboxRecorded,
     PaymentSucceeded,
     PinChanged,
     PinVerified,
@@ -231,6 +232,7 @@ def answer(ports: FakePorts, effect: fx.Effect) -> list[Event]:
         out.append(ports.activate(effect.key, effect.form, effect.fingerprint_ref, out.append))
     elif isinstance(effect, fx.RecordOutbox):
         ports.record(effect.kind, effect.payload, effect.key)
+        out.append(OutboxRecorded(effect.key))
     elif isinstance(effect, fx.RaiseStaffAlert):
         ports.raise_alert(effect.reason, effect.step)
     elif isinstance(effect, fx.PrintDocument):

@@ -303,6 +303,8 @@ def test_activation_wizard_end_to_end() -> None:
     assert shown["bank_number"].display() == "622202*********0123"
     assert shown["phone"].display() == "139****5678"
     h.send(Confirm())
+    assert h.state == "pin_entry"  # the card was reset by the swap: its PIN state is gone
+    h.enter_pin()
     assert h.state == "consent"
     assert not of(h, fx.CaptureFace)  # nothing biometric before consent
     h.send(ConsentGiven())
@@ -522,3 +524,28 @@ def test_cancel_ends_with_wipe_and_stats() -> None:
     assert stats.payload["journeys"][0]["service"] == "inquiry"
     text = repr(stats.payload)
     assert NAME not in text and ID_NUMBER not in text and CARD_NUMBER not in text
+
+
+def test_an_application_is_received_only_once_the_journal_holds_it() -> None:
+    h = at_menu()
+    choose(h, "affairs", "employment_certificate")
+    h.enter_pin()
+    h.auto = False
+    h.send(Confirm())
+    assert h.state == "working"  # not "received" before the journal answered
+    from kiosk.session.events import EffectFailed
+
+    h.send(EffectFailed("RecordOutbox", "internal"))
+    assert h.state == "result" and h.view.error is not None
+
+
+def test_print_failure_says_so_and_keeps_the_qr() -> None:
+    from kiosk.session.events import EffectFailed
+
+    h = at_menu()
+    choose(h, "query", "certificate")
+    h.enter_pin()
+    h.send(Choose("print"))
+    h.send(EffectFailed("PrintDocument", "internal"))
+    assert h.state == "certificate" and h.view.qr
+    assert h.view.notices[0].key == "certificate.print_failed"

@@ -27,6 +27,7 @@ def activation_until_submit(h: Harness) -> None:
     h.send(EnterText("phone", PHONE))
     h.send(EnterText("address", ADDRESS))
     h.send(Confirm())
+    h.enter_pin()  # asked again: the swap reset the card
     h.send(ConsentGiven())
     assert h.state == "confirm"
 
