@@ -77,7 +77,7 @@ class KioskUi(App):
         self, *, port: SessionPort, catalogs: Catalogs, fonts: FontSet, voice: Voice,
         elderly_fontscale: float = 1.25,
         heartbeat: Callable[[], None] | None = None, heartbeat_interval_s: float = 1.0,
-        preview: Any = None, **kwargs: Any,
+        preview: Any = None, required_video_driver: str = "", **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.port = port
@@ -95,6 +95,7 @@ class KioskUi(App):
         self.shown: list[str] = []  # screen names in the order shown (tests, taps)
         self.started_at = time.monotonic()
         self._sounds: dict[str, Any] = {}
+        self.required_video_driver = required_video_driver
 
     # --- set-up ----------------------------------------------------------------------
     def build(self) -> ScreenManager:
@@ -112,6 +113,10 @@ class KioskUi(App):
         self.video_driver = active_video_driver()
         log.info("SDL video driver: %s, window %sx%s, dpi %s", self.video_driver,
                  Window.width, Window.height, Metrics.dpi)
+        wanted = self.required_video_driver
+        if wanted and self.video_driver.lower() != wanted.lower():
+            # e.g. KMSDRM failed and SDL fell back to offscreen: the panel would stay black
+            raise RuntimeError(f"SDL video driver is {self.video_driver}, not {wanted}")
         if self._heartbeat is not None:
             Clock.schedule_interval(lambda _dt: self._beat(), self._heartbeat_interval)
         Clock.schedule_interval(self._tick, 1.0)

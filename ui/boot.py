@@ -47,7 +47,10 @@ def configure(s: KivySettings) -> None:
     env["KIVY_DPI"] = str(s.dpi)
     env["KIVY_METRICS_DENSITY"] = str(s.dpi / 96.0)
     env.setdefault("KIVY_WINDOW", "sdl2")
-    env.setdefault("KIVY_CLIPBOARD", "sdl2")  # not xclip/xsel: no desktop tools on a kiosk
+    env.setdefault("KIVY_CLIPBOARD", "sdl2")
+    # SIGTERM must stop the app (systemd stop) even though close requests are refused: SDL
+    # would turn it into a close request, so Python keeps the signals (ui.host).
+    env["SDL_NO_SIGNAL_HANDLERS"] = "1"  # not xclip/xsel: no desktop tools on a kiosk
     if s.video_driver:
         env["SDL_VIDEODRIVER"] = s.video_driver
     env.setdefault("SDL_AUDIODRIVER", "dummy" if env.get("SDL_VIDEODRIVER") == "offscreen"

@@ -6,6 +6,7 @@ the Kivy loop only while the core's heartbeat is fresh, so a hung UI or a hung c
 from __future__ import annotations
 
 import logging
+import signal
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -16,7 +17,14 @@ from kiosk.session.view import ErrorInfo, View, text
 from kiosk.watchdog import SystemdNotifier
 from ui.runtime import build_app, start_kivy
 
-__all__ = ["Core", "GatedWatchdog", "OutOfServicePort", "run_app", "run_out_of_service"]
+__all__ = [
+    "Core",
+    "GatedWatchdog",
+    "OutOfServicePort",
+    "run_app",
+    "run_kiosk",
+    "run_out_of_service",
+]
 
 log = logging.getLogger("ui.host")
 
@@ -67,6 +75,15 @@ def run_app(cfg: UiConfig, core: Core, *, offscreen: bool = False,
     app = build_app(cfg, core, heartbeat=watchdog, heartbeat_interval_s=interval,
                     preview=core.preview)
     unsubscribe = core.subscribe(app.bridge.post)
+
+    def stop(_sig: int, _frame: object) -> None:
+        from kivy.clock import Clock
+
+        log.info("stop requested")
+        Clock.schedule_once(lambda _dt: app.stop(), 0)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop)
     notifier.ready("touchscreen running")
     try:
         app.run()
@@ -121,3 +138,18 @@ def run_out_of_service(cfg: UiConfig, detail: str, *, offscreen: bool = False) -
     """Show why the terminal is out of service instead of exiting (no crash loop)."""
     log.error("config invalid, showing out of service: %s", detail)
     return run_app(cfg, OutOfServicePort(out_of_service_view(detail)), offscreen=offscreen)
+
+
+def run_kiosk(loaded: Any, *, offscreen: bool = False, config_path: Any = None,
+              profile: str | None = None) -> int:
+    """The product: the touchscreen with the agent and the session on the real devices.
+    A core that cannot start shows the out-of-service screen with the reason."""
+    from ui.core import UiCore
+
+    cfg = loaded.config.ui
+    try:
+        core = UiCore(loaded, config_path=config_path, profile=profile)
+    except Exception as e:  # the panel must say it, not crash-loop
+        log.exception("the core did not start")
+        return run_out_of_service(cfg, f"{type(e).__name__}: {e}", offscreen=offscreen)
+    return run_app(cfg, core, offscreen=offscreen)

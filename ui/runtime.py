@@ -49,6 +49,7 @@ def build_app(
         voice=voice or Voice(enabled=cfg.voice, volume=cfg.voice_volume, espeak=cfg.espeak),
         elderly_fontscale=cfg.elderly_fontscale, heartbeat=heartbeat,
         heartbeat_interval_s=heartbeat_interval_s, preview=preview,
+        required_video_driver=cfg.video_driver if cfg.require_video_driver else "",
     )
 
 

@@ -71,9 +71,12 @@ def ui(
         from ui.host import run_out_of_service
 
         raise typer.Exit(run_out_of_service(UiConfig(), str(e), offscreen=offscreen))
+    from kiosk.logs import setup_logging
     from ui.host import run_kiosk
 
-    raise typer.Exit(run_kiosk(loaded, offscreen=offscreen))
+    setup_logging(loaded.config.logging)
+    raise typer.Exit(run_kiosk(loaded, offscreen=offscreen, config_path=state.config_path,
+                               profile=state.profile))
 
 
 def register(root: typer.Typer) -> None:
