@@ -96,6 +96,9 @@ class KioskUi(App):
         self.started_at = time.monotonic()
         self._sounds: dict[str, Any] = {}
         self.required_video_driver = required_video_driver
+        self.max_screens = 5
+        self._recent: list[str] = []
+        self._kv_loaded: set[str] = set()
 
     # --- set-up ----------------------------------------------------------------------
     def build(self) -> ScreenManager:
@@ -104,10 +107,8 @@ class KioskUi(App):
         LabelBase.register("Icons", str(self.fonts.icons))
         Builder.load_file(str(UI_DIR / "style.kv"))
         sm = ScreenManager(transition=NoTransition())
-        for name, cls in SCREENS.items():
-            Builder.load_file(str(UI_DIR / "screens" / f"{name}.kv"))
-            sm.add_widget(cls(name=name))
         self.sm = sm
+        self.screen_named("attract")  # the others are built when first shown (start-up time)
         Window.bind(on_request_close=self._refuse_close, on_key_down=self._on_key)
         Window.clearcolor = (1, 1, 1, 1)
         self.video_driver = active_video_driver()
@@ -144,6 +145,36 @@ class KioskUi(App):
         return self.catalogs.text(key, lang, params or None)
 
     # --- views -------------------------------------------------------------------------
+    def screen_named(self, name: str) -> ViewScreen:
+        """The screen `name`, built with its kv the first time it is needed."""
+        assert self.sm is not None
+        if not self.sm.has_screen(name):
+            if name not in self._kv_loaded:
+                Builder.load_file(str(UI_DIR / "screens" / f"{name}.kv"))
+                self._kv_loaded.add(name)
+            self.sm.add_widget(SCREENS[name](name=name))
+        screen = self.sm.get_screen(name)
+        assert isinstance(screen, ViewScreen)
+        if name in self._recent:
+            self._recent.remove(name)
+        self._recent.append(name)
+        self._drop_old_screens()
+        return screen
+
+    def _drop_old_screens(self) -> None:
+        """Keep the attract screen and the most recent others: each built screen holds its
+        text textures (~10-20 MB at 1080p), so memory stays bounded."""
+        assert self.sm is not None
+        while len(self._recent) > self.max_screens:
+            name = next(n for n in self._recent if n != "attract")
+            self._recent.remove(name)
+            old = self.sm.get_screen(name)
+            if old is self.sm.current_screen:
+                continue
+            if isinstance(old, ViewScreen):
+                old.wipe()
+            self.sm.remove_widget(old)
+
     @property
     def screen(self) -> ViewScreen:
         assert self.sm is not None
@@ -163,8 +194,7 @@ class KioskUi(App):
             self.elderly = view.elderly
             Metrics.fontscale = self.elderly_fontscale if view.elderly else 1.0
         name = screen_for(view)
-        screen = self.sm.get_screen(name)
-        assert isinstance(screen, ViewScreen)
+        screen = self.screen_named(name)
         new_screen = name != self.sm.current or previous is None or previous.state != view.state
         if new_screen and self.sm.current != name:
             self.screen.wipe()
