@@ -25,7 +25,7 @@ from kivy.metrics import Metrics
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from kiosk.session import intents as I
+from kiosk.session import intents
 from ui.bridge import ViewBridge
 from ui.fonts import FontSet
 from ui.i18n import Catalogs
@@ -45,7 +45,7 @@ UI_DIR = Path(__file__).resolve().parent
 class SessionPort(Protocol):
     """Where intents go (the session runner, or the demo's scripted session)."""
 
-    def send(self, intent: I.Intent) -> None: ...
+    def send(self, intent: intents.Intent) -> None: ...
 
 
 def active_video_driver() -> str:
@@ -229,18 +229,18 @@ class KioskUi(App):
     # --- intents ---------------------------------------------------------------------------
     def intent(self, name: str, **fields: Any) -> None:
         """Send the intent class `name` of kiosk.session.intents with `fields`."""
-        cls = getattr(I, name)
+        cls = getattr(intents, name)
         self.send(cls(**fields))
 
-    def send(self, intent: I.Intent) -> None:
+    def send(self, intent: intents.Intent) -> None:
         log.debug("intent %s", type(intent).__name__)
         self.port.send(intent)
 
     def toggle_language(self) -> None:
-        self.send(I.SetLanguage("en" if self.lang == "zh_CN" else "zh_CN"))
+        self.send(intents.SetLanguage("en" if self.lang == "zh_CN" else "zh_CN"))
 
     def toggle_elderly(self) -> None:
-        self.send(I.SetElderly(not self.elderly))
+        self.send(intents.SetElderly(not self.elderly))
 
     def repeat_voice(self) -> None:
         self.voice.repeat()

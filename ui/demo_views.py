@@ -23,7 +23,7 @@ from kiosk.session.view import (
     text,
 )
 
-__all__ = ["DEMO_NAME", "DEMO_ID", "demo_views"]
+__all__ = ["DEMO_ID", "DEMO_NAME", "demo_views"]
 
 DEMO_NAME = "王玥"
 DEMO_ID = "110101195806120012"

@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 from kivy.core.image import Image as CoreImage
+from kivy.factory import Factory
 from kivy.graphics import Color, Line, Rectangle
 from kivy.metrics import dp, sp
 from kivy.properties import (
@@ -16,7 +17,6 @@ from kivy.properties import (
     StringProperty,
 )
 from kivy.uix.behaviors import ButtonBehavior
-from kivy.factory import Factory
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.gridlayout import GridLayout
@@ -29,26 +29,26 @@ from ui.theme import ICONS, hex_rgba
 __all__ = [
     "Banner",
     "BarChart",
-    "Headline",
-    "PagedTable",
-    "PrimaryRow",
-    "StepDots",
-    "TimeoutOverlay",
     "Body",
     "ChoiceGrid",
+    "EntryPad",
     "FieldList",
     "FieldRow",
     "Frame",
     "FrameFooter",
     "FrameHeader",
+    "Headline",
     "IconText",
     "KButton",
+    "PagedTable",
+    "PrimaryRow",
     "QrImage",
-    "EntryPad",
+    "StepDots",
     "TableRow",
     "TableView",
     "TextEntry",
     "TextLabel",
+    "TimeoutOverlay",
 ]
 
 

@@ -16,7 +16,7 @@ MIN_TARGET_MM = 15.0
 
 
 def mm(px: float) -> float:
-    return px * 25.4 / Metrics.dpi
+    return float(px * 25.4 / Metrics.dpi)
 
 
 def window_box(w: Widget) -> tuple[float, float, float, float]:

@@ -19,7 +19,7 @@ from tests.unit.session.fakes import FakePorts, make_policy
 from ui.i18n import UI_LOCALE
 from ui.runtime import start_kivy
 
-UI_CFG = UiConfig(fullscreen=False, voice=True)
+UI_CFG = UiConfig.model_validate({"fullscreen": False, "voice": True})
 KIVY_HOME = Path(tempfile.mkdtemp(prefix="kiosk-ui-tests-"))
 
 # Kivy reads its settings at import: configure it before pytest imports the test modules here.

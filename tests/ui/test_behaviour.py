@@ -10,8 +10,8 @@ from kivy.core.window import Window
 
 from kiosk.session.events import CardInserted, CardRemoved
 from tests.ui.driver import visible
-from tests.unit.session.fakes import CARD_NUMBER, ID_NUMBER, NAME, PERSONAL
 from tests.ui.test_journeys import enter_pin_by_touch, insert_card_and_open
+from tests.unit.session.fakes import CARD_NUMBER, ID_NUMBER, NAME, PERSONAL
 
 ENTER, CLEAR, CANCEL = 13, 8, 27
 DIGIT = {str(d): 48 + d for d in range(10)}

@@ -60,7 +60,8 @@ class ViewScreen(Screen):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         overlay = Factory.TimeoutOverlay()
-        self.bind(timeout_warning=overlay.setter("shown"), timeout_seconds=overlay.setter("seconds"))
+        self.bind(timeout_warning=overlay.setter("shown"),
+                  timeout_seconds=overlay.setter("seconds"))
         self.add_widget(overlay)
 
     @property
@@ -170,7 +171,7 @@ class ViewScreen(Screen):
 
     # --- keypad -------------------------------------------------------------------------
     @property
-    def accepts_digits(self) -> bool:  # type: ignore[override]
+    def accepts_digits(self) -> bool:
         return bool(self.entry_field) and "entry" in self.ids and not self.entry_text_mode
 
     @property

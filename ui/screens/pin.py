@@ -21,7 +21,7 @@ class PinScreen(ViewScreen):
     """Digits from touch or the keypad; Clear deletes one, Enter sends when long enough."""
 
     @property
-    def accepts_digits(self) -> bool:  # type: ignore[override]
+    def accepts_digits(self) -> bool:
         return True
 
     count = NumericProperty(0)

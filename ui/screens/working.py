@@ -9,7 +9,7 @@ from ui.screens.base import ViewScreen
 
 
 class WorkingScreen(ViewScreen):
-    """The spinner turns from the Kivy clock while the core works; a known fraction shows as a bar."""
+    """A spinner while the length is unknown; a known fraction shows as a bar."""
 
     angle = NumericProperty(0)
 

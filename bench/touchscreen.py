@@ -37,7 +37,7 @@ def _configure(home: str) -> Any:
     from kiosk.config.ui import UiConfig
     from ui.runtime import start_kivy
 
-    cfg = UiConfig(fullscreen=False, voice=False)
+    cfg = UiConfig.model_validate({"fullscreen": False, "voice": False})
     start_kivy(cfg, offscreen=True, home=Path(home))
     return cfg
 
@@ -63,11 +63,10 @@ class _Camera:
     """A 30 fps capture thread: the newest frame wins (like drivers.camera.source)."""
 
     def __init__(self) -> None:
+        import cv2
         import numpy as np
 
         from drivers.camera.synthetic import default_photo, load_photo
-
-        import cv2
 
         photo = cv2.resize(load_photo(default_photo()), (640, 480))
         self._frames = [np.ascontiguousarray(np.roll(photo, 4 * i, axis=1)) for i in range(30)]
