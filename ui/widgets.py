@@ -52,6 +52,26 @@ __all__ = [
 ]
 
 
+class HiddenIgnoresTouch:
+    """A widget hidden with opacity 0 takes no touches: Kivy lets a *disabled* widget swallow
+    every touch on its box, and hidden parts are disabled so the keypad skips them."""
+
+    def on_touch_down(self, touch: Any) -> bool:
+        if self.opacity == 0:  # type: ignore[attr-defined]
+            return False
+        return bool(super().on_touch_down(touch))  # type: ignore[misc]
+
+    def on_touch_up(self, touch: Any) -> bool:
+        if self.opacity == 0:  # type: ignore[attr-defined]
+            return False
+        return bool(super().on_touch_up(touch))  # type: ignore[misc]
+
+    def on_touch_move(self, touch: Any) -> bool:
+        if self.opacity == 0:  # type: ignore[attr-defined]
+            return False
+        return bool(super().on_touch_move(touch))  # type: ignore[misc]
+
+
 class TextLabel(Label):
     """A label that wraps inside its width and grows to its text's height."""
 
@@ -65,7 +85,7 @@ class IconText(Label):
         return ICONS.get(name, "")
 
 
-class KButton(ButtonBehavior, BoxLayout):
+class KButton(HiddenIgnoresTouch, ButtonBehavior, BoxLayout):
     """A touch target (>= 20 mm) with an optional icon and words; reachable from the keypad.
 
     `kind`: primary, outline, staff, tile, key, choice. `focused` draws the focus ring (a 4 dp
@@ -95,7 +115,7 @@ class FrameHeader(BoxLayout):
     """The blue bar: service name, step, voice controls, language, time left."""
 
 
-class FrameFooter(BoxLayout):
+class FrameFooter(HiddenIgnoresTouch, BoxLayout):
     """Back / Cancel / Call staff, always in the same place."""
 
 
@@ -311,7 +331,7 @@ class TableView(BoxLayout):
             self.row_handler(ident)
 
 
-class EntryPad(BoxLayout):
+class EntryPad(HiddenIgnoresTouch, BoxLayout):
     """On-screen keypad for a number (account, ID number with X, phone): shows what is typed,
     Clear deletes one character, OK submits; the physical keypad types into it too."""
 
@@ -337,7 +357,7 @@ class EntryPad(BoxLayout):
             self.submit_handler(value)
 
 
-class Banner(BoxLayout):
+class Banner(HiddenIgnoresTouch, BoxLayout):
     """A message with an icon, bold words and a side bar: never colour alone."""
 
     kind = StringProperty("error")
@@ -353,7 +373,7 @@ class Headline(BoxLayout):
     text = StringProperty("")
 
 
-class PrimaryRow(BoxLayout):
+class PrimaryRow(HiddenIgnoresTouch, BoxLayout):
     """The primary action, centred above the footer."""
 
     text = StringProperty("")
@@ -400,7 +420,7 @@ class PagedTable(BoxLayout):
     screen = ObjectProperty(None, allownone=True, rebind=True)
 
 
-class TextEntry(BoxLayout):
+class TextEntry(HiddenIgnoresTouch, BoxLayout):
     """A free-text field (an address, the technician's secret) with OK; typed on a keyboard."""
 
     password = BooleanProperty(False)

@@ -70,7 +70,8 @@ def ui(
         from kiosk.config.ui import UiConfig
         from ui.host import run_out_of_service
 
-        raise typer.Exit(run_out_of_service(UiConfig.model_validate({}), str(e), offscreen=offscreen)) from None
+        code = run_out_of_service(UiConfig.model_validate({}), str(e), offscreen=offscreen)
+        raise typer.Exit(code) from None
     from kiosk.logs import setup_logging
     from ui.host import run_kiosk
 
