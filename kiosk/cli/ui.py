@@ -80,6 +80,30 @@ def ui(
                                profile=state.profile))
 
 
+def demo_screens(
+    out: Annotated[Path, typer.Option(help="Folder for a PNG of every screen shown.")] = Path(
+        "var/demo/screens"),
+    window: Annotated[bool, typer.Option(help="Show the journeys in a window.")] = False,
+    once: Annotated[bool, typer.Option(help="Stop after the journeys and the agent's start.")]
+    = False,
+) -> None:
+    """The demo (broker, central, emulated card, scanner, camera) with its journeys on the
+    touchscreen: in a window when there is a display, else offscreen; a PNG of every screen."""
+    from kiosk.config import load_config as load
+    from kiosk.demo import DemoError, DemoOptions, run_demo
+    from ui.journey_screens import JourneyScreens
+
+    recorder = JourneyScreens(load(profile="demo").config.ui, out.resolve(), offscreen=not window)
+    try:
+        code = run_demo(DemoOptions(once=once, journey_runner=recorder), typer.echo)
+    except DemoError as e:
+        typer.echo(f"demo: {e}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"wrote {len(recorder.written)} screens of the journeys to {out}")
+    raise typer.Exit(code)
+
+
 def register(root: typer.Typer) -> None:
     root.command("ui")(ui)
     root.command("screenshots")(screenshots)
+    root.command("demo-screens")(demo_screens)
