@@ -95,6 +95,7 @@ SIZES: Final[dict[str, float]] = {
     "focus_outer": 4.0,
     "focus_inner": 2.0,
     "key": 96.0,  # PIN and account keypads
+    "tile": 150.0,  # menu tiles
 }
 
 # Material Icons (Apache-2.0, shipped in ui/assets/fonts with its licence and code points).

@@ -291,6 +291,15 @@ class TableRow(ButtonBehavior, BoxLayout):
     focused = BooleanProperty(False)
     action = StringProperty("")
     header = BooleanProperty(False)
+    cells_height = NumericProperty(0)  # the tallest cell (wrapped or large text)
+
+    def add_widget(self, widget: Widget, *args: Any, **kwargs: Any) -> None:
+        super().add_widget(widget, *args, **kwargs)
+        widget.bind(height=self._fit)
+        self._fit()
+
+    def _fit(self, *_a: Any) -> None:
+        self.cells_height = max((c.height for c in self.children), default=0)
 
 
 class TableView(BoxLayout):

@@ -72,8 +72,26 @@ def overlapping_targets(root: Widget) -> list[str]:
     return bad
 
 
+def text_over_targets(root: Widget) -> list[str]:
+    """Text drawn over a touch target it does not belong to (a layout overflowing)."""
+    targets = [(w, window_box(w)) for w in visible(root)
+               if isinstance(w, ButtonBehavior) and not w.disabled]
+    bad = []
+    for lbl in visible(root):
+        if not isinstance(lbl, Label) or not lbl.text.strip():
+            continue
+        x0, y0, x1, y1 = window_box(lbl)
+        for t, (a, b, c, d) in targets:
+            if lbl in t.walk():
+                continue
+            if x0 < c - 2 and a < x1 - 2 and y0 < d - 2 and b < y1 - 2:
+                bad.append(f"{lbl.text[:30]!r} over {getattr(t, 'action', '')}")
+    return bad
+
+
 def check_screen(root: Any) -> list[str]:
     return ([f"clipped {m}" for m in clipped_labels(root)]
             + [f"small target {m}" for m in small_targets(root)]
             + [f"off window {m}" for m in off_window(root)]
-            + [f"overlap {m}" for m in overlapping_targets(root)])
+            + [f"overlap {m}" for m in overlapping_targets(root)]
+            + [f"text over {m}" for m in text_over_targets(root)])

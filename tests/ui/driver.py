@@ -48,6 +48,11 @@ class Driver:
         while time.monotonic() < deadline:
             self.settle()
             if self.screen == name:
+                from tests.ui.checks import check_screen
+
+                self.pump(2)
+                problems = check_screen(self.app.screen)
+                assert not problems, f"{name} ({self.app.view.state}): {problems}"
                 return
             time.sleep(0.05)
         raise AssertionError(f"expected screen {name}, shown {self.screen} "

@@ -238,4 +238,6 @@ class ViewScreen(Screen):
             return False
 
         content = [w for w in items if not in_bars(w)]
-        return (content or items or [None])[0]
+        choices = [w for w in content if str(getattr(w, "action", "")).startswith(
+            ("choice:", "row:", "key"))]
+        return (choices or content or items or [None])[0]
