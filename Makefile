@@ -8,8 +8,12 @@ PYTEST_ARGS ?=
 setup:
 	@bash scripts/setup.sh
 
+# With a display the journeys play in the kiosk window; without one offscreen, PNGs of every
+# screen in var/demo/screens.
 demo: setup
-	@.venv/bin/kiosk demo
+	@if [ -n "$$DISPLAY" ] || [ -e /dev/dri/card0 ]; then .venv/bin/kiosk demo-screens --window; \
+	else echo "no display: the touchscreen renders offscreen, screens go to var/demo/screens"; \
+	.venv/bin/kiosk demo-screens --out var/demo/screens; fi
 
 test: setup
 	@$(PY) -m pytest $(PYTEST_ARGS)

@@ -24,6 +24,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from drivers.card.emulator import read_profile
 from drivers.card.emulator.harness import EmulatedReaders
@@ -50,6 +51,9 @@ class DemoOptions:
     state_dir: Path = PROJECT_DIR / "var" / "demo"
     broker_port: int = 1883
     monitor_port: int = 8080
+    # Runs one journey instead of `run_journey` (same arguments): `kiosk demo-screens` shows
+    # each journey on the touchscreen (kiosk/cli/ui.py); kiosk itself never imports the UI.
+    journey_runner: Callable[..., Any] | None = None
 
 
 @dataclass
@@ -237,7 +241,8 @@ def _terminal_online(monitor_url: str, terminal_id: str) -> bool:
         return False
 
 
-def _journeys(readers: EmulatedReaders, env: dict[str, str], state_dir: Path, say: Say) -> None:
+def _journeys(readers: EmulatedReaders, env: dict[str, str], state_dir: Path, say: Say,
+              runner: Callable[..., Any] | None = None) -> None:
     """The demo's citizen journeys, in this process on its emulated reader (which it owns)."""
     from kiosk.journeys.headless import headless_kiosk
     from kiosk.journeys.live import run_journey
@@ -251,7 +256,7 @@ def _journeys(readers: EmulatedReaders, env: dict[str, str], state_dir: Path, sa
         for name in DEMO_JOURNEYS:
             journey = load_journey(name)
             say(f"  journey {name}: {journey.description}")
-            result = run_journey(
+            result = (runner or run_journey)(
                 journey, kiosk.hardware, kiosk.backend, say=lambda t: say("  " + t)
             )
             for problem in [p for st in result.steps for p in st.problems] + result.problems:
@@ -313,7 +318,7 @@ def run_demo(opts: DemoOptions, say: Say = print) -> int:
             _kiosk(["fingerprint", "check"], env, say)
 
             say("6/7 citizen journeys through the session: a query, a payment, an activation")
-            _journeys(readers, env, opts.state_dir, say)
+            _journeys(readers, env, opts.state_dir, say, opts.journey_runner)
 
             say("7/7 starting the kiosk agent (journal, MQTT sync, telemetry, remote commands)")
             argv = [sys.executable, "-m", "kiosk.cli.main", "agent"]

@@ -11,7 +11,9 @@ DEBS=(python3-venv python3-dev build-essential pkg-config
       pcscd vsmartcard-vpcd iproute2 libpcsclite-dev swig pcsc-tools mosquitto mosquitto-clients
       xvfb chromium chromium-driver postgresql
       facedetect opencv-doc opencv-data
-      fonts-wqy-microhei)
+      fonts-wqy-microhei
+      libgl1 libegl1 libegl-mesa0 libgl1-mesa-dri libmtdev1 fonts-noto-cjk
+      fonts-material-design-icons-iconfont espeak-ng gettext systemd)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -48,3 +50,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 # The 68-point landmark model excludes commercial use (dlib-models README): it must not ship.
 find .venv -name 'shape_predictor_68_face_landmarks*' -delete
+# The touchscreen: Simplified Chinese faces out of Debian's Noto CJK collection (Kivy opens a
+# collection's first face, the Japanese one) and the gettext catalogs (ui + the core's keys).
+.venv/bin/python -m ui.fonts >/dev/null
+bash scripts/compile-catalogs.sh

@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "kiosk.cli.sync",
     "kiosk.cli.doctor",
     "kiosk.cli.provision",
+    "kiosk.cli.ui",
 )
 
 

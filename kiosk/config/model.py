@@ -20,6 +20,7 @@ from kiosk.config.psam import PsamConfig
 from kiosk.config.session import PolicyConfig, SessionConfig
 from kiosk.config.telemetry import TelemetryConfig
 from kiosk.config.terminal import TerminalConfig
+from kiosk.config.ui import UiConfig
 
 __all__ = ["KioskConfig"]
 
@@ -43,3 +44,4 @@ class KioskConfig(ConfigSection):
     telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
     session: SessionConfig = Field(default_factory=SessionConfig)  # type: ignore[arg-type]
     policy: PolicyConfig = Field(default_factory=PolicyConfig)  # type: ignore[arg-type]
+    ui: UiConfig = Field(default_factory=UiConfig)  # type: ignore[arg-type]

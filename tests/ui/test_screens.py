@@ -1,0 +1,76 @@
+"""Every screen × language × normal/elderly: nothing clipped, targets >= 15 mm, nothing off the
+window, no missing translation; CJK glyphs really render; contrast and type size."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from kivy.core.text import Label as CoreLabel
+from kivy.metrics import Metrics, sp
+
+from tests.ui.checks import check_screen, mm
+from ui.demo_views import demo_views
+from ui.theme import PALETTE, TEXT_PAIRS, TYPE, contrast
+
+SCREENS = list(demo_views())
+
+
+@pytest.mark.parametrize("elderly", [False, True], ids=["normal", "elderly"])
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_every_screen_lays_out_cleanly(ui_driver: Any, lang: str, elderly: bool) -> None:
+    app = ui_driver.app
+    app.catalogs.missing.clear()
+    problems: dict[str, list[str]] = {}
+    for name, view in demo_views(lang, elderly).items():
+        app.show(view)
+        ui_driver.pump(3)
+        assert app.sm.current == name
+        found = check_screen(app.screen)
+        if found:
+            problems[name] = found
+    assert not app.catalogs.missing, sorted(app.catalogs.missing)
+    assert not problems, problems
+
+
+def _ink(text: str, font: str = "Body", size: float = 60) -> np.ndarray:
+    lbl = CoreLabel(text=text, font_name=font, font_size=size)
+    lbl.refresh()
+    tex = lbl.texture
+    arr = np.frombuffer(tex.pixels, dtype=np.uint8).reshape(tex.height, tex.width, 4)
+    return arr[:, :, 3]
+
+
+def test_chinese_glyphs_render_not_as_missing_glyph_boxes(ui_driver: Any) -> None:
+    tofu = _ink("\u0378")  # an unassigned code point: the font's missing-glyph box
+    for ch in "社会保障自助服务请插入卡密码养老医疗缴费证明":
+        ink = _ink(ch)
+        assert ink.sum() > 0, ch
+        assert ink.shape != tofu.shape or not np.array_equal(ink, tofu), f"{ch} renders as tofu"
+
+
+def test_default_kivy_font_would_have_shown_tofu(ui_driver: Any) -> None:
+    """The check above can fail: Kivy's own Roboto has no hanzi (rendered as boxes)."""
+    import os
+
+    import kivy
+
+    roboto = os.path.join(os.path.dirname(kivy.__file__), "data", "fonts", "Roboto-Regular.ttf")
+    assert np.array_equal(_ink("社", roboto), _ink("\u0378", roboto))
+
+
+def test_text_contrast_is_at_least_7_to_1() -> None:
+    for fg, bg in TEXT_PAIRS:
+        assert contrast(fg, bg) >= 7.0, (fg, bg, round(contrast(fg, bg), 2))
+    assert contrast("#FFFFFF", "#000000") == pytest.approx(21.0)
+    assert contrast(PALETTE["focus_outer"], PALETTE["page"]) < 3  # why the ring has 2 bands
+    assert max(contrast(PALETTE["focus_outer"], PALETTE[b]) for b in ("primary", "text")) > 3
+    assert max(contrast(PALETTE["focus_inner"], PALETTE[b]) for b in ("page", "staff")) > 3
+
+
+def test_smallest_text_has_a_cap_height_of_at_least_4_8_mm(ui_driver: Any) -> None:
+    ink = _ink("H", size=sp(TYPE["caption"]))
+    rows = np.nonzero(ink.max(axis=1) > 128)[0]
+    cap_px = rows[-1] - rows[0] + 1
+    assert mm(cap_px) >= 4.8, f"caption cap height {mm(cap_px):.2f} mm at {Metrics.dpi} dpi"

@@ -1,0 +1,448 @@
+"""The few widgets every screen is built from (look in style.kv); behaviour only, no policy."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from kivy.core.image import Image as CoreImage
+from kivy.factory import Factory
+from kivy.graphics import Color, Line, Rectangle
+from kivy.metrics import dp, sp
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.image import Image
+from kivy.uix.label import Label
+from kivy.uix.widget import Widget
+
+from ui.theme import ICONS, hex_rgba
+
+__all__ = [
+    "Banner",
+    "BarChart",
+    "Body",
+    "ChoiceGrid",
+    "EntryPad",
+    "FieldList",
+    "FieldRow",
+    "Frame",
+    "FrameFooter",
+    "FrameHeader",
+    "Headline",
+    "IconText",
+    "KButton",
+    "PagedTable",
+    "PrimaryRow",
+    "QrImage",
+    "StepDots",
+    "TableRow",
+    "TableView",
+    "TextEntry",
+    "TextLabel",
+    "TimeoutOverlay",
+]
+
+
+class HiddenIgnoresTouch:
+    """A widget hidden with opacity 0 takes no touches: Kivy lets a *disabled* widget swallow
+    every touch on its box, and hidden parts are disabled so the keypad skips them."""
+
+    def on_touch_down(self, touch: Any) -> bool:
+        if self.opacity == 0:  # type: ignore[attr-defined]
+            return False
+        return bool(super().on_touch_down(touch))  # type: ignore[misc]
+
+    def on_touch_up(self, touch: Any) -> bool:
+        if self.opacity == 0:  # type: ignore[attr-defined]
+            return False
+        return bool(super().on_touch_up(touch))  # type: ignore[misc]
+
+    def on_touch_move(self, touch: Any) -> bool:
+        if self.opacity == 0:  # type: ignore[attr-defined]
+            return False
+        return bool(super().on_touch_move(touch))  # type: ignore[misc]
+
+
+class TextLabel(Label):
+    """A label that wraps inside its width and grows to its text's height."""
+
+
+class IconText(Label):
+    """An icon glyph from the product's icon font, by name (theme.ICONS)."""
+
+    icon = StringProperty("")
+
+    def glyph(self, name: str) -> str:
+        return ICONS.get(name, "")
+
+
+class KButton(HiddenIgnoresTouch, ButtonBehavior, BoxLayout):
+    """A touch target (>= 20 mm) with an optional icon and words; reachable from the keypad.
+
+    `kind`: primary, outline, staff, tile, key, choice. `focused` draws the focus ring (a 4 dp
+    yellow band outside a 2 dp black one: visible on every background of the palette).
+    """
+
+    text = StringProperty("")
+    icon = StringProperty("")
+    kind = StringProperty("outline")
+    focusable = BooleanProperty(True)
+    focused = BooleanProperty(False)
+    action = StringProperty("")  # what the keypad/test sees: "confirm", "choice:pension", ...
+    sub_text = StringProperty("")
+    fit_text = BooleanProperty(False)  # width follows the words (header buttons)
+    bg_colour = ListProperty([1.0, 1.0, 1.0, 1.0])
+    fg_colour = ListProperty([0.0, 0.0, 0.0, 1.0])
+
+    def glyph(self, name: str) -> str:
+        return ICONS.get(name, "")
+
+
+class Body(BoxLayout):
+    """The content area of a Frame (children of a Frame in kv land here)."""
+
+
+class FrameHeader(BoxLayout):
+    """The blue bar: service name, step, voice controls, language, time left."""
+
+
+class FrameFooter(HiddenIgnoresTouch, BoxLayout):
+    """Back / Cancel / Call staff, always in the same place."""
+
+
+class Frame(BoxLayout):
+    """Header, body and footer of every citizen screen; kv children of a Frame go to its body."""
+
+    step_text = StringProperty("")
+    time_text = StringProperty("")
+    footer = BooleanProperty(True)
+    can_back = BooleanProperty(True)
+    can_cancel = BooleanProperty(True)
+    screen = ObjectProperty(None, allownone=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._pending: list[Widget] = []
+        super().__init__(**kwargs)
+
+    def add_widget(self, widget: Widget, *args: Any, **kwargs: Any) -> None:
+        if isinstance(widget, (FrameHeader, Body, FrameFooter)):
+            super().add_widget(widget, *args, **kwargs)
+            if isinstance(widget, Body):
+                for w in self._pending:
+                    widget.add_widget(w)
+                self._pending = []
+            return
+        body = next((c for c in self.children if isinstance(c, Body)), None)
+        if body is None:
+            self._pending.append(widget)
+        else:
+            body.add_widget(widget, *args, **kwargs)
+
+
+class QrImage(Image):
+    """A QR code of `data` (segno), drawn with nearest-neighbour scaling so modules stay sharp."""
+
+    data = StringProperty("")
+
+    def on_data(self, _w: Widget, data: str) -> None:
+        if not data:
+            self.texture = None
+            return
+        import segno
+
+        buf = io.BytesIO()
+        segno.make(data, error="m").save(buf, kind="png", scale=10, border=4)
+        buf.seek(0)
+        tex = CoreImage(buf, ext="png").texture
+        tex.mag_filter = "nearest"
+        tex.min_filter = "nearest"
+        self.texture = tex
+
+
+class BarChart(Widget):
+    """Bars per x label with the value written above each and the label below (real text, not
+    colour, carries the information); a zero bar is an outlined box marked with `gap_text`."""
+
+    points = ListProperty([])  # [(label, value)]
+    gap_text = StringProperty("")
+    value_format = StringProperty("{:,.0f}")
+    font_name = StringProperty("Body")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.bind(pos=self._redraw, size=self._redraw, points=self._redraw)
+
+    def _redraw(self, *_a: Any) -> None:
+        self.canvas.clear()
+        self.clear_widgets()
+        if not self.points:
+            return
+        n = len(self.points)
+        top = max(v for _, v in self.points) or 1.0
+        label_h = sp(34)
+        value_h = sp(34)
+        usable = max(self.height - label_h - value_h - dp(8), dp(10))
+        slot = self.width / n
+        bar_w = min(slot * 0.6, dp(120))
+        with self.canvas:
+            Color(*hex_rgba("text"))
+            Line(points=[self.x, self.y + label_h, self.right, self.y + label_h], width=dp(1.5))
+        for i, (label, value) in enumerate(self.points):
+            x = self.x + i * slot + (slot - bar_w) / 2
+            h = max(usable * value / top, 0.0)
+            base = self.y + label_h
+            with self.canvas:
+                if value > 0:
+                    Color(*hex_rgba("bar"))
+                    Rectangle(pos=(x, base), size=(bar_w, h))
+                else:
+                    Color(*hex_rgba("text"))
+                    Line(rectangle=(x, base, bar_w, dp(24)), width=dp(1.5))
+            shown = self.value_format.format(value) if value > 0 else self.gap_text
+            for text, y in ((str(label), self.y), (shown, base + max(h, dp(24)) + dp(4))):
+                lbl = Label(
+                    text=text, font_name=self.font_name, font_size=sp(26),
+                    color=hex_rgba("text"), size=(slot, label_h), pos=(self.x + i * slot, y),
+                    halign="center", valign="middle",
+                )
+                lbl.text_size = lbl.size
+                self.add_widget(lbl)
+
+
+class ChoiceGrid(GridLayout):
+    """Buttons for a list of choices: dicts with id, text, icon, enabled, reason, action."""
+
+    items = ListProperty([])
+    kind = StringProperty("tile")
+    choose_handler = ObjectProperty(None, allownone=True)
+    button_height = NumericProperty(0)
+
+    def on_items(self, *_a: Any) -> None:
+        self.clear_widgets()
+        for item in self.items:
+            selected = item.get("selected", False)
+            btn = KButton(
+                text=item["text"], icon="check_circle" if selected else item.get("icon", ""),
+                kind="primary" if selected else self.kind,
+                action=item.get("action", f"choice:{item['id']}"),
+                sub_text=item.get("reason", ""), disabled=not item.get("enabled", True),
+            )
+            if self.button_height:
+                btn.height = self.button_height
+            btn.bind(on_release=lambda _b, ident=item["id"]: self._chosen(ident))
+            self.add_widget(btn)
+
+    def _chosen(self, ident: str) -> None:
+        if self.choose_handler is not None:
+            self.choose_handler(ident)
+
+
+class FieldList(BoxLayout):
+    """Labelled values; a revealable (masked) one has an eye button the holder taps."""
+
+    items = ListProperty([])  # dicts: id, label, value, revealable, revealed, reveal_text
+    reveal_handler = ObjectProperty(None, allownone=True)
+
+    def on_items(self, *_a: Any) -> None:
+        self.clear_widgets()
+        for item in self.items:
+            row = Factory.FieldRow(
+                label_text=item["label"], value_text=item["value"],
+                revealable=item.get("revealable", False), revealed=item.get("revealed", False),
+                reveal_text=item.get("reveal_text", ""), field_id=item["id"],
+            )
+            row.bind(on_reveal=lambda _r, fid: self._reveal(fid))
+            self.add_widget(row)
+
+    def _reveal(self, field_id: str) -> None:
+        if self.reveal_handler is not None:
+            self.reveal_handler(field_id)
+
+
+class FieldRow(BoxLayout):
+    """One `label: value` line (see style.kv)."""
+
+    label_text = StringProperty("")
+    value_text = StringProperty("")
+    revealable = BooleanProperty(False)
+    revealed = BooleanProperty(False)
+    reveal_text = StringProperty("")
+    field_id = StringProperty("")
+    __events__ = ("on_reveal",)
+
+    def on_reveal(self, field_id: str) -> None:
+        pass
+
+
+class TableRow(ButtonBehavior, BoxLayout):
+    """One table row; when the view gives row ids it is a touch target (`Choose(row_id)`)."""
+
+    selectable = BooleanProperty(False)
+    focusable = BooleanProperty(False)
+    focused = BooleanProperty(False)
+    action = StringProperty("")
+    header = BooleanProperty(False)
+    cells_height = NumericProperty(0)  # the tallest cell (wrapped or large text)
+
+    def add_widget(self, widget: Widget, *args: Any, **kwargs: Any) -> None:
+        super().add_widget(widget, *args, **kwargs)
+        widget.bind(height=self._fit)
+        self._fit()
+
+    def _fit(self, *_a: Any) -> None:
+        self.cells_height = max((c.height for c in self.children), default=0)
+
+
+class TableView(BoxLayout):
+    """A table page: a bold header row on the surface colour, then the rows; rows with ids
+    are tappable and reachable from the keypad."""
+
+    table_columns = ListProperty([])
+    table_rows = ListProperty([])
+    row_ids = ListProperty([])
+    row_handler = ObjectProperty(None, allownone=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.bind(table_columns=self._rebuild, table_rows=self._rebuild, row_ids=self._rebuild)
+
+    def _rebuild(self, *_a: Any) -> None:
+        self.clear_widgets()
+        if not self.table_columns:
+            return
+        self.add_widget(self._row(self.table_columns, header=True))
+        for i, row in enumerate(self.table_rows):
+            ident = self.row_ids[i] if i < len(self.row_ids) else ""
+            self.add_widget(self._row(row, ident=ident))
+
+    def _row(self, cells: Any, *, header: bool = False, ident: str = "") -> TableRow:
+        row = TableRow(header=header, selectable=bool(ident), focusable=bool(ident),
+                       action=f"row:{ident}" if ident else "", disabled=not ident)
+        for i, cell in enumerate(cells):
+            row.add_widget(TableCell(text=str(cell), bold=header or bool(ident), header=header,
+                                     halign="left" if i == 0 else "right"))
+        if ident:
+            row.add_widget(IconText(icon="chevron_right", color=hex_rgba("primary")))
+            row.bind(on_release=lambda _r, rid=ident: self._chosen(rid))
+        return row
+
+    def _chosen(self, ident: str) -> None:
+        if self.row_handler is not None:
+            self.row_handler(ident)
+
+
+class EntryPad(HiddenIgnoresTouch, BoxLayout):
+    """On-screen keypad for a number (account, ID number with X, phone): shows what is typed,
+    Clear deletes one character, OK submits; the physical keypad types into it too."""
+
+    value = StringProperty("")
+    max_length = NumericProperty(20)
+    min_length = NumericProperty(1)
+    allow_x = BooleanProperty(False)
+    submit_handler = ObjectProperty(None, allownone=True)
+
+    def type_digit(self, digit: str) -> None:
+        if len(self.value) < self.max_length:
+            self.value += digit
+
+    def delete(self) -> bool:
+        if self.value:
+            self.value = self.value[:-1]
+            return True
+        return False
+
+    def submit(self) -> None:
+        if len(self.value) >= self.min_length and self.submit_handler is not None:
+            value, self.value = self.value, ""
+            self.submit_handler(value)
+
+
+class Banner(HiddenIgnoresTouch, BoxLayout):
+    """A message with an icon, bold words and a side bar: never colour alone."""
+
+    kind = StringProperty("error")
+    icon = StringProperty("error")
+    text = StringProperty("")
+
+
+class Headline(BoxLayout):
+    """The screen's title with its icon."""
+
+    kind = StringProperty("primary")
+    icon = StringProperty("")
+    text = StringProperty("")
+
+
+class PrimaryRow(HiddenIgnoresTouch, BoxLayout):
+    """The primary action, centred above the footer."""
+
+    text = StringProperty("")
+    icon = StringProperty("done")
+    action = StringProperty("confirm")
+    shown = BooleanProperty(True)
+
+
+class TimeoutOverlay(FloatLayout):
+    """The inactivity warning with "more time", over the screen it belongs to."""
+
+    shown = BooleanProperty(False)
+    seconds = NumericProperty(0)
+
+    def on_touch_down(self, touch: Any) -> bool:
+        # Hidden: let touches through to the screen. Shown: modal, nothing behind reacts.
+        if not self.shown:
+            return False
+        super().on_touch_down(touch)
+        return True
+
+    def on_touch_up(self, touch: Any) -> bool:
+        if not self.shown:
+            return False
+        return bool(super().on_touch_up(touch))
+
+
+class StepDots(BoxLayout):
+    """Wizard progress: step n of `of`, numbered."""
+
+    n = NumericProperty(0)
+    of = NumericProperty(0)
+
+
+class TableCell(Label):
+    """One cell of a TableView; `header` cells are bold on the surface colour."""
+
+    header = BooleanProperty(False)
+
+
+class PagedTable(BoxLayout):
+    """The screen's table page with previous/next page buttons (`screen` is the ViewScreen)."""
+
+    screen = ObjectProperty(None, allownone=True, rebind=True)
+
+
+class TextEntry(HiddenIgnoresTouch, BoxLayout):
+    """A free-text field (an address, the technician's secret) with OK; typed on a keyboard."""
+
+    password = BooleanProperty(False)
+    max_length = NumericProperty(100)
+    min_length = NumericProperty(1)
+    submit_handler = ObjectProperty(None, allownone=True)
+
+    def submit(self) -> None:
+        box = self.ids.box
+        value = box.text.strip()
+        if len(value) >= self.min_length and self.submit_handler is not None:
+            box.text = ""
+            self.submit_handler(value)
+
+    def clear(self) -> None:
+        self.ids.box.text = ""
