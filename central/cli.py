@@ -1,7 +1,9 @@
-"""`kiosk-central`: the reference central system's command line (run, seed, config check)."""
+"""`kiosk-central`: the reference central system's command line (run, seed, config check,
+certificate verification)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import sys
@@ -14,8 +16,10 @@ from typing import Annotated
 import sdnotify
 import typer
 
-from central.config import CentralConfig, CentralConfigError, load_central_config
+from central.certificates import CertificateSigner, verify_code
+from central.config import CentralConfig, CentralConfigError, load_central_config, resolve_path
 from central.errors import CentralError
+from central.essc_cli import essc_app
 from central.logs import setup_logging
 from central.seed import ledger_row_counts, seed_database
 from central.service import CentralService
@@ -163,6 +167,47 @@ def seed_command(
     typer.echo(f"card holders: {', '.join(summary.holders) or 'none'}")
     for reason in summary.skipped:
         typer.echo(f"skipped: {reason}")
+
+
+@app.command("verify")
+def verify_command(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="Verification code of an insured certificate.")],
+) -> None:
+    """Verify an insured certificate by its code: exit 0 valid, 1 not valid (why on stderr).
+    Prints the certificate as issued (holder masked) and the signing key's id."""
+    cfg = _config(ctx)
+    key_file = cfg.trust.certificate_key_file
+    try:
+        signer = CertificateSigner.load(resolve_path(key_file) if key_file else None)
+        with open_storage(cfg.storage) as db:
+            result = verify_code(db, signer, code)
+    except CentralError as e:
+        typer.echo(f"kiosk-central: cannot verify: {e}", err=True)
+        raise typer.Exit(2) from None
+    if result.certificate is not None:
+        cert = result.certificate
+        typer.echo(
+            json.dumps(
+                {
+                    "valid": result.valid,
+                    "certificate_id": cert.certificate_id,
+                    "holder": cert.holder_name_masked,
+                    "id_number": cert.id_number_masked,
+                    "issued_at": cert.issued_at,
+                    "periods": [p.model_dump(mode="json") for p in cert.periods],
+                    "key_id": cert.key_id,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    if not result.valid:
+        typer.echo(f"not valid: {result.reason}", err=True)
+        raise typer.Exit(1)
+
+
+app.add_typer(essc_app, name="essc")
 
 
 @app.command("check-config")

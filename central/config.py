@@ -32,6 +32,7 @@ __all__ = [
     "RunConfig",
     "SeedConfig",
     "StorageConfig",
+    "TrustConfig",
     "WorkersConfig",
     "load_central_config",
     "resolve_path",
@@ -165,6 +166,41 @@ class SeedConfig(_Section):
     holder_wallet_cents: int = Field(
         default=1_000_000, ge=0, title="Wallet balance of every emulated card holder (fen)"
     )
+    lost_cards: list[str] = Field(
+        default_factory=list, title="Card numbers seeded as reported lost (temporary loss)"
+    )
+
+
+class TrustConfig(_Section):
+    """The central's trust in a present card (docs/central-trust.md): issuer keys, session
+    tokens, the credentials each personal method needs, and the certificate signing key."""
+
+    issuer_keys_file: str = Field(
+        default="drivers/card/emulator/profiles/keysets.json",
+        title="Issuer master keys (JSON, TEST keys of the emulator); production: the issuer's HSM",
+    )
+    issuer_key_set: str = Field(default="test", min_length=1, title="Key set in that file")
+    token_key_file: str = Field(
+        default="",
+        title="HMAC key of session tokens (hex, 32+ bytes); empty: a random key per process",
+    )
+    token_ttl_s: float = Field(default=300.0, ge=5, le=3600, title="Session token lifetime (s)")
+    max_session_s: float = Field(
+        default=1800.0, ge=30, le=14400, title="Elevation never extends a session past this (s)"
+    )
+    challenge_ttl_s: float = Field(default=30.0, ge=1, le=600, title="Challenge lifetime (s)")
+    requirements: dict[str, list[str]] = Field(
+        default_factory=dict,
+        title="method → credentials (card, pin, face, fingerprint), overriding the defaults",
+    )
+    certificate_key_file: str = Field(
+        default="",
+        title="Ed25519 private key (PEM) of insured certificates; empty: the TEST key",
+    )
+    essc_key_file: str = Field(
+        default="",
+        title="Ed25519 private key (PEM) of e-SSC QR codes; empty: the TEST key (central/essc.py)",
+    )
 
 
 class RunConfig(_Section):
@@ -187,6 +223,7 @@ class CentralConfig(_Section):
     ledger: LedgerConfig = Field(default_factory=LedgerConfig)
     seed: SeedConfig = Field(default_factory=SeedConfig)
     run: RunConfig = Field(default_factory=RunConfig)
+    trust: TrustConfig = Field(default_factory=TrustConfig)
     # The monitor's own section (central/fleet/config.py). Its broker_host/broker_port default
     # to [broker]'s when not set in [fleet] (see `fleet_config()`).
     fleet: FleetConfig = Field(default_factory=FleetConfig)

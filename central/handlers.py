@@ -15,10 +15,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from central.certificates import CertificateSigner
+from central.config import resolve_path
 from central.errors import CentralError, NotFoundError, StorageError
+from central.essc import EsscAuthority
 from central.idnumber import mask_id
 from central.ledger import Ledger
+from central.services import ServiceHandlers
 from central.storage import Storage
+from central.trust import Claims, ForbiddenError, SessionTrust
 from kiosk.contract import (
     RPC_SCHEMAS,
     AccountKind,
@@ -37,6 +42,7 @@ from kiosk.contract import (
     ContributionRecord,
     ContributionsParams,
     ContributionsResult,
+    EsscLoginParams,
     FingerprintParams,
     FingerprintResult,
     InsuranceKind,
@@ -52,6 +58,9 @@ from kiosk.contract import (
     RpcMethod,
     RpcRequest,
     RpcResponse,
+    SessionChallengeParams,
+    SessionElevateParams,
+    SessionOpenParams,
     UtilityBill,
     UtilityKind,
     decode,
@@ -82,16 +91,30 @@ class RpcService:
 
     `handle()` is the only entry point; it returns an `RpcResponse` for every input:
     ``invalid_params`` (permanent) for a schema error, ``not_found``, ``deadline_passed``,
-    ``forbidden`` (envelope terminal id is not the topic's), ``internal`` (transient: the
-    database failed; the kiosk may retry the same request id / payment key).
+    ``forbidden`` (envelope terminal id is not the topic's, or the session token does not
+    cover the request: central/trust.py), ``card_lost``, ``declined``, ``internal``
+    (transient: the database failed; the kiosk may retry the same request id / payment key).
     """
 
     def __init__(
-        self, storage: Storage, ledger: Ledger, clock: Callable[[], float] = time.time
+        self,
+        storage: Storage,
+        ledger: Ledger,
+        clock: Callable[[], float] = time.time,
+        *,
+        trust: SessionTrust | None = None,
+        signer: CertificateSigner | None = None,
+        essc: EsscAuthority | None = None,
     ) -> None:
         self._db = storage
         self._ledger = ledger
         self._clock = clock
+        # Shared by the workers (stateless tokens); a lone RpcService gets its own.
+        self.trust = trust or SessionTrust(clock=clock)
+        key_file = self.trust.config.essc_key_file
+        self.essc = essc or EsscAuthority.load(resolve_path(key_file) if key_file else None, clock)
+        self._claims: Claims | None = None  # of the request being handled (one thread)
+        services = ServiceHandlers(storage, signer or CertificateSigner.load(None), clock)
         self._table: dict[RpcMethod, Callable[[str, RpcRequest, Any], BaseModel]] = {
             RpcMethod.PERSON_SUMMARY: self.handle_person_summary,
             RpcMethod.CONTRIBUTIONS: self.handle_contributions,
@@ -104,6 +127,20 @@ class RpcService:
             RpcMethod.FINGERPRINT_REFERENCE: self.handle_fingerprint_reference,
             RpcMethod.ACTIVATION_APPROVE: self.handle_activation_approve,
             RpcMethod.ACTIVATION_STATUS: self.handle_activation_status,
+            RpcMethod.SESSION_CHALLENGE: self.handle_session_challenge,
+            RpcMethod.SESSION_OPEN: self.handle_session_open,
+            RpcMethod.SESSION_ELEVATE: self.handle_session_elevate,
+            RpcMethod.CONTRIBUTIONS_YEARLY: services.handle_yearly,
+            RpcMethod.CERTIFICATE_ISSUE: services.handle_certificate_issue,
+            RpcMethod.CERTIFICATE_VERIFY: services.handle_certificate_verify,
+            RpcMethod.EMPLOYMENT_CERTIFICATE: services.handle_employment_certificate,
+            RpcMethod.UNEMPLOYMENT_REGISTER: services.handle_unemployment_register,
+            RpcMethod.TRAINING_CATALOGUE: services.handle_training_catalogue,
+            RpcMethod.TRAINING_SIGNUP: services.handle_training_signup,
+            RpcMethod.LOSS_REPORT: services.handle_loss_report,
+            RpcMethod.LOSS_CANCEL: services.handle_loss_cancel,
+            RpcMethod.PENSION_QUALIFY: services.handle_pension_qualify,
+            RpcMethod.ESSC_LOGIN: self.handle_essc_login,
         }
 
     def _error(
@@ -127,6 +164,21 @@ class RpcService:
         except ContractError as e:
             return self._error(rid, "invalid_params", str(e))
         try:
+            if isinstance(params, PaymentSubmitParams):
+                # A redelivery of a payment already applied answers what was applied, whatever
+                # its token has become since (expired): "forbidden" would read "not charged".
+                stored = self._ledger.stored_payment(terminal_id, params.payment_key)
+                if stored is not None:
+                    return self._ok(rid, stored)
+            self._claims = None
+            try:
+                self._claims = self.trust.authorize(self._db, terminal_id, request, params)
+            except CentralError as e:
+                if isinstance(params, PaymentSubmitParams):
+                    # The key is burnt (declined), so no later copy of it can ever charge.
+                    self._ledger.decline_payment(terminal_id, rid, params, e.code)
+                logger.info("rpc %s from %s refused: %s", request.method, terminal_id, e.code)
+                return self._error(rid, e.code, e.message)
             if self._clock() > request.deadline:
                 if isinstance(params, PaymentSubmitParams):
                     # Recorded, so the key can never be applied later (status says DECLINED).
@@ -201,13 +253,28 @@ class RpcService:
     def handle_contributions(self, _t: str, _r: RpcRequest, p: ContributionsParams) -> Message:
         """Monthly contributions of one insurance, periods inclusive, oldest first."""
         person = self._person(p.id_number)
+        where = (
+            " FROM contributions WHERE id_number = ? AND insurance = ? AND period >= ?"
+            " AND period <= ?"
+        )
+        args: tuple[Any, ...] = (person[0], p.insurance.value, p.from_period, p.to_period)
+        count = self._db.one("SELECT COUNT(*)" + where, args)
+        total = int(count[0]) if count else 0
+        page_sql = ""
+        if p.page_size:
+            page_sql = " LIMIT ? OFFSET ?"
+            args = (*args, p.page_size, (p.page - 1) * p.page_size)
         rows = self._db.query(
-            "SELECT period, base_cents, employer_cents, personal_cents, paid FROM contributions"
-            " WHERE id_number = ? AND insurance = ? AND period >= ? AND period <= ?"
-            " ORDER BY period",
-            (person[0], p.insurance.value, p.from_period, p.to_period),
+            "SELECT period, base_cents, employer_cents, personal_cents, paid"
+            + where
+            + " ORDER BY period"
+            + page_sql,
+            args,
         )
         return ContributionsResult(
+            total=total,
+            page=p.page,
+            pages=-(-total // p.page_size) if p.page_size else 1,
             records=[
                 ContributionRecord(
                     period=r[0],
@@ -219,7 +286,7 @@ class RpcService:
                     employer=person[8],
                 )
                 for r in rows
-            ]
+            ],
         )
 
     def handle_accounts(self, _t: str, _r: RpcRequest, p: AccountsParams) -> Message:
@@ -316,6 +383,33 @@ class RpcService:
             finger=p.finger if p.finger >= 0 else _DEFAULT_FINGER,
             sha256=hashlib.sha256(data).hexdigest(),
         )
+
+    # ------------------------------------------------------------------ session trust
+
+    def handle_session_challenge(
+        self, terminal_id: str, _r: RpcRequest, p: SessionChallengeParams
+    ) -> Message:
+        """A fresh challenge for the card in this terminal's reader."""
+        return self.trust.challenge(self._db, terminal_id, p)
+
+    def handle_session_open(
+        self, terminal_id: str, _r: RpcRequest, p: SessionOpenParams
+    ) -> Message:
+        """Check the card's answer; the first token of the session."""
+        return self.trust.open(self._db, terminal_id, p)
+
+    def handle_essc_login(self, terminal_id: str, _r: RpcRequest, p: EsscLoginParams) -> Message:
+        """Redeem an e-SSC code shown at this terminal; a session that stands in for card + PIN."""
+        id_number = self.essc.redeem(self._db, terminal_id, p.token)
+        return self.trust.essc_session(terminal_id, id_number)
+
+    def handle_session_elevate(
+        self, terminal_id: str, _r: RpcRequest, p: SessionElevateParams
+    ) -> Message:
+        """Add on-site proofs to the session of the request's token."""
+        if self._claims is None:  # authorize() returns the claims for this method
+            raise ForbiddenError("a session token is needed")
+        return self.trust.elevate(self._db, terminal_id, self._claims, p)
 
     # ------------------------------------------------------------------ ledger
 

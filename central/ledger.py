@@ -207,6 +207,21 @@ class Ledger:
             )
         logger.info("payment %s declined: %s (%s)", key, reason, terminal_id)
 
+    def stored_payment(self, terminal_id: str, payment_key: str) -> PaymentResult | None:
+        """What was stored for a key of this terminal (None: never seen). `forbidden` for a
+        key of another terminal."""
+        stored = self._payment_row(payment_key, terminal_id)
+        return None if stored is None else self._payment_result(stored, submit=True)
+
+    def decline_payment(
+        self, terminal_id: str, request_id: str, params: PaymentSubmitParams, reason: str
+    ) -> None:
+        """Record a key refused before the ledger (no valid session token): declined for good,
+        so a later copy of the same key can never charge."""
+        self._record_decline(
+            params.payment_key, terminal_id, request_id, params, reason[:200], self._clock()
+        )
+
     def payment_status(self, terminal_id: str, payment_key: str) -> PaymentResult:
         """What the ledger did with a key. A key never seen is voided now (answer NOT_FOUND), so
         a submit still in flight can never be applied after the kiosk concluded "not charged"."""

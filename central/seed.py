@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import glob
+import hashlib
 import json
 import logging
 import random
@@ -96,6 +97,8 @@ class HolderProfile:
     region: str
     demo_finger: str | None
     photo_path: Path | None
+    card_id: str = ""  # EF05 tag 01, 32 hex digits (region ‖ D156000005 ‖ card serial)
+    algorithm: str = "sm4"  # the card's cipher: sm4 or 3des
 
 
 @dataclass
@@ -174,6 +177,8 @@ def load_holder_profiles(pattern: str, skipped: list[str] | None = None) -> list
             else:
                 skipped.append(f"{path.name}: photo {photo_name} not found")
         finger = _first(holder, "demo_finger") or _first(data, "demo_finger")
+        card_number = str(_first(holder, "card_number", "card_no") or id_number[-9:])
+        region = str(_first(holder, "region", "region_code") or id_number[:6])[:6]
         found.append(
             HolderProfile(
                 profile=path.stem,
@@ -181,15 +186,45 @@ def load_holder_profiles(pattern: str, skipped: list[str] | None = None) -> list
                 name=str(_first(holder, "name", "full_name") or "测试持卡人"),
                 sex=_sex(_first(holder, "sex", "gender"), id_number),
                 birth_date=_date(_first(holder, "birth_date", "birthdate"), id_number),
-                card_number=str(_first(holder, "card_number", "card_no") or id_number[-9:]),
-                region=str(_first(holder, "region", "region_code") or id_number[:6])[:6],
+                card_number=card_number,
+                region=region,
                 demo_finger=str(finger) if finger else None,
                 photo_path=photo_path,
+                card_id=card_id_of(
+                    region,
+                    _first(holder, "card_serial") or _first(data, "card_serial"),
+                    card_number,
+                ),
+                algorithm=_algorithm(data, holder),
             )
         )
     for reason in skipped:
         logger.info("seed: skipped %s", reason)
     return found
+
+
+def card_id_of(region: str, serial: Any, card_number: str) -> str:
+    """The card identification code as the emulator builds it: region BCD (3) ‖ D156000005 ‖
+    the 8-byte card serial; a profile without a serial gets one derived from the card number."""
+    text = str(serial or "")
+    try:
+        ok = len(bytes.fromhex(text)) == 8
+    except ValueError:
+        ok = False
+    if not ok:
+        text = hashlib.sha256(f"card-serial:{card_number}".encode()).hexdigest()[:16]
+    region_hex = region if len(region) == 6 and region.isdigit() else "000000"
+    return (region_hex + "D156000005" + text).upper()
+
+
+def _algorithm(data: dict[str, Any], holder: dict[str, Any]) -> str:
+    name = str(_first(holder, "algorithm") or _first(data, "algorithm") or "").lower()
+    if name in ("3des", "tdes"):
+        return "3des"
+    if name == "sm4":
+        return "sm4"
+    spec = str(_first(holder, "spec_version") or _first(data, "spec_version") or "3")
+    return "sm4" if spec.startswith("3") else "3des"
 
 
 def holder_bill_accounts(id_number: str) -> dict[str, str]:
@@ -236,6 +271,8 @@ class _Rows:
         self.benefits: list[tuple[Any, ...]] = []
         self.wallets: list[tuple[Any, ...]] = []
         self.bills: list[tuple[Any, ...]] = []
+        self.cards: list[tuple[Any, ...]] = []
+        self.pension_qualifications: list[tuple[Any, ...]] = []
 
 
 def _person_history(
@@ -352,6 +389,7 @@ def _generate(cfg: SeedConfig, holders: Iterable[HolderProfile]) -> _Rows:
         )
         _person_history(rows, hr, h.id_number, h.birth_date, periods, cfg.end_period, -1)
         rows.wallets[-1] = (h.id_number, cfg.holder_wallet_cents)
+        rows.cards.append((h.card_number, h.card_id, h.id_number, h.algorithm, "active", 0.0))
     for n in range(cfg.persons):
         while True:
             birth = dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(0, 54 * 365))
@@ -391,6 +429,7 @@ def _generate(cfg: SeedConfig, holders: Iterable[HolderProfile]) -> _Rows:
             cfg.end_period,
             rng.randrange(0, cfg.wallet_cents_max + 1),
         )
+    _extras(rows, cfg)
     return rows
 
 
@@ -407,6 +446,58 @@ def ledger_row_counts(storage: Storage) -> dict[str, int]:
         if row is not None and int(row[0]):
             counts[table] = int(row[0])
     return counts
+
+
+_COURSES = (
+    ("养老护理员（初级）", "care", 120),
+    ("育婴员", "care", 96),
+    ("中式烹调师", "catering", 160),
+    ("电工（初级）", "trade", 200),
+    ("焊工", "trade", 180),
+    ("电子商务运营", "digital", 80),
+    ("Python 编程入门", "digital", 64),
+    ("家政服务员", "care", 72),
+    ("叉车司机", "logistics", 48),
+    ("创业培训（SYB）", "business", 56),
+)
+
+
+def _extras(rows: _Rows, cfg: SeedConfig) -> None:
+    """Cards of the generated persons (some reported lost), last year's pension qualifications
+    of retirees. From hashes of the rows, not the generator: the rest of the data set stays what
+    it was for the same seed."""
+    lost = set(cfg.lost_cards)
+    last_year = int(cfg.end_period[:4]) - 1
+    holders = {c[0] for c in rows.cards}
+    for p in rows.persons:
+        id_number, card_number, status = p[0], p[5], p[7]
+        digest = hashlib.sha256(f"{cfg.rng_seed}:{id_number}".encode()).digest()
+        if card_number not in holders:
+            state = "temporary_lost" if digest[0] < 3 or card_number in lost else "active"
+            card_id = card_id_of(id_number[:6], None, card_number)
+            rows.cards.append((card_number, card_id, id_number, "sm4", state, 0.0))
+        if status == "retired" and digest[1] < 230:  # ~90 % qualified last year
+            at = dt.datetime(last_year, 1 + digest[2] % 12, 1 + digest[3] % 28, tzinfo=dt.UTC)
+            rows.pension_qualifications.append(
+                (id_number, last_year, f"seed-{id_number}", "counter", "counter", at.timestamp())
+            )
+    if lost:  # a listed holder card too (tests and demos of the lost-card journey)
+        rows.cards = [
+            (c[0], c[1], c[2], c[3], "temporary_lost" if c[0] in lost else c[4], c[5])
+            for c in rows.cards
+        ]
+
+
+def _courses(cfg: SeedConfig) -> list[tuple[Any, ...]]:
+    year, month = int(cfg.end_period[:4]), int(cfg.end_period[4:])
+    out: list[tuple[Any, ...]] = []
+    for i, (title, category, hours) in enumerate(_COURSES):
+        m = (month + i // 3) % 12 + 1
+        y = year + (month + i // 3) // 12
+        start = dt.date(y, m, 1 + (i * 7) % 25).isoformat()
+        seats = 2 if i == len(_COURSES) - 1 else 20 + (i * 13) % 30  # the last one fills up
+        out.append((f"TC{year}{i + 1:03d}", title, category, start, hours, seats, 0, 1))
+    return out
 
 
 def seed_database(storage: Storage, cfg: SeedConfig, *, recreate: bool = True) -> SeedSummary:
@@ -441,6 +532,9 @@ def seed_database(storage: Storage, cfg: SeedConfig, *, recreate: bool = True) -
         storage.bulk_insert("benefits", rows.benefits)
         storage.bulk_insert("wallets", rows.wallets)
         storage.bulk_insert("bills", rows.bills)
+        storage.bulk_insert("cards", rows.cards)
+        storage.bulk_insert("pension_qualifications", rows.pension_qualifications)
+        storage.bulk_insert("courses", _courses(cfg))
         storage.execute(
             "INSERT INTO meta (key, value) VALUES ('seed', ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -453,6 +547,9 @@ def seed_database(storage: Storage, cfg: SeedConfig, *, recreate: bool = True) -
         "benefits": len(rows.benefits),
         "wallets": len(rows.wallets),
         "bills": len(rows.bills),
+        "cards": len(rows.cards),
+        "pension_qualifications": len(rows.pension_qualifications),
+        "courses": len(_COURSES),
     }
     logger.info("seeded %s (holders: %s)", summary.counts, ", ".join(summary.holders) or "none")
     return summary

@@ -8,8 +8,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from central.config import CentralConfig
+from central.certificates import CertificateSigner
+from central.config import CentralConfig, resolve_path
 from central.storage import open_storage
+from central.trust import SessionTrust
 from central.worker import CentralWorker, WorkerStats, new_boot_id
 from kiosk.contract import Telemetry
 
@@ -35,6 +37,10 @@ class CentralService:
     ) -> None:
         self.config = config
         self.boot_id = new_boot_id()
+        # One token key and one certificate key for every worker (tokens are stateless).
+        self.trust = SessionTrust(config.trust, clock)
+        key_file = config.trust.certificate_key_file
+        self.signer = CertificateSigner.load(resolve_path(key_file) if key_file else None)
         self.workers = [
             CentralWorker(
                 i,
@@ -43,6 +49,8 @@ class CentralService:
                 presence=(i == 0),
                 clock=clock,
                 on_telemetry=on_telemetry,
+                trust=self.trust,
+                signer=self.signer,
             )
             for i in range(config.workers.count)
         ]

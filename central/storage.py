@@ -25,7 +25,7 @@ __all__ = ["SCHEMA", "SCHEMA_VERSION", "Row", "Storage", "open_storage"]
 logger = logging.getLogger("central.storage")
 
 Row = tuple[Any, ...]
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Money is integer fen (1/100 yuan); times are Unix seconds (float); periods are "YYYY-MM".
 SCHEMA: tuple[str, ...] = (
@@ -116,6 +116,75 @@ SCHEMA: tuple[str, ...] = (
         record_sha256 TEXT NOT NULL,
         reason TEXT NOT NULL,
         updated_at DOUBLE PRECISION NOT NULL)""",
+    # --- central trust (central/trust.py) and the services (central/services.py)
+    """CREATE TABLE IF NOT EXISTS cards (
+        card_number TEXT PRIMARY KEY,
+        card_id TEXT NOT NULL,
+        id_number TEXT NOT NULL,
+        algorithm TEXT NOT NULL,
+        state TEXT NOT NULL,
+        state_changed_at DOUBLE PRECISION NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS cards_person ON cards (id_number)",
+    """CREATE TABLE IF NOT EXISTS session_challenges (
+        challenge_id TEXT PRIMARY KEY,
+        terminal_id TEXT NOT NULL,
+        challenge TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        expires_at DOUBLE PRECISION NOT NULL,
+        used_at DOUBLE PRECISION)""",
+    """CREATE TABLE IF NOT EXISTS affairs (
+        request_key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        terminal_id TEXT NOT NULL,
+        id_number TEXT NOT NULL,
+        state TEXT NOT NULL,
+        reference_no TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        data TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS unemployment_registrations (
+        id_number TEXT PRIMARY KEY,
+        request_key TEXT NOT NULL,
+        registered_at DOUBLE PRECISION NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS courses (
+        course_id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        category TEXT NOT NULL,
+        start_date TEXT NOT NULL,
+        hours INTEGER NOT NULL,
+        seats INTEGER NOT NULL,
+        seats_taken INTEGER NOT NULL,
+        subsidised INTEGER NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS course_signups (
+        course_id TEXT NOT NULL,
+        id_number TEXT NOT NULL,
+        request_key TEXT NOT NULL,
+        signed_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (course_id, id_number))""",
+    """CREATE TABLE IF NOT EXISTS certificates (
+        certificate_id TEXT PRIMARY KEY,
+        request_key TEXT NOT NULL UNIQUE,
+        verification_code TEXT NOT NULL UNIQUE,
+        id_number TEXT NOT NULL,
+        terminal_id TEXT NOT NULL,
+        issued_at DOUBLE PRECISION NOT NULL,
+        body TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS pension_qualifications (
+        id_number TEXT NOT NULL,
+        year INTEGER NOT NULL,
+        request_key TEXT NOT NULL,
+        terminal_id TEXT NOT NULL,
+        method TEXT NOT NULL,
+        recorded_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (id_number, year))""",
+    """CREATE TABLE IF NOT EXISTS essc_codes (
+        token_id TEXT PRIMARY KEY,
+        id_number TEXT NOT NULL,
+        bound_terminal TEXT,
+        issued_at DOUBLE PRECISION NOT NULL,
+        expires_at DOUBLE PRECISION NOT NULL,
+        used_at DOUBLE PRECISION,
+        used_by TEXT)""",
     """CREATE TABLE IF NOT EXISTS terminals (
         terminal_id TEXT PRIMARY KEY,
         boot_id TEXT NOT NULL,
@@ -296,6 +365,15 @@ class Storage:
             "event_receipts",
             "activations",
             "terminals",
+            "cards",
+            "session_challenges",
+            "essc_codes",
+            "affairs",
+            "unemployment_registrations",
+            "courses",
+            "course_signups",
+            "certificates",
+            "pension_qualifications",
         ]
         with self.transaction():
             for name in names:

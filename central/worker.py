@@ -30,12 +30,14 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from central.certificates import CertificateSigner
 from central.config import CentralConfig
 from central.errors import StorageError
 from central.handlers import RpcService
 from central.ingest import TelemetryIngest
 from central.ledger import Ledger
 from central.storage import Storage, open_storage
+from central.trust import SessionTrust
 from kiosk.contract import (
     CENTRAL_STATUS_TOPIC,
     CONTRACT_VERSION,
@@ -115,8 +117,12 @@ class CentralWorker:
         presence: bool = False,
         clock: Callable[[], float] = time.time,
         on_telemetry: Callable[[Telemetry, float], None] | None = None,
+        trust: SessionTrust | None = None,
+        signer: CertificateSigner | None = None,
     ) -> None:
         self.index = index
+        self._trust = trust or SessionTrust(config.trust, clock)
+        self._signer = signer
         self._cfg = config
         self._boot_id = boot_id
         self._presence = presence
@@ -176,7 +182,9 @@ class CentralWorker:
         """Open the database, connect (in the background; paho retries) and start the flusher."""
         self._storage = open_storage(self._cfg.storage)
         self._ledger = Ledger(self._storage, self._cfg.ledger, self._clock)
-        self._rpc = RpcService(self._storage, self._ledger, self._clock)
+        self._rpc = RpcService(
+            self._storage, self._ledger, self._clock, trust=self._trust, signer=self._signer
+        )
         b = self._cfg.broker
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = b.session_expiry_s

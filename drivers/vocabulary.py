@@ -46,6 +46,7 @@ class DeviceKind(StrEnum):
     CAMERA = "camera"
     FINGERPRINT = "fingerprint"
     PRINTER = "printer"
+    ID_CARD_READER = "id_card_reader"
 
 
 class ErrorCode(StrEnum):
@@ -84,6 +85,15 @@ class ErrorCode(StrEnum):
     FINGER_MISMATCH = "fingerprint.mismatch"
     FINGERPRINT_MODULE = "fingerprint.module_error"
     FINGERPRINT_LINK = "fingerprint.link_error"
+    # resident ID card reader
+    IDCARD_NO_CARD = "idcard.no_card"
+    IDCARD_DATA_INVALID = "idcard.data_invalid"
+    IDCARD_MODULE = "idcard.module_error"
+    IDCARD_LINK = "idcard.link_error"
+    # receipt printer
+    PRINTER_OFFLINE = "printer.offline"
+    PRINTER_PAPER_OUT = "printer.paper_out"
+    PRINTER_FAULT = "printer.fault"
     # sync and services
     OFFLINE = "sync.offline"
     RPC_TIMEOUT = "sync.rpc_timeout"

@@ -73,12 +73,17 @@ __all__ = [
     "ActivationState",
     "ActivationStatusParams",
     "ActivationStatusResult",
+    "AffairResult",
+    "AffairState",
     "BenefitPayment",
     "BenefitsParams",
     "BenefitsResult",
     "BillsParams",
     "BillsResult",
     "BusinessEvent",
+    "CertificateParams",
+    "CertificateVerifyParams",
+    "CertificateVerifyResult",
     "Channel",
     "CollectLogsArgs",
     "Command",
@@ -88,12 +93,21 @@ __all__ = [
     "ContributionRecord",
     "ContributionsParams",
     "ContributionsResult",
+    "Credential",
+    "EmploymentCertificateParams",
     "Envelope",
+    "EsscLoginParams",
     "EventKind",
     "EventReceipt",
+    "FaceProof",
     "FingerprintParams",
+    "FingerprintProof",
     "FingerprintResult",
     "InsuranceKind",
+    "InsuredCertificate",
+    "InsuredPeriod",
+    "LossParams",
+    "LossResult",
     "MaintenanceArgs",
     "Message",
     "PaymentPurpose",
@@ -101,6 +115,8 @@ __all__ = [
     "PaymentState",
     "PaymentStatusParams",
     "PaymentSubmitParams",
+    "PensionQualification",
+    "PensionQualifyParams",
     "PersonParams",
     "PersonSummary",
     "PhotoParams",
@@ -111,11 +127,28 @@ __all__ = [
     "RpcMethod",
     "RpcRequest",
     "RpcResponse",
+    "SessionChallenge",
+    "SessionChallengeParams",
+    "SessionElevateParams",
+    "SessionOpenParams",
+    "SessionPurpose",
+    "SessionStats",
+    "SessionTokenResult",
     "SetConfigArgs",
+    "StaffAlert",
+    "StaffAlertReason",
     "StatusMessage",
     "Telemetry",
+    "TrainingCatalogue",
+    "TrainingCatalogueParams",
+    "TrainingCourse",
+    "TrainingSignupParams",
+    "UnemploymentRegisterParams",
     "UtilityBill",
     "UtilityKind",
+    "YearPoint",
+    "YearlyParams",
+    "YearlySeries",
     "decode",
     "encode",
     "new_msg_id",
@@ -287,6 +320,7 @@ class EventKind(StrEnum):
     SESSION_STATS = "session_stats"
     ACTIVATION_CONFIRMED = "activation_confirmed"
     ACTIVATION_CANCELLED = "activation_cancelled"
+    STAFF_ALERT = "staff_alert"
 
 
 class BusinessEvent(Envelope):
@@ -312,9 +346,41 @@ class ActivationCancelled(Message):
     reason: str = Field(max_length=200)
 
 
+class StaffAlertReason(StrEnum):
+    """Why a kiosk calls for staff."""
+
+    CALL_STAFF = "call_staff"  # the citizen pressed "call staff"
+    CARD_LEFT = "card_left"  # the card was left in the reader after the session
+    REPEATED_FAILURES = "repeated_failures"  # the same step failed again and again
+    DEVICE_FAULT = "device_fault"
+
+
+class StaffAlert(Message):
+    """`data` of a STAFF_ALERT event: where help is needed. Never personal data: the step is a
+    state name, hall/site come from the terminal's config."""
+
+    alert_id: str = Field(min_length=8, max_length=64)
+    reason: StaffAlertReason
+    step: str = Field(default="", max_length=60)
+    hall: str = Field(default="", max_length=60)
+    site: str = Field(default="", max_length=60)
+    raised_at: float = Field(default=0.0, ge=0)
+
+
+class SessionStats(Message):
+    """`data` of a SESSION_STATS event: one finished journey, for the fleet monitor."""
+
+    service: str = Field(max_length=40)
+    outcome: Literal["completed", "abandoned", "failed"]
+    reason: str = Field(default="", max_length=60, description="A failure code, never a value.")
+    duration_s: float = Field(default=0.0, ge=0)
+    steps: int = Field(default=0, ge=0)
+
+
 EVENT_SCHEMAS: dict[EventKind, type[Message]] = {
     EventKind.ACTIVATION_CONFIRMED: ActivationConfirmed,
     EventKind.ACTIVATION_CANCELLED: ActivationCancelled,
+    EventKind.STAFF_ALERT: StaffAlert,
 }
 """Kinds whose `data` has a fixed schema; other kinds carry free-form data."""
 
@@ -354,6 +420,24 @@ class RpcMethod(StrEnum):
     FINGERPRINT_REFERENCE = "fingerprint.reference"
     ACTIVATION_APPROVE = "activation.approve"
     ACTIVATION_STATUS = "activation.status"
+    # Central trust (docs/central-trust.md): a present card proves itself, the central issues a
+    # short-lived session token every personal method needs.
+    SESSION_CHALLENGE = "session.challenge"
+    SESSION_OPEN = "session.open"
+    SESSION_ELEVATE = "session.elevate"
+    # Services (docs/services.md).
+    CONTRIBUTIONS_YEARLY = "contributions.yearly"
+    CERTIFICATE_ISSUE = "certificate.issue"
+    CERTIFICATE_VERIFY = "certificate.verify"
+    EMPLOYMENT_CERTIFICATE = "affairs.employment_certificate"
+    UNEMPLOYMENT_REGISTER = "affairs.unemployment_register"
+    TRAINING_CATALOGUE = "training.catalogue"
+    TRAINING_SIGNUP = "training.signup"
+    LOSS_REPORT = "card.loss_report"
+    LOSS_CANCEL = "card.loss_cancel"
+    PENSION_QUALIFY = "pension.qualify"
+    # e-SSC QR login (docs/essc-login.md): the phone's code instead of the card.
+    ESSC_LOGIN = "essc.login"
 
 
 class RpcRequest(Envelope):
@@ -362,6 +446,9 @@ class RpcRequest(Envelope):
     method: RpcMethod
     params: dict[str, Any] = Field(default_factory=dict)
     deadline: float = Field(ge=0, description="Epoch seconds; the central refuses it after.")
+    session_token: str = Field(
+        default="", max_length=2048, description="From session.open/elevate; personal methods."
+    )
 
 
 class RpcError(Message):
@@ -424,6 +511,8 @@ class ContributionsParams(Message):
     insurance: InsuranceKind
     from_period: str = Field(pattern=_PERIOD)
     to_period: str = Field(pattern=_PERIOD)
+    page: int = Field(default=1, ge=1, le=10_000)
+    page_size: int = Field(default=0, ge=0, le=120, description="0: every record at once.")
 
 
 class ContributionRecord(Message):
@@ -442,6 +531,9 @@ class ContributionsResult(Message):
     """Result of ``contributions.list``."""
 
     records: list[ContributionRecord] = Field(default_factory=list)
+    total: int = Field(default=0, ge=0, description="Records in the whole period range.")
+    page: int = Field(default=1, ge=1)
+    pages: int = Field(default=1, ge=0)
 
 
 class AccountKind(StrEnum):
@@ -656,6 +748,287 @@ class ActivationStatusResult(Message):
     record_hex: str = ""
 
 
+# --- central trust (docs/central-trust.md) -------------------------------------------------
+
+
+class Credential(StrEnum):
+    """What a session has proven at the kiosk; each personal method needs a set of them."""
+
+    CARD = "card"  # the card answered the central's challenge (INTERNAL AUTHENTICATE)
+    PIN = "pin"  # the card verified the holder's PIN in this card session
+    FACE = "face"  # face matched the central's reference photo, with liveness
+    FINGERPRINT = "fingerprint"  # fingerprint matched the central's template
+    ESSC = "essc"  # an e-SSC QR code, checked by the central, stands in for card + PIN
+
+
+class SessionPurpose(StrEnum):
+    """Why a session is opened: a lost card may open only a ``loss_cancel`` session."""
+
+    SERVICE = "service"
+    LOSS_CANCEL = "loss_cancel"
+
+
+class SessionChallengeParams(Message):
+    """Params of ``session.challenge``: nothing personal, the terminal is the topic's."""
+
+    purpose: SessionPurpose = SessionPurpose.SERVICE
+
+
+class SessionChallenge(Message):
+    """Result of ``session.challenge``: 16 random bytes, process factor R (8) ‖ data S (8), that
+    the card answers with INTERNAL AUTHENTICATE; usable once, by this terminal, until expiry."""
+
+    challenge_id: str = Field(min_length=8, max_length=64)
+    challenge_hex: str = Field(pattern=r"^[0-9A-F]{32}$")
+    expires_at: float = Field(ge=0)
+
+
+class SessionOpenParams(Message):
+    """Params of ``session.open``: the card's answer to a challenge and the card's identity."""
+
+    challenge_id: str = Field(min_length=8, max_length=64)
+    card_id_hex: str = Field(pattern=r"^[0-9A-Fa-f]{32}$", description="EF05 tag 01, 16 bytes.")
+    card_number: str = Field(min_length=1, max_length=32)
+    answer_hex: str = Field(pattern=r"^([0-9A-Fa-f]{16}|[0-9A-Fa-f]{32})$")
+    pin_verified: bool = False
+    purpose: SessionPurpose = SessionPurpose.SERVICE
+
+
+class FaceProof(Message):
+    """A face check done on site: matched against the central's reference photo, with liveness.
+    No image travels; `reference_sha256` names the reference photo the kiosk compared with."""
+
+    matched: bool
+    liveness: bool
+    score: float = Field(ge=0, le=1)
+    reference_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class FingerprintProof(Message):
+    """A fingerprint matched on site against the central's template (named by its digest)."""
+
+    matched: bool
+    score: int = Field(ge=0, le=100_000)
+    template_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class SessionElevateParams(Message):
+    """Params of ``session.elevate`` (with the current token): a fresh card answer (the card is
+    still there) and the proofs of what was checked on site since."""
+
+    challenge_id: str = Field(min_length=8, max_length=64)
+    answer_hex: str = Field(pattern=r"^([0-9A-Fa-f]{16}|[0-9A-Fa-f]{32})$")
+    pin_verified: bool = False
+    face: FaceProof | None = None
+    fingerprint: FingerprintProof | None = None
+
+
+class SessionTokenResult(Message):
+    """Result of ``session.open`` and ``session.elevate``: the token to send with every
+    personal request of this session (in `RpcRequest.session_token`), bound to the terminal,
+    the person and the credentials proven, until `expires_at`."""
+
+    token: str = Field(max_length=2048)
+    expires_at: float = Field(ge=0)
+    credentials: list[Credential] = Field(default_factory=list)
+    id_number_masked: str = Field(default="", max_length=18)
+    id_number: str = Field(default="", max_length=18, description="The card holder's, for params.")
+    purpose: SessionPurpose = SessionPurpose.SERVICE
+    card_state: Literal["active", "temporary_lost"] = "active"
+
+
+class EsscLoginParams(Message):
+    """Params of ``essc.login``: the e-SSC QR code's text, passed on unchanged (opaque)."""
+
+    token: str = Field(min_length=8, max_length=1024)
+
+
+# --- services (docs/services.md) -----------------------------------------------------------
+
+
+class YearlyParams(Message):
+    """Params of ``contributions.yearly``: one insurance, years inclusive."""
+
+    id_number: str = Field(min_length=15, max_length=18)
+    insurance: InsuranceKind
+    from_year: int = Field(ge=1950, le=2100)
+    to_year: int = Field(ge=1950, le=2100)
+
+
+class YearPoint(Message):
+    """One year of one insurance: what a chart shows."""
+
+    year: int
+    months_paid: int = Field(ge=0, le=12)
+    months_unpaid: int = Field(default=0, ge=0, le=12)
+    average_base_cents: int = Field(ge=0)
+    employer_cents: int = Field(ge=0)
+    personal_cents: int = Field(ge=0)
+
+
+class YearlySeries(Message):
+    """Result of ``contributions.yearly``: every year of the range, oldest first."""
+
+    insurance: InsuranceKind
+    points: list[YearPoint] = Field(default_factory=list)
+
+
+class CertificateParams(Message):
+    """Params of ``certificate.issue``: the insured certificate (参保证明) of the holder."""
+
+    request_key: str = Field(min_length=8, max_length=64)
+    id_number: str = Field(min_length=15, max_length=18)
+    insurances: list[InsuranceKind] = Field(default_factory=list, max_length=5)
+
+
+class InsuredPeriod(Message):
+    """One uninterrupted run of paid months of one insurance."""
+
+    insurance: InsuranceKind
+    from_period: str = Field(pattern=_PERIOD)
+    to_period: str = Field(pattern=_PERIOD)
+    months: int = Field(ge=1)
+
+
+class InsuredCertificate(Message):
+    """Result of ``certificate.issue`` (and inside ``certificate.verify``): a document signed by
+    the central (Ed25519 over `document`, the canonical JSON of the other fields). The holder's
+    name and ID number are masked (docs/privacy.md); the verification code finds it again."""
+
+    certificate_id: str
+    verification_code: str = Field(pattern=r"^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$")
+    holder_name_masked: str
+    id_number_masked: str
+    issued_at: float
+    periods: list[InsuredPeriod] = Field(default_factory=list)
+    document: str = Field(max_length=32_768)
+    signature_b64: str = Field(max_length=200)
+    key_id: str = Field(max_length=64)
+
+
+class CertificateVerifyParams(Message):
+    """Params of ``certificate.verify``: a verification code read off a printout or QR."""
+
+    verification_code: str = Field(min_length=4, max_length=32)
+
+
+class CertificateVerifyResult(Message):
+    """Result of ``certificate.verify``: `valid` only when found and the signature checks."""
+
+    valid: bool
+    certificate: InsuredCertificate | None = None
+    reason: str = Field(default="", max_length=200)
+
+
+class AffairState(StrEnum):
+    """What the central did with an application or registration."""
+
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class AffairResult(Message):
+    """Result of every application/registration: applied once per `request_key`; a repeat of
+    the key answers the same result (with `repeated` True)."""
+
+    request_key: str
+    kind: str = Field(max_length=40)
+    state: AffairState
+    reference_no: str = ""
+    reason: str = Field(default="", max_length=200)
+    repeated: bool = False
+
+
+class EmploymentCertificateParams(Message):
+    """Params of ``affairs.employment_certificate`` (就业失业登记证明 request)."""
+
+    request_key: str = Field(min_length=8, max_length=64)
+    id_number: str = Field(min_length=15, max_length=18)
+    purpose: str = Field(min_length=1, max_length=100)
+    delivery: Literal["pickup", "mail"] = "pickup"
+
+
+class UnemploymentRegisterParams(Message):
+    """Params of ``affairs.unemployment_register`` (失业登记)."""
+
+    request_key: str = Field(min_length=8, max_length=64)
+    id_number: str = Field(min_length=15, max_length=18)
+    last_employer: str = Field(min_length=1, max_length=80)
+    separation_date: str = Field(pattern=_DATE)
+    reason: Literal["contract_ended", "dismissed", "resigned", "employer_closed", "other"]
+    contact_phone: str = Field(pattern=r"^1\d{10}$")
+
+
+class TrainingCatalogueParams(Message):
+    """Params of ``training.catalogue``: a category filter (empty: all)."""
+
+    category: str = Field(default="", max_length=40)
+
+
+class TrainingCourse(Message):
+    """One vocational training course."""
+
+    course_id: str
+    title: str
+    category: str
+    start_date: str = Field(pattern=_DATE)
+    hours: int = Field(ge=1)
+    seats: int = Field(ge=0)
+    seats_left: int = Field(ge=0)
+    subsidised: bool = True
+
+
+class TrainingCatalogue(Message):
+    """Result of ``training.catalogue``."""
+
+    courses: list[TrainingCourse] = Field(default_factory=list)
+
+
+class TrainingSignupParams(Message):
+    """Params of ``training.signup``: one seat of one course, once per key and per person."""
+
+    request_key: str = Field(min_length=8, max_length=64)
+    id_number: str = Field(min_length=15, max_length=18)
+    course_id: str = Field(min_length=1, max_length=32)
+
+
+class LossParams(Message):
+    """Params of ``card.loss_report`` and ``card.loss_cancel`` (temporary loss, 临时挂失)."""
+
+    request_key: str = Field(min_length=8, max_length=64)
+    id_number: str = Field(min_length=15, max_length=18)
+    card_number: str = Field(min_length=1, max_length=32)
+
+
+class LossResult(Message):
+    """Result of a loss report or cancellation: the card's state afterwards."""
+
+    request_key: str
+    card_state: Literal["active", "temporary_lost"]
+    reference_no: str = ""
+    repeated: bool = False
+
+
+class PensionQualifyParams(Message):
+    """Params of ``pension.qualify``: record this year's qualification (card + face)."""
+
+    request_key: str = Field(min_length=8, max_length=64)
+    id_number: str = Field(min_length=15, max_length=18)
+    year: int = Field(ge=2000, le=2100)
+
+
+class PensionQualification(Message):
+    """Result of ``pension.qualify``: the recorded qualification of `year`."""
+
+    request_key: str
+    year: int
+    qualified: bool
+    recorded_at: float = 0.0
+    reference_no: str = ""
+    next_due: str = Field(default="", description="YYYY-MM-DD: when to qualify again.")
+    repeated: bool = False
+
+
 RPC_SCHEMAS: dict[RpcMethod, tuple[type[Message], type[Message]]] = {
     RpcMethod.PERSON_SUMMARY: (PersonParams, PersonSummary),
     RpcMethod.CONTRIBUTIONS: (ContributionsParams, ContributionsResult),
@@ -668,6 +1041,20 @@ RPC_SCHEMAS: dict[RpcMethod, tuple[type[Message], type[Message]]] = {
     RpcMethod.FINGERPRINT_REFERENCE: (FingerprintParams, FingerprintResult),
     RpcMethod.ACTIVATION_APPROVE: (ActivationApproveParams, ActivationApproveResult),
     RpcMethod.ACTIVATION_STATUS: (ActivationStatusParams, ActivationStatusResult),
+    RpcMethod.SESSION_CHALLENGE: (SessionChallengeParams, SessionChallenge),
+    RpcMethod.SESSION_OPEN: (SessionOpenParams, SessionTokenResult),
+    RpcMethod.SESSION_ELEVATE: (SessionElevateParams, SessionTokenResult),
+    RpcMethod.CONTRIBUTIONS_YEARLY: (YearlyParams, YearlySeries),
+    RpcMethod.CERTIFICATE_ISSUE: (CertificateParams, InsuredCertificate),
+    RpcMethod.CERTIFICATE_VERIFY: (CertificateVerifyParams, CertificateVerifyResult),
+    RpcMethod.EMPLOYMENT_CERTIFICATE: (EmploymentCertificateParams, AffairResult),
+    RpcMethod.UNEMPLOYMENT_REGISTER: (UnemploymentRegisterParams, AffairResult),
+    RpcMethod.TRAINING_CATALOGUE: (TrainingCatalogueParams, TrainingCatalogue),
+    RpcMethod.TRAINING_SIGNUP: (TrainingSignupParams, AffairResult),
+    RpcMethod.LOSS_REPORT: (LossParams, LossResult),
+    RpcMethod.LOSS_CANCEL: (LossParams, LossResult),
+    RpcMethod.PENSION_QUALIFY: (PensionQualifyParams, PensionQualification),
+    RpcMethod.ESSC_LOGIN: (EsscLoginParams, SessionTokenResult),
 }
 """method → (params model, result model): both ends validate with these."""
 

@@ -19,6 +19,9 @@ from drivers.camera.source import FrameSource
 from drivers.card import reader as pcsc
 from drivers.card.settings import PinEntry
 from drivers.fingerprint.driver import FingerprintDriver
+from drivers.idcard.driver import IdCardReader
+from drivers.idcard.errors import IdCardError
+from drivers.printer.driver import PrinterDriver, PrinterError
 from drivers.vocabulary import DeviceHealth
 from kiosk.agent import state_dir
 from kiosk.card_access import production_findings
@@ -198,6 +201,66 @@ def _fingerprint(config: KioskConfig) -> Iterator[Check]:
         driver.stop()
 
 
+def _idcard(config: KioskConfig) -> Iterator[Check]:
+    section = config.idcard
+    if not section.enabled:
+        yield Check("idcard", Verdict.WARN, "no ID card reader fitted ([idcard] enabled = false)")
+        return
+    reader = IdCardReader(section.to_settings())
+    try:
+        reader.open()
+        sam = reader.sam_id()
+        card = "a card on it" if reader.card_present() else "no card"
+    except IdCardError as e:
+        yield Check(
+            "idcard",
+            Verdict.FAIL,
+            f"{section.port}: {e}",
+            "check the reader's USB-serial cable, its udev name and the baud rate ([idcard])",
+        )
+        return
+    finally:
+        reader.close()
+    yield Check("idcard", Verdict.PASS, f"{section.port}: SAM {sam}, {card}")
+    # No licensed WLT decoder ships (docs/idcard-reader.md): said, so nobody expects a photo check.
+    yield Check(
+        "idcard-photo",
+        Verdict.WARN,
+        "no licensed WLT photo decoder: the ID card photo is kept opaque and not compared",
+    )
+
+
+def _printer(config: KioskConfig) -> Iterator[Check]:
+    section = config.printer
+    if not section.enabled:
+        yield Check("printer", Verdict.WARN, "no receipt printer fitted: receipts as QR codes only")
+        return
+    driver = PrinterDriver(section.to_settings())
+    try:
+        status = driver.open()
+    except PrinterError as e:
+        yield Check(
+            "printer",
+            Verdict.FAIL,
+            f"{section.port}: {e}",
+            "check the printer's power, cable and baud rate; `kiosk print status`",
+        )
+        return
+    finally:
+        driver.close()
+    if not status.ready:
+        yield Check(
+            "printer",
+            Verdict.FAIL,
+            f"{section.port}: " + ", ".join(status.problems()),
+            "load paper or close the cover, then `kiosk print test`",
+        )
+    elif status.paper_near_end:
+        yield Check("printer", Verdict.WARN, f"{section.port}: paper near its end", "load paper")
+    else:
+        yield Check("printer", Verdict.PASS, f"{section.port}: ready, {section.paper_width_mm} mm")
+
+
 def _camera(config: KioskConfig, wait_s: float = 5.0) -> Iterator[Check]:
     source = FrameSource(config.camera.to_settings(), name="doctor")
     source.start()
@@ -246,6 +309,8 @@ CHECKS: tuple[CheckFn, ...] = (
     _production,
     _card,
     _fingerprint,
+    _idcard,
+    _printer,
     _camera,
     _broker,
 )

@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 DEBS=(python3-venv python3-dev build-essential pkg-config
       pcscd vsmartcard-vpcd iproute2 libpcsclite-dev swig pcsc-tools mosquitto mosquitto-clients
       xvfb chromium chromium-driver postgresql
-      facedetect opencv-doc opencv-data)
+      facedetect opencv-doc opencv-data
+      fonts-wqy-microhei)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

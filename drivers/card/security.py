@@ -49,6 +49,7 @@ __all__ = [
     "ProductionFinding",
     "TrustPolicy",
     "algorithm_from_fci",
+    "answer_challenge",
     "card_algorithm",
     "card_factor_from_id",
     "find_vpcd",
@@ -111,6 +112,22 @@ def card_algorithm(spec_version: str, fci: bytes | None = None) -> Algorithm:
     if flagged is not None:
         return flagged
     return Algorithm.SM4 if is_third_generation(spec_version) else Algorithm.TDES
+
+
+def answer_challenge(channel: ApduChannel, challenge: bytes) -> bytes:
+    """The card's INTERNAL AUTHENTICATE answer to a challenge someone else chose (the central's
+    session challenge, docs/central-trust.md): `00 88 00 00 10 R ‖ S` → the cryptogram of S
+    under Div(K_IRK, R), 8 (3DES) or 16 (SM4) bytes. Checking it is the challenger's job.
+
+    Raises `StatusWordError` (or the status word's typed error) when the card refuses."""
+    if len(challenge) != 16:
+        raise ValueError(f"a session challenge is 16 bytes (R ‖ S), not {len(challenge)}")
+    with channel.transaction():
+        resp = channel.transmit(CommandApdu(0x00, 0x88, 0x00, 0x00, bytes(challenge)))
+    if not resp.ok:
+        err = error_for(resp.sw1, resp.sw2, Context.GENERIC)
+        raise err or StatusWordError("INTERNAL AUTHENTICATE failed", resp.sw1, resp.sw2)
+    return bytes(resp.data)
 
 
 class CardAuthenticator:

@@ -26,6 +26,8 @@ COMMAND_MODULES = (
     "kiosk.cli.card_security",
     "kiosk.cli.camera",
     "kiosk.cli.fingerprint",
+    "kiosk.cli.idcard",
+    "kiosk.cli.printer",
     "kiosk.cli.sync",
     "kiosk.cli.doctor",
     "kiosk.cli.provision",

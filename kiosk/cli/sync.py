@@ -126,8 +126,16 @@ def pay_submit(
     card_number: Annotated[str, typer.Option()] = "",
     key: Annotated[str | None, typer.Option(help="Idempotency key (default: new).")] = None,
     wait: Annotated[float, typer.Option(help="Seconds to wait for the broker.")] = 10.0,
+    token: Annotated[
+        str,
+        typer.Option(
+            envvar="KIOSK_SESSION_TOKEN",
+            help="Central session token of the payer's card (docs/central-trust.md).",
+        ),
+    ] = "",
 ) -> None:
-    """Pay once. Exit 0 accepted, 2 declined, 3 unknown (reconciled later, never re-sent)."""
+    """Pay once. Exit 0 accepted, 2 declined, 3 unknown (reconciled later, never re-sent).
+    Without a session token of the payer's present card the central declines (forbidden)."""
     with _online(ctx, wait) as payments:
         outcome = payments.submit(
             id_number=id_number,
@@ -136,6 +144,7 @@ def pay_submit(
             reference=reference,
             amount_cents=amount,
             payment_key=key,
+            token=token,
         )
     _echo(asdict(outcome))
     raise typer.Exit({"accepted": 0, "declined": 2}.get(outcome.state, 3))

@@ -10,9 +10,11 @@ from kiosk.config.card import CardConfig
 from kiosk.config.card_emulator import CardEmulatorConfig
 from kiosk.config.face import FaceConfig
 from kiosk.config.fingerprint import FingerprintConfig
+from kiosk.config.idcard import IdCardConfig
 from kiosk.config.journal import JournalConfig
 from kiosk.config.logging import LoggingConfig
 from kiosk.config.mqtt import MqttConfig
+from kiosk.config.printer import PrinterConfig
 from kiosk.config.privacy import PrivacyConfig
 from kiosk.config.psam import PsamConfig
 from kiosk.config.session import PolicyConfig, SessionConfig
@@ -34,6 +36,8 @@ class KioskConfig(ConfigSection):
     camera: CameraConfig = Field(default_factory=CameraConfig)  # type: ignore[arg-type]
     face: FaceConfig = Field(default_factory=FaceConfig)  # type: ignore[arg-type]
     fingerprint: FingerprintConfig = Field(default_factory=FingerprintConfig)
+    idcard: IdCardConfig = Field(default_factory=IdCardConfig)
+    printer: PrinterConfig = Field(default_factory=PrinterConfig)
     mqtt: MqttConfig = Field(default_factory=MqttConfig)
     journal: JournalConfig = Field(default_factory=JournalConfig)
     telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)

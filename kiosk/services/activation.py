@@ -106,17 +106,31 @@ class ActivationSaga:
         self._clock = clock
         self._on_step = on_step
         self._wake = wake
+        # The central session token of a saga started in this process (memory only: a
+        # recovered saga has none and only probes with activation.status, which needs none).
+        self._tokens: dict[str, str] = {}
 
     def start(
-        self, card: ActivationCard, *, id_number: str, card_number: str, saga_key: str | None = None
+        self,
+        card: ActivationCard,
+        *,
+        id_number: str,
+        card_number: str,
+        saga_key: str | None = None,
+        token: str = "",
     ) -> ActivationOutcome:
-        """Run a new activation to its end (or as far as it can go)."""
+        """Run a new activation to its end (or as far as it can go). `token`: the central
+        session token (card + PIN + face + fingerprint, docs/central-trust.md)."""
         key = saga_key or new_msg_id()
         self._journal.saga_create(
             key, KIND, "approve", {"id_number": id_number, "card_number": card_number}
         )
         self._on_step("created")
-        return self._advance(key, card, recovering=False)
+        self._tokens[key] = token
+        try:
+            return self._advance(key, card, recovering=False)
+        finally:
+            self._tokens.pop(key, None)
 
     def recover(self, card: ActivationCard) -> list[ActivationOutcome]:
         """Finish or compensate every saga a crash left running (at start-up, card at hand)."""
@@ -182,6 +196,7 @@ class ActivationSaga:
                     card_number=data["card_number"],
                 ),
                 ActivationApproveResult,
+                token=self._tokens.get(key, ""),
             )
             result_state, approval_id = result.state, result.approval_id
         if result_state in (ActivationState.APPROVED, ActivationState.CONFIRMED):

@@ -85,8 +85,11 @@ class PaymentService:
         reference: str,
         amount_cents: int,
         payment_key: str | None = None,
+        token: str = "",
     ) -> PaymentOutcome:
         """Pay once. Returns accepted / declined / unknown; raises nothing for a sync failure.
+        `token`: the central session token (kiosk/services/central_session.py); without a valid
+        one the central declines (reason ``forbidden``) and nothing is charged.
 
         `OfflineError` before sending: declined (reason ``offline``), nothing was sent.
         """
@@ -103,12 +106,14 @@ class PaymentService:
         with self._lock:
             self._in_flight.add(key)
         try:
-            return self._submit(key, params, deadline)
+            return self._submit(key, params, deadline, token)
         finally:
             with self._lock:
                 self._in_flight.discard(key)
 
-    def _submit(self, key: str, params: PaymentSubmitParams, deadline: float) -> PaymentOutcome:
+    def _submit(
+        self, key: str, params: PaymentSubmitParams, deadline: float, token: str = ""
+    ) -> PaymentOutcome:
         id_number, card_number = params.id_number, params.card_number
         purpose, reference, amount_cents = params.purpose, params.reference, params.amount_cents
         # Durable BEFORE the wire: a crash from here on leaves a row to reconcile.
@@ -128,6 +133,7 @@ class PaymentService:
                 # Wait until the central's deadline: after it the central refuses anyway.
                 timeout=self.deadline_s,
                 deadline=deadline,
+                token=token,
             )
         except OfflineError:
             self._journal.payment_update(key, "declined", {"reason": "offline"})

@@ -75,12 +75,14 @@ class RpcClient:
         timeout: float | None = None,
         deadline: float | None = None,
         request_id: str | None = None,
+        token: str = "",
     ) -> R:
         """Call `method` and return its validated result.
 
         `timeout` (s, default from config) bounds the wait; `deadline` (epoch s, default now +
         timeout) is sent to the central, which refuses the request after it. `request_id`
-        reuses an id (for the payment client) instead of a fresh one.
+        reuses an id (for the payment client) instead of a fresh one. `token` is the central
+        session token personal methods need (kiosk/services/central_session.py).
         """
         expected_params, expected_result = RPC_SCHEMAS[method]
         if not isinstance(params, expected_params) or result_type is not expected_result:
@@ -95,6 +97,7 @@ class RpcClient:
             method=method,
             params=params.model_dump(mode="json"),
             deadline=deadline if deadline is not None else env["wall"] + wait,
+            session_token=token,
             **env,
         )
         rid = request.msg_id

@@ -22,6 +22,7 @@ from kiosk.contract import (
     topic,
 )
 from tests.fixtures.broker import Broker
+from tests.fixtures.soft_card import SoftCard, holder_soft_card
 
 TERMINAL = "SSK-T-0001"
 
@@ -84,6 +85,7 @@ class Kiosk:
         deadline_s: float = 10.0,
         timeout: float = 10.0,
         v: int = CONTRACT_VERSION,
+        token: str = "",
     ) -> dict[str, Any]:
         req = {
             **self.envelope(),
@@ -92,6 +94,8 @@ class Kiosk:
             "params": params,
             "deadline": time.time() + deadline_s,
         }
+        if token:
+            req["session_token"] = token
         if v < CONTRACT_VERSION:  # a v1 kiosk has no mono/clock_synced
             del req["mono"], req["clock_synced"]
         props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
@@ -104,6 +108,42 @@ class Kiosk:
             assert self.cond.wait_for(lambda: req["msg_id"] in self.responses, timeout=timeout)
             assert self.correlations[req["msg_id"]] == req["msg_id"].encode()
             return self.responses[req["msg_id"]]
+
+    def publish_rpc(self, req: dict[str, Any]) -> None:
+        """Publish a hand-made request on this terminal's request topic (attacks)."""
+        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        props.ResponseTopic = topic(self.terminal, Channel.RPC_RESPONSE)
+        props.CorrelationData = str(req["msg_id"]).encode()
+        self.client.publish(
+            topic(self.terminal, Channel.RPC_REQUEST), json.dumps(req), qos=1, properties=props
+        )
+
+    def wait_response(self, msg_id: str, timeout: float = 10.0) -> dict[str, Any]:
+        with self.cond:
+            assert self.cond.wait_for(lambda: msg_id in self.responses, timeout=timeout)
+            return self.responses[msg_id]
+
+    def open_session(
+        self, card: SoftCard | None = None, *, pin_verified: bool = True, timeout: float = 10.0
+    ) -> str:
+        """The trust protocol (docs/central-trust.md): challenge, the card's answer, the token."""
+        card = card or holder_soft_card()
+        ch = self.call(RpcMethod.SESSION_CHALLENGE, {}, timeout=timeout)
+        assert ch["ok"], ch["error"]
+        challenge = ch["result"]
+        opened = self.call(
+            RpcMethod.SESSION_OPEN,
+            {
+                "challenge_id": challenge["challenge_id"],
+                "card_id_hex": card.card_id.hex(),
+                "card_number": card.card_number,
+                "answer_hex": card.answer(bytes.fromhex(challenge["challenge_hex"])).hex(),
+                "pin_verified": pin_verified,
+            },
+            timeout=timeout,
+        )
+        assert opened["ok"], opened["error"]
+        return str(opened["result"]["token"])
 
     def close(self) -> None:
         self.client.loop_stop()

@@ -65,7 +65,10 @@ def test_seed_then_run_answers_and_stops_cleanly(tmp_path: Path, broker: Broker)
         )
         wait_central_online(broker)
         kiosk = Kiosk(broker)
-        answer = kiosk.call(RpcMethod.PERSON_SUMMARY, {"id_number": TEST_HOLDER_ID}, timeout=20)
+        token = kiosk.open_session(timeout=20)
+        answer = kiosk.call(
+            RpcMethod.PERSON_SUMMARY, {"id_number": TEST_HOLDER_ID}, timeout=20, token=token
+        )
         assert answer["ok"] and answer["result"]["name"] == "测试员"
     finally:
         if kiosk is not None:
@@ -109,7 +112,8 @@ def test_run_seeds_an_empty_database_and_serves_the_monitor(tmp_path: Path, brok
             assert db.one("SELECT COUNT(*) FROM persons") == (31,)
         wait_central_online(broker)
         kiosk = Kiosk(broker)
-        assert kiosk.call(RpcMethod.ACCOUNTS, {"id_number": TEST_HOLDER_ID})["ok"]
+        token = kiosk.open_session(timeout=20)
+        assert kiosk.call(RpcMethod.ACCOUNTS, {"id_number": TEST_HOLDER_ID}, token=token)["ok"]
     finally:
         if kiosk is not None:
             kiosk.close()

@@ -17,6 +17,7 @@ from central.storage import Storage
 from kiosk.contract import (
     CONTRACT_VERSION,
     RPC_SCHEMAS,
+    Credential,
     RpcMethod,
     RpcRequest,
     RpcResponse,
@@ -33,6 +34,19 @@ def _service(db: Storage) -> RpcService:
     return RpcService(db, Ledger(db, LedgerConfig(), clock), clock)
 
 
+ALL_CREDENTIALS = frozenset(Credential)
+
+
+def _token(svc: RpcService, params: dict[str, Any]) -> str:
+    """A full-credential session token of the request's person, signed with the central's own
+    key (the trust protocol itself is tested in test_trust.py): these tests are about the
+    handlers behind it."""
+    id_number = str(params.get("id_number", TEST_HOLDER_ID))
+    row = svc._db.one("SELECT card_number FROM cards WHERE id_number = ?", (id_number.upper(),))
+    card = row[0] if row else "T00000001"
+    return svc.trust.issue_for_tests(TERMINAL, id_number, card, ALL_CREDENTIALS)
+
+
 def _call(
     svc: RpcService,
     method: RpcMethod,
@@ -40,6 +54,7 @@ def _call(
     *,
     deadline: float = NOW + 10,
     terminal: str = TERMINAL,
+    token: str | None = None,
 ) -> RpcResponse:
     req = RpcRequest(
         v=CONTRACT_VERSION,
@@ -53,6 +68,7 @@ def _call(
         method=method,
         params=params,
         deadline=deadline,
+        session_token=_token(svc, params) if token is None else token,
     )
     resp = svc.handle(terminal, req)
     assert resp.request_id == req.msg_id

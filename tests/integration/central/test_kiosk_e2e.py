@@ -15,7 +15,16 @@ from pathlib import Path
 from tests.fixtures.broker import Broker
 from tests.fixtures.central import TEST_HOLDER_ID, CentralHandle
 from tests.fixtures.kiosk_process import kiosk, write_config
-from tests.integration.central.kiosk_client import wait_central_online
+from tests.integration.central.kiosk_client import Kiosk, wait_central_online
+
+
+def _session_token(broker: Broker, terminal: str) -> str:
+    """A session of the test holder's (software) card on `terminal`, by the trust protocol."""
+    card_side = Kiosk(broker, terminal)
+    try:
+        return card_side.open_session()
+    finally:
+        card_side.close()
 
 
 def test_bill_paid_through_the_kiosk_client(
@@ -34,6 +43,8 @@ def test_bill_paid_through_the_kiosk_client(
         TEST_HOLDER_ID,
         "--reference",
         bill_id,
+        "--token",
+        _session_token(broker, "SSK-E2E-0001"),
     ]
     proc = kiosk(config, *args)
     out, err = proc.communicate(timeout=60)
@@ -57,6 +68,7 @@ def test_kill_9_during_payments_charges_nothing_twice(
     rng = random.Random(11)
     config = write_config(tmp_path / "k", broker.port, "SSK-E2E-0001")
     before = central.wallet_cents()
+    token = _session_token(broker, "SSK-E2E-0001")
     for i in range(8):
         proc = kiosk(
             config,
@@ -70,6 +82,8 @@ def test_kill_9_during_payments_charges_nothing_twice(
             "contribution",
             "--reference",
             "202611",
+            "--token",
+            token,
         )
         if i % 3 == 2:
             proc.communicate(timeout=60)
@@ -87,6 +101,7 @@ def test_kill_9_during_payments_charges_nothing_twice(
     assert all(s in ("accepted", "declined", "void") for s, _ in kiosk_view.values()), kiosk_view
     ledger = central.payments()  # one row per key: a key cannot be charged twice
     charged = {k for k, (state, _, _) in ledger.items() if state == "accepted"}
+    assert charged, "the payments that ran to the end are charged (their token is valid)"
     assert charged == {k for k, (s, _) in kiosk_view.items() if s == "accepted"}
     assert set(ledger) <= set(kiosk_view)  # nothing the kiosk forgot
     assert central.wallet_cents() == before - sum(ledger[k][1] for k in charged)

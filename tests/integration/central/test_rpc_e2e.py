@@ -11,7 +11,8 @@ from tests.integration.central.kiosk_client import Kiosk
 def test_rpc_round_trip_through_the_broker(central: CentralHandle, broker: Broker) -> None:
     kiosk = Kiosk(broker)
     try:
-        r = kiosk.call(RpcMethod.PERSON_SUMMARY, {"id_number": TEST_HOLDER_ID})
+        token = kiosk.open_session()
+        r = kiosk.call(RpcMethod.PERSON_SUMMARY, {"id_number": TEST_HOLDER_ID}, token=token)
         assert r["ok"], r
         assert r["result"]["name"] == "测试员"
         bill_id, amount = central.unpaid_bill()
@@ -24,8 +25,10 @@ def test_rpc_round_trip_through_the_broker(central: CentralHandle, broker: Broke
             "amount_cents": amount,
         }
         before = central.wallet_cents()
-        first = kiosk.call(RpcMethod.PAYMENT_SUBMIT, params)
-        again = kiosk.call(RpcMethod.PAYMENT_SUBMIT, params)  # a retry with the same key
+        first = kiosk.call(RpcMethod.PAYMENT_SUBMIT, params, token=token)
+        again = kiosk.call(
+            RpcMethod.PAYMENT_SUBMIT, params, token=token
+        )  # a retry with the same key
         assert first["result"]["state"] == "accepted", first["result"]["reason"]
         assert again["result"] == first["result"]
         assert central.wallet_cents() == before - amount

@@ -103,7 +103,10 @@ def test_workers_connect_over_tls_with_a_client_certificate(tmp_path: Path) -> N
     try:
         service.start()  # raises TimeoutError if the TLS handshake or CONNECT failed
         kiosk = Kiosk(broker)  # the kiosk side on the plain loopback listener of the same broker
-        assert kiosk.call(RpcMethod.PERSON_SUMMARY, {"id_number": TEST_HOLDER_ID})["ok"]
+        token = kiosk.open_session()
+        assert kiosk.call(RpcMethod.PERSON_SUMMARY, {"id_number": TEST_HOLDER_ID}, token=token)[
+            "ok"
+        ]
     finally:
         if kiosk is not None:
             kiosk.close()

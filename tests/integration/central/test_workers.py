@@ -173,7 +173,9 @@ def test_hostile_payloads_are_rejected_and_crash_nothing(
         assert {r["outcome"] for r in receipts} == {"rejected"}
         assert all(r["permanent"] for r in receipts)
         # ... and the central still answers
-        ok = kiosk.call(RpcMethod.PERSON_SUMMARY, {"id_number": TEST_HOLDER_ID})
+        ok = kiosk.call(
+            RpcMethod.PERSON_SUMMARY, {"id_number": TEST_HOLDER_ID}, token=kiosk.open_session()
+        )
         assert ok["ok"]
         unknown_method = [r for r in kiosk.responses.values() if not r["ok"]]
         assert unknown_method and unknown_method[0]["error"]["code"] == "invalid_params"
@@ -247,7 +249,10 @@ def test_two_workers_on_postgresql(
             assert {r["outcome"] for r in k.wait_receipts(100)} == {"accepted"}
         assert sorted(handle.event_ids()) == sorted(sent)
         assert all(w.stats.events_accepted > 0 for w in handle.service.workers)
-        answer = kiosks[0].call(RpcMethod.PERSON_SUMMARY, {"id_number": TEST_HOLDER_ID})
+        token = kiosks[0].open_session()
+        answer = kiosks[0].call(
+            RpcMethod.PERSON_SUMMARY, {"id_number": TEST_HOLDER_ID}, token=token
+        )
         assert answer["ok"] and answer["result"]["wallet_balance_cents"] == 1_000_000
     finally:
         for k in kiosks:
@@ -265,7 +270,10 @@ def test_versions_outside_n_minus_1_and_n_are_refused(
         )
         assert not old["ok"] and old["error"]["code"] == "unsupported_version"
         prev = kiosk.call(
-            RpcMethod.PERSON_SUMMARY, {"id_number": TEST_HOLDER_ID}, v=CONTRACT_VERSION - 1
+            RpcMethod.PERSON_SUMMARY,
+            {"id_number": TEST_HOLDER_ID},
+            v=CONTRACT_VERSION - 1,
+            token=kiosk.open_session(),
         )
         assert prev["ok"]
     finally:
@@ -282,6 +290,9 @@ def test_workers_come_back_after_the_broker_is_killed(
     try:
         msg_id = kiosk.event()
         assert kiosk.wait_receipts(1)[0]["msg_id"] == msg_id
-        assert kiosk.call(RpcMethod.PERSON_SUMMARY, {"id_number": TEST_HOLDER_ID})["ok"]
+        token = kiosk.open_session()
+        assert kiosk.call(RpcMethod.PERSON_SUMMARY, {"id_number": TEST_HOLDER_ID}, token=token)[
+            "ok"
+        ]
     finally:
         kiosk.close()

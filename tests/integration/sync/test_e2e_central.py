@@ -13,6 +13,7 @@ from kiosk.contract import EventKind
 from tests.fixtures.broker import Broker
 from tests.fixtures.central import CentralHandle
 from tests.fixtures.kiosk_process import kiosk, write_config
+from tests.integration.central.kiosk_client import Kiosk
 from tests.integration.sync.conftest import Factory
 from tests.integration.sync.test_drain import wait_until
 from tests.integration.sync.test_payments import ID_NUMBER, open_journal
@@ -39,8 +40,23 @@ def test_kill_9_during_payments_against_the_real_ledger(
     rng = random.Random(11)
     config = write_config(tmp_path / "k", broker.port)
     before = central.wallet_cents()
+    card_side = Kiosk(broker, "SSK-PAY-0001")  # the holder's card opens the central session
+    try:
+        token = card_side.open_session()
+    finally:
+        card_side.close()
     for i in range(8):
-        proc = kiosk(config, "pay", "submit", "--amount", str(200 + i), "--id-number", ID_NUMBER)
+        proc = kiosk(
+            config,
+            "pay",
+            "submit",
+            "--amount",
+            str(200 + i),
+            "--id-number",
+            ID_NUMBER,
+            "--token",
+            token,
+        )
         if i % 4 == 3:
             out, err = proc.communicate(timeout=60)
             assert proc.returncode in (0, 2, 3), err.decode()[-2000:]
