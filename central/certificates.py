@@ -4,7 +4,7 @@
 The document is the canonical JSON (sorted keys, no spaces) of every field but the signature;
 the signature covers exactly those bytes, so a verifier needs only the document, the signature
 and the central's public key. The holder's name and ID number are masked in it (the privacy
-rules of docs/privacy.md: family name; first 3 and last 4 of the ID number).
+rules of drivers/personal.py: family name only; first 3 and last 4 of the ID number).
 """
 
 from __future__ import annotations

@@ -893,7 +893,7 @@ class InsuredPeriod(Message):
 class InsuredCertificate(Message):
     """Result of ``certificate.issue`` (and inside ``certificate.verify``): a document signed by
     the central (Ed25519 over `document`, the canonical JSON of the other fields). The holder's
-    name and ID number are masked (docs/privacy.md); the verification code finds it again."""
+    name and ID number are masked (family name; first 3, last 4); the verification code finds it."""
 
     certificate_id: str
     verification_code: str = Field(pattern=r"^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$")

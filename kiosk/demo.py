@@ -3,14 +3,16 @@
 `make demo` runs this. Until the touch UI exists it shows, step by step, what a terminal does:
 reads the emulated social security card through the real pcscd (PSAM-authenticated, the
 holder's photo included), checks the face against that photo on a generated camera stream and
-the finger on the emulated scanner, then runs the kiosk agent connected to the central system,
-whose fleet monitor page shows the terminal live. Everything it starts, it stops on Ctrl-C.
+the finger on the emulated scanner, runs three citizen journeys headless through the session
+(a query, a utility payment and a medical insurance account activation, from
+config/journeys/, each screen printed masked), then runs the kiosk agent connected to the
+central system, whose fleet monitor page shows the terminal live. Everything it starts, it
+stops on Ctrl-C.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import signal
@@ -24,11 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from drivers.card.emulator import read_profile
-from drivers.card.emulator.harness import EmulatedReaders, foreign_pcscd
-from drivers.card.emulator.runner import LOCK_PATH
+from drivers.card.emulator.harness import EmulatedReaders
 from kiosk.config.loader import PROJECT_DIR, load_config
+from kiosk.journeys.rig import HardwareError, reader_lock, stop_system_pcscd
 
-__all__ = ["DemoError", "DemoOptions", "run_demo"]
+__all__ = ["DEMO_JOURNEYS", "DemoError", "DemoOptions", "run_demo"]
+
+DEMO_JOURNEYS = ("query", "payment", "activation")
 
 Say = Callable[[str], None]
 
@@ -133,50 +137,22 @@ def _spawn(
 
 
 @contextlib.contextmanager
-def _reader_lock(say: Say, wait_s: float = 600.0) -> Iterator[None]:
-    """The machine-wide lock of the one pcscd (tests and `kiosk card emulate` take it too)."""
-    with open(LOCK_PATH, "a+") as lock:
-        deadline = time.monotonic() + wait_s
-        waiting = False
-        while True:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise DemoError(
-                        "another test run or demo still owns the emulated card reader"
-                    ) from None
-                if not waiting:
-                    lock.seek(0)
-                    holder = lock.read().strip() or "another process"
-                    say(f"waiting for the emulated card reader: {holder} is using it")
-                    waiting = True
-                time.sleep(0.5)
-        lock.seek(0)
-        lock.truncate()
-        lock.write(f"kiosk demo pid {os.getpid()}\n")
-        lock.flush()
-        yield
+def _reader_lock(say: Say) -> Iterator[None]:
+    """The machine-wide lock of the one pcscd (tests, `kiosk journey` and `kiosk card emulate`
+    take it too)."""
+    try:
+        with reader_lock(say, "kiosk demo"):
+            yield
+    except HardwareError as e:
+        raise DemoError(str(e)) from None
 
 
 def _stop_system_pcscd(say: Say) -> None:
-    """On a systemd machine the packaged pcscd is socket-activated; the demo needs the only one."""
-    others = foreign_pcscd()
-    if shutil.which("systemctl") and Path("/run/systemd/system").is_dir():
-        active = subprocess.run(
-            ["systemctl", "is-active", "--quiet", "pcscd.socket"], check=False
-        ).returncode
-        if active == 0 or others:
-            say(
-                "  stopping the system pcscd for the demo"
-                " (`systemctl start pcscd.socket` restores it)"
-            )
-            subprocess.run(["systemctl", "stop", "pcscd.socket", "pcscd.service"], check=False)
-            others = foreign_pcscd()
-    if others:
-        pid, cmd = others[0]
-        raise DemoError(f"another pcscd runs (pid {pid}: {cmd}); stop it and run the demo again")
+    """The emulated reader needs the machine's only pcscd."""
+    try:
+        stop_system_pcscd(say)
+    except HardwareError as e:
+        raise DemoError(str(e)) from None
 
 
 def _kiosk(args: list[str], env: dict[str, str], say: Say) -> None:
@@ -220,6 +196,9 @@ def _start_broker(opts: DemoOptions, running: _Running, say: Say) -> int:
 
 def _start_central(opts: DemoOptions, broker_port: int, running: _Running, say: Say) -> str:
     http_port = _free_port(opts.monitor_port)
+    # A fresh data set every run: the journeys pay a bill and activate a card, and the next
+    # demo must find them unpaid and not activated again (the seed is deterministic).
+    (opts.state_dir / "central.db").unlink(missing_ok=True)
     env = dict(os.environ)
     env.update(
         {
@@ -258,6 +237,30 @@ def _terminal_online(monitor_url: str, terminal_id: str) -> bool:
         return False
 
 
+def _journeys(readers: EmulatedReaders, env: dict[str, str], state_dir: Path, say: Say) -> None:
+    """The demo's citizen journeys, in this process on its emulated reader (which it owns)."""
+    from kiosk.journeys.headless import headless_kiosk
+    from kiosk.journeys.live import run_journey
+    from kiosk.journeys.spec import load_journey
+
+    environ = {k: v for k, v in env.items() if k.startswith("KIOSK")}
+    config = load_config(profile="demo", environ=environ).config
+    with headless_kiosk(config, state_dir / "journeys", say=say, readers=readers) as kiosk:
+        if not kiosk.wait_online(20):
+            raise DemoError("the kiosk did not reach the broker for the journeys")
+        for name in DEMO_JOURNEYS:
+            journey = load_journey(name)
+            say(f"  journey {name}: {journey.description}")
+            result = run_journey(
+                journey, kiosk.hardware, kiosk.backend, say=lambda t: say("  " + t)
+            )
+            for problem in [p for st in result.steps for p in st.problems] + result.problems:
+                say(f"    mismatch: {problem}")
+            say(f"  journey {name}: result={'pass' if result.ok else 'fail'}")
+            if not result.ok:
+                raise DemoError(f"journey {name} did not go as config/journeys/{name}.toml says")
+
+
 def run_demo(opts: DemoOptions, say: Say = print) -> int:
     """Run the demo; returns the exit status. Raises DemoError with a plain message."""
     if os.geteuid() != 0:
@@ -270,11 +273,11 @@ def run_demo(opts: DemoOptions, say: Say = print) -> int:
     running = _Running()
     with _reader_lock(say):
         try:
-            say("1/6 starting the broker and the central system")
+            say("1/7 starting the broker and the central system")
             broker_port = _start_broker(opts, running, say)
             monitor_url = _start_central(opts, broker_port, running, say)
 
-            say(f"2/6 inserting the emulated card ({opts.profile}) and the PSAM into the reader")
+            say(f"2/7 inserting the emulated card ({opts.profile}) and the PSAM into the reader")
             _stop_system_pcscd(say)
             readers = EmulatedReaders(opts.state_dir / "pcscd")
             running.add("card reader", readers.close)
@@ -295,21 +298,24 @@ def run_demo(opts: DemoOptions, say: Say = print) -> int:
                 }
             )
             photo = opts.state_dir / "holder-photo.jpg"
-            say("3/6 reading the card (masked, as on every screen and log)")
+            say("3/7 reading the card (masked, as on every screen and log)")
             try:
                 _kiosk(["card", "read", "--photo", str(photo)], env, say)
-                say("4/6 checking the face against the card's photo (generated camera stream)")
+                say("4/7 checking the face against the card's photo (generated camera stream)")
                 source = "synthetic:turn-left-right"
                 _kiosk(["face", "verify", "--reference", str(photo), "--source", source], env, say)
             finally:
                 photo.unlink(missing_ok=True)  # biometric data lives only as long as the check
 
-            say("5/6 checking the finger against the holder's reference from the central system")
+            say("5/7 checking the finger against the holder's reference from the central system")
             # The reference template travels over RPC into the scanner's RAM, never to a file
             # (kiosk/services/fingerprint.py).
             _kiosk(["fingerprint", "check"], env, say)
 
-            say("6/6 starting the kiosk agent (journal, MQTT sync, telemetry, remote commands)")
+            say("6/7 citizen journeys through the session: a query, a payment, an activation")
+            _journeys(readers, env, opts.state_dir, say)
+
+            say("7/7 starting the kiosk agent (journal, MQTT sync, telemetry, remote commands)")
             argv = [sys.executable, "-m", "kiosk.cli.main", "agent"]
             agent = _spawn("agent", argv, running, opts.state_dir / "agent.log", env)
             terminal_id = load_config(profile="demo", environ={}).config.terminal.id

@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures.fingerprint",
     "tests.fixtures.faces",
     "tests.fixtures.pcscd",
+    "tests.fixtures.journeys",
     "tests.fixtures.no_skip",
     "tests.fixtures.hardware",
 ]

@@ -11,10 +11,14 @@ from typing import Any
 
 from central.fleet.errors import MalformedMessageError
 from kiosk.contract import (
+    BusinessEvent,
     Channel,
     CommandAck,
     ContractError,
     Envelope,
+    EventKind,
+    SessionStats,
+    StaffAlert,
     StatusMessage,
     Telemetry,
     decode,
@@ -23,7 +27,9 @@ from kiosk.contract import (
 
 __all__ = [
     "AckUpdate",
+    "AlertUpdate",
     "FleetMessage",
+    "JourneyUpdate",
     "StatusUpdate",
     "TelemetryUpdate",
     "UnusableMessageError",
@@ -68,7 +74,30 @@ class AckUpdate:
     result: dict[str, Any] = field(default_factory=dict)
 
 
-FleetMessage = StatusUpdate | TelemetryUpdate | AckUpdate
+@dataclass(frozen=True, slots=True)
+class AlertUpdate:
+    """A staff alert (``staff_alert`` event): where help is needed, never who needs it."""
+
+    alert_id: str
+    reason: str
+    step: str = ""
+    hall: str = ""
+    site: str = ""
+    raised_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyUpdate:
+    """One finished journey (``session_stats`` event); `msg_id` de-duplicates redeliveries."""
+
+    msg_id: str
+    service: str
+    outcome: str
+    reason: str = ""
+    duration_s: float = 0.0
+
+
+FleetMessage = StatusUpdate | TelemetryUpdate | AckUpdate | AlertUpdate | JourneyUpdate
 
 
 class UnusableMessageError(MalformedMessageError):
@@ -80,7 +109,8 @@ class UnusableMessageError(MalformedMessageError):
 
 
 def parse_message(topic_name: str, payload: bytes) -> tuple[str, FleetMessage] | None:
-    """`(terminal_id, update)` for a status, telemetry or cmd/ack message.
+    """`(terminal_id, update)` for a status, telemetry or cmd/ack message, or a staff alert /
+    journey statistics event.
 
     Returns None for a message the monitor ignores on purpose: another channel, or an empty
     retained status (a cleared retained message). Raises `UnusableMessageError` (reason in its
@@ -92,11 +122,13 @@ def parse_message(topic_name: str, payload: bytes) -> tuple[str, FleetMessage] |
     if parsed is None:
         raise UnusableMessageError(None, "bad_topic")
     terminal_id, channel = parsed
-    if channel not in (Channel.STATUS, Channel.TELEMETRY, Channel.CMD_ACK):
+    if channel not in (Channel.STATUS, Channel.TELEMETRY, Channel.CMD_ACK, Channel.EVENTS):
         return None
     if not payload and channel is Channel.STATUS:
         return None
     try:
+        if channel is Channel.EVENTS:
+            return _event(terminal_id, payload)
         if channel is Channel.STATUS:
             s = decode(StatusMessage, payload)
             _same_terminal(terminal_id, s)
@@ -129,6 +161,33 @@ def parse_message(topic_name: str, payload: bytes) -> tuple[str, FleetMessage] |
         )
     except ContractError as e:
         raise UnusableMessageError(terminal_id, f"{e.reason}: {e.detail}"[:200]) from None
+
+
+def _event(terminal_id: str, payload: bytes) -> tuple[str, FleetMessage] | None:
+    """Staff alerts and journey statistics; every other business event is none of the
+    monitor's business (it may carry personal data) and is dropped unread beyond its kind."""
+    e = decode(BusinessEvent, payload)
+    _same_terminal(terminal_id, e)
+    if e.kind is EventKind.STAFF_ALERT:
+        a = decode(StaffAlert, e.data)
+        return terminal_id, AlertUpdate(
+            alert_id=a.alert_id,
+            reason=a.reason.value,
+            step=a.step,
+            hall=a.hall,
+            site=a.site,
+            raised_at=a.raised_at or e.wall,
+        )
+    if e.kind is EventKind.SESSION_STATS:
+        j = decode(SessionStats, e.data)
+        return terminal_id, JourneyUpdate(
+            msg_id=e.msg_id,
+            service=j.service,
+            outcome=j.outcome,
+            reason=j.reason,
+            duration_s=j.duration_s,
+        )
+    return None
 
 
 def _same_terminal(terminal_id: str, message: Envelope) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from central.fleet.config import FleetConfig
+from central.fleet.desk import StaffDesk
 from central.fleet.errors import CommandRefusedError
 from central.fleet.mqtt import FleetMqtt
 from central.fleet.state import Clock, FleetState
@@ -70,6 +71,7 @@ class FleetMonitor:
             flap_threshold=flap_threshold,
             commands_kept=commands_kept,
         )
+        self.desk = StaffDesk(self._clock)
         self.mqtt = FleetMqtt(
             broker_host,
             broker_port,
@@ -78,6 +80,7 @@ class FleetMonitor:
             reconnect_min_s=reconnect_min_s,
             reconnect_max_s=reconnect_max_s,
             on_retained_online=self._request_rebirth if rebirth_on_start else None,
+            desk=self.desk,
         )
         self._web_args = (http_host, http_port)
         self._push_interval, self._heartbeat = push_interval_s, heartbeat_s
@@ -121,6 +124,7 @@ class FleetMonitor:
             lambda: self.mqtt.connected,
             push_interval_s=self._push_interval,
             heartbeat_s=self._heartbeat,
+            desk=self.desk,
         )
         self._web.start()
         self.mqtt.start()

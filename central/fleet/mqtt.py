@@ -24,9 +24,12 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from central.fleet.desk import StaffDesk
 from central.fleet.errors import PublishError
 from central.fleet.messages import (
     AckUpdate,
+    AlertUpdate,
+    JourneyUpdate,
     StatusUpdate,
     TelemetryUpdate,
     UnusableMessageError,
@@ -39,7 +42,9 @@ __all__ = ["FleetMqtt"]
 
 logger = logging.getLogger("central.fleet.mqtt")
 
-SUBSCRIPTIONS = (Channel.STATUS, Channel.TELEMETRY, Channel.CMD_ACK)
+# EVENTS: a plain (not shared) copy of every business event, for the staff alerts and journey
+# statistics only (the central's workers apply them; parse_message drops every other kind).
+SUBSCRIPTIONS = (Channel.STATUS, Channel.TELEMETRY, Channel.CMD_ACK, Channel.EVENTS)
 
 
 class FleetMqtt:
@@ -60,8 +65,10 @@ class FleetMqtt:
         reconnect_max_s: float = 60.0,
         client_id: str | None = None,
         on_retained_online: Callable[[str], None] | None = None,
+        desk: StaffDesk | None = None,
     ) -> None:
         self._host, self._port, self._keepalive = host, port, keepalive_s
+        self._desk = desk
         self.on_retained_online = on_retained_online
         """Called (paho's thread) with each terminal whose retained status is `online`."""
         self._state = state
@@ -177,6 +184,12 @@ class FleetMqtt:
                 hook(terminal_id)
         elif isinstance(update, TelemetryUpdate):
             self._state.apply_telemetry(terminal_id, update)
+        elif isinstance(update, AlertUpdate):
+            if self._desk is not None:
+                self._desk.apply_alert(terminal_id, update)
+        elif isinstance(update, JourneyUpdate):
+            if self._desk is not None:
+                self._desk.apply_journey(terminal_id, update)
         elif isinstance(update, AckUpdate) and not self._state.apply_ack(terminal_id, update):
             logger.debug(
                 "ack from %s for a command not sent here: %s", terminal_id, update.command_id

@@ -8,6 +8,8 @@ Routes
 - ``GET /api/stream`` Server-Sent Events: the same deltas, pushed; resumes from Last-Event-ID.
 - ``GET /api/health`` broker connection and totals (for probes).
 - ``POST /api/terminals/<id>/commands`` body ``{"name": "ping", "args": {}}`` → 202 + command.
+- ``GET /api/desk`` staff alerts (open first) and journeys per terminal and service.
+- ``POST /api/alerts/<alert_id>/ack`` body ``{"by": "operator"}`` → 200 + the alert, acked.
 
 The standard library is enough for one operator page with a few viewers and keeps the central
 free of a web framework; each connection gets its own thread (daemon: a stuck browser never blocks
@@ -30,6 +32,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from central.fleet.desk import StaffDesk
 from central.fleet.errors import CommandRefusedError, FleetError, PublishError
 from central.fleet.state import FleetState
 
@@ -53,6 +56,7 @@ CSP = (
 )
 MAX_BODY = 16 * 1024
 _TERMINAL_PATH = re.compile(r"^/api/terminals/([A-Za-z0-9_-]{1,64})(/commands)?$")
+_ACK_PATH = re.compile(r"^/api/alerts/([A-Za-z0-9_-]{8,64})/ack$")
 _COMMAND_PATH = re.compile(r"^/api/terminals/([A-Za-z0-9_-]{1,64})/commands/([A-Za-z0-9-]{1,64})$")
 
 
@@ -78,8 +82,10 @@ class FleetWebServer:
         *,
         push_interval_s: float = 0.5,
         heartbeat_s: float = 15.0,
+        desk: StaffDesk | None = None,
     ) -> None:
         self._state = state
+        self._desk = desk
         self._send = send_command
         self._broker_connected = broker_connected
         self._push_interval = push_interval_s
@@ -168,6 +174,8 @@ class FleetWebServer:
                 "messages_applied": self._state.messages_applied,
             }
             self._reply_json(h, HTTPStatus.OK, health)
+        elif path == "/api/desk" and self._desk is not None:
+            self._reply_json(h, HTTPStatus.OK, self._desk.snapshot())
         elif path == "/api/stream":
             self._stream(h, self._resume_from(h.headers.get("Last-Event-ID")))
         elif (m := _TERMINAL_PATH.match(path)) and not m.group(2):
@@ -186,8 +194,10 @@ class FleetWebServer:
             self._reply_json(h, HTTPStatus.NOT_FOUND, {"error": "not found"})
 
     def _post(self, h: BaseHTTPRequestHandler) -> None:
-        m = _TERMINAL_PATH.match(urlsplit(h.path).path)
-        if not m or not m.group(2):
+        path = urlsplit(h.path).path
+        ack = _ACK_PATH.match(path)
+        m = _TERMINAL_PATH.match(path)
+        if not ack and (not m or not m.group(2)):
             self._reply_json(h, HTTPStatus.NOT_FOUND, {"error": "not found"})
             return
         # A cross-site page can POST a form but cannot send application/json without CORS, and
@@ -206,6 +216,10 @@ class FleetWebServer:
         if length <= 0 or length > MAX_BODY:
             self._reply_json(h, HTTPStatus.BAD_REQUEST, {"error": "body missing or too large"})
             return
+        if ack:
+            self._ack(h, ack.group(1), h.rfile.read(length))
+            return
+        assert m is not None
         try:
             body = json.loads(h.rfile.read(length))
             name = body["name"]
@@ -229,6 +243,22 @@ class FleetWebServer:
         else:
             self._reply_json(h, HTTPStatus.ACCEPTED, record)
 
+    def _ack(self, h: BaseHTTPRequestHandler, alert_id: str, raw: bytes) -> None:
+        """Acknowledge a staff alert; `by` (who, free text, clipped) is recorded with it."""
+        try:
+            body = json.loads(raw)
+            by = body.get("by", "") if isinstance(body, dict) else None
+            if not isinstance(by, str):
+                raise TypeError
+        except (ValueError, TypeError):
+            self._reply_json(h, HTTPStatus.BAD_REQUEST, {"error": "expected {by}"})
+            return
+        alert = None if self._desk is None else self._desk.acknowledge(alert_id, by.strip()[:40])
+        if alert is None:
+            self._reply_json(h, HTTPStatus.NOT_FOUND, {"error": "unknown alert"})
+        else:
+            self._reply_json(h, HTTPStatus.OK, alert)
+
     def _stream(self, h: BaseHTTPRequestHandler, since: int) -> None:
         h.send_response(HTTPStatus.OK)
         h.send_header("Content-Type", "text/event-stream; charset=utf-8")
@@ -238,12 +268,17 @@ class FleetWebServer:
         last_broker: bool | None = None
         first = True
         idle = 0.0
+        desk_rev = -1
         try:
             while not self._stopping.is_set():
                 d = self._state.delta(since)
                 broker = self._broker_connected()
-                if d["terminals"] or first or broker != last_broker:
+                desk_now = -1 if self._desk is None else self._desk.revision
+                if d["terminals"] or first or broker != last_broker or desk_now != desk_rev:
                     d["broker"] = broker
+                    if self._desk is not None and desk_now != desk_rev:
+                        d["desk"] = self._desk.snapshot()
+                        desk_rev = d["desk"]["rev"]
                     data = json.dumps(d, separators=(",", ":"))
                     event_id = f"{self._instance}-{d['rev']}"
                     h.wfile.write(f"id: {event_id}\nevent: fleet\ndata: {data}\n\n".encode())

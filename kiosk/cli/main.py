@@ -20,6 +20,7 @@ root = typer.Typer(
 # Each module has `register(root)`; the order is the order of `kiosk --help`.
 COMMAND_MODULES = (
     "kiosk.cli.demo",
+    "kiosk.cli.journey",
     "kiosk.cli.config_cmd",
     "kiosk.cli.card",
     "kiosk.cli.card_emulate",

@@ -257,7 +257,81 @@
     b.textContent = d.broker ? "broker connected" : "broker unreachable";
     b.className = "badge " + (d.broker ? "badge-ok" : "badge-bad");
     $("#updated").textContent = "updated " + new Date().toLocaleTimeString();
+    if (d.desk) renderDesk(d.desk);
     scheduleRender();
+  }
+
+  // ---- staff desk: alerts and journeys ------------------------------------------------------
+
+  const ALERT_REASONS = {
+    call_staff: "citizen calls for staff",
+    card_left: "card left in the reader",
+    repeated_failures: "repeated failures",
+    device_fault: "device fault",
+  };
+
+  function renderDesk(desk) {
+    const open = desk.open_alerts || 0;
+    const badge = $("#alerts-open");
+    badge.textContent = open + " open";
+    badge.className = "badge " + (open ? "badge-bad" : "badge-ok");
+    const list = $("#alerts");
+    const items = (desk.alerts || []).map((a) => {
+      const li = el("li", "alert " + (a.open ? "alert-open" : "alert-acked"));
+      li.dataset.alert = a.alert_id;
+      li.dataset.terminal = a.terminal;
+      li.appendChild(el("span", "alert-reason", ALERT_REASONS[a.reason] || clip(a.reason, 30)));
+      li.appendChild(el("span", "alert-terminal", clip(a.terminal, 48)));
+      const where = [a.site, a.hall].filter(Boolean).map((x) => clip(x, 30)).join(" / ");
+      li.appendChild(el("span", "alert-where", where || "—"));
+      li.appendChild(el("span", "alert-step", a.step ? "at " + clip(a.step, 40) : ""));
+      li.appendChild(el("span", "alert-time", new Date((a.raised || a.received) * 1000).toLocaleTimeString()));
+      if (a.open) {
+        const b = el("button", "btn-ack", "acknowledge");
+        b.type = "button";
+        b.addEventListener("click", () => acknowledge(a.alert_id, b));
+        li.appendChild(b);
+      } else {
+        const by = a.acked_by ? " by " + clip(a.acked_by, 40) : "";
+        li.appendChild(el("span", "alert-acked-by", "acknowledged" + by));
+      }
+      return li;
+    });
+    list.replaceChildren(...items);
+    $("#alerts-empty").hidden = items.length > 0;
+    const rowsOut = [];
+    for (const [tid, j] of Object.entries(desk.journeys || {})) {
+      const failures = Object.entries(j.failures || {}).map(([r, n]) => clip(r, 30) + " ×" + n).join(", ");
+      let firstRow = true;
+      for (const [service, c] of Object.entries(j.services || {})) {
+        const tr = el("tr");
+        tr.dataset.terminal = tid;
+        tr.dataset.service = service;
+        tr.append(el("td", "j-terminal", clip(tid, 48)), el("td", "j-service", clip(service, 30)),
+          el("td", "j-completed num", c.completed || 0), el("td", "j-abandoned num", c.abandoned || 0),
+          el("td", "j-failed num", c.failed || 0), el("td", "j-reasons wrap", firstRow ? failures : ""));
+        firstRow = false;
+        rowsOut.push(tr);
+      }
+    }
+    $("#journeys tbody").replaceChildren(...rowsOut);
+    $("#journeys-empty").hidden = rowsOut.length > 0;
+  }
+
+  async function acknowledge(alertId, button) {
+    button.disabled = true;
+    try {
+      const resp = await fetch("/api/alerts/" + encodeURIComponent(alertId) + "/ack", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ by: $("#operator").value.trim() }),
+      });
+      if (!resp.ok) throw new Error((await resp.json()).error || resp.statusText);
+    } catch (err) {
+      button.disabled = false;
+      button.title = "not acknowledged: " + String(err.message || err);
+    }
+    // The live stream brings the acknowledged alert.
   }
 
   // ---- commands ------------------------------------------------------------------------------

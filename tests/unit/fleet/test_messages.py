@@ -42,7 +42,7 @@ def test_ack_is_parsed() -> None:
 
 
 def test_other_channels_and_cleared_status_are_ignored() -> None:
-    assert parse_message("ssk/v1/k-001/events", b"{}") is None
+    assert parse_message("ssk/v1/k-001/rpc/request", b"{}") is None
     assert parse_message("ssk/v1/k-001/status", b"") is None
 
 

@@ -1,0 +1,218 @@
+"""The session's identity port on the camera and the fingerprint scanner.
+
+Face: the live stream against the central's reference photo when the central session can
+fetch it (the check a token credential needs, `FaceProof` names that photo by digest), else the
+card's own EF08 photo; liveness by the head-turn challenges (a generated stream is asked what
+it can do, as `kiosk face verify` does). Fingerprint: 1:1 in the module's RAM against the
+central's reference template; enrolment captures a new template and hands it to the central.
+Photos, templates and frames live only inside each call; what survives is the decision, kept
+in `proofs` for the central session's `session.elevate` and wiped with the session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from drivers.camera.errors import CameraError
+from drivers.camera.results import Challenge
+from drivers.camera.service import FaceVerifier
+from drivers.camera.settings import FaceSettings, SourceSettings
+from drivers.camera.source import FrameSource
+from drivers.camera.synthetic import script_challenges
+from drivers.fingerprint.driver import FingerprintDriver
+from drivers.fingerprint.errors import FingerprintError
+from drivers.personal import wipe_bytes
+from drivers.vocabulary import ErrorCode
+from kiosk.contract import FaceProof, FingerprintProof
+from kiosk.session.events import (
+    Event,
+    FaceFailed,
+    FaceMatched,
+    FingerprintEnrolled,
+    FingerprintFailed,
+    FingerprintMatched,
+)
+
+__all__ = ["CameraAndScanner", "Proofs", "ReferenceSource"]
+
+log = logging.getLogger("kiosk.journeys.identity")
+
+
+@dataclass(slots=True)
+class Proofs:
+    """The decisions of this session's on-site checks (no biometric data), for the central."""
+
+    face: FaceProof | None = None
+    fingerprint: FingerprintProof | None = None
+
+    def clear(self) -> None:
+        self.face = None
+        self.fingerprint = None
+
+
+class ReferenceSource:
+    """Where reference data comes from: callables the composition root wires to the central
+    session (photo, template, enrolment) and to the card (its photo). Each returns bytes the
+    caller wipes, or raises."""
+
+    def __init__(
+        self,
+        *,
+        central_photo: Callable[[], bytes] | None = None,
+        card_photo: Callable[[], bytes] | None = None,
+        template: Callable[[], bytes] | None = None,
+        enroll: Callable[[bytes], str] | None = None,
+    ) -> None:
+        self.central_photo = central_photo
+        self.card_photo = card_photo
+        self.template = template
+        self.enroll = enroll
+
+
+class CameraAndScanner:
+    """`IdentityPort` (kiosk/session/ports.py). `verifier` is built once (models ~0.3 s)."""
+
+    def __init__(
+        self,
+        source: SourceSettings,
+        face: FaceSettings,
+        fingerprint: FingerprintDriver | None,
+        references: ReferenceSource,
+        *,
+        frame_timeout_s: float = 5.0,
+        verifier: FaceVerifier | None = None,
+    ) -> None:
+        self._source = source
+        self._face = face
+        self._fp = fingerprint
+        self._refs = references
+        self._frame_timeout_s = frame_timeout_s
+        self._verifier = verifier
+        self._lock = threading.RLock()
+        self.proofs = Proofs()
+
+    def _face_verifier(self) -> FaceVerifier:
+        if self._verifier is None:
+            seed = self._face.seed
+            self._verifier = FaceVerifier(
+                self._face, random.Random(seed) if seed is not None else None
+            )
+        return self._verifier
+
+    def _reference(self) -> tuple[bytearray, bool]:
+        """(photo, from_central). The central's reference is what a FACE credential needs."""
+        if self._refs.central_photo is not None:
+            try:
+                return bytearray(self._refs.central_photo()), True
+            except Exception as e:  # the card photo is the documented fallback
+                log.info("no central reference photo (%s): using the card's", type(e).__name__)
+        if self._refs.card_photo is None:
+            raise LookupError("no reference photo")
+        return bytearray(self._refs.card_photo()), False
+
+    # -- IdentityPort --------------------------------------------------------------------------
+
+    def capture_face(self, attempt: int, challenges: int) -> Event:
+        """One face check with liveness; only the decision is kept (in `proofs`)."""
+        with self._lock:
+            try:
+                photo, from_central = self._reference()
+            except Exception:
+                return FaceFailed(reason=ErrorCode.FACE_NOT_FOUND.value)
+            digest = hashlib.sha256(photo).hexdigest()
+            asked = script_challenges(self._source.source)
+            fixed: tuple[Challenge, ...] | None = asked[:challenges] if asked else None
+            camera = FrameSource(self._source, name=f"face-{attempt}")
+            try:
+                verifier = self._face_verifier()
+                camera.start()
+                result = verifier.check(
+                    bytes(photo), camera.frames(timeout=self._frame_timeout_s), challenges=fixed
+                )
+            except CameraError as e:
+                return FaceFailed(reason=str(e.code.value))
+            finally:
+                camera.stop()
+                wipe_bytes(photo)
+            match, live = result.match, result.liveness
+            if match is None:
+                return FaceFailed(reason=ErrorCode.FACE_NOT_FOUND.value)
+            if not match.match:
+                return FaceFailed(reason=ErrorCode.FACE_MISMATCH.value)
+            if live is None or not live.live:
+                return FaceFailed(reason=ErrorCode.LIVENESS_FAILED.value)
+            score = max(0.0, min(1.0, 1.0 - match.distance))
+            if from_central:
+                self.proofs.face = FaceProof(
+                    matched=True, liveness=True, score=score, reference_sha256=digest
+                )
+            return FaceMatched(score=score)
+
+    def verify_finger(self) -> Event:
+        """1:1 against the central's template, in the module's RAM."""
+        with self._lock:
+            return self._verify_finger()
+
+    def _verify_finger(self) -> Event:
+        if self._fp is None or self._refs.template is None:
+            return FingerprintFailed(reason=ErrorCode.FINGERPRINT_MODULE.value)
+        try:
+            template = bytearray(self._refs.template())
+        except Exception:
+            return FingerprintFailed(reason=ErrorCode.FINGER_MISMATCH.value)
+        digest = hashlib.sha256(template).hexdigest()
+        try:
+            result = self._fp.verify(template)
+        except FingerprintError as e:
+            return FingerprintFailed(reason=_fp_code(e))
+        finally:
+            wipe_bytes(template)
+        if not result.matched:
+            return FingerprintFailed(reason=ErrorCode.FINGER_MISMATCH.value)
+        self.proofs.fingerprint = FingerprintProof(
+            matched=True, score=result.score, template_sha256=digest
+        )
+        return FingerprintMatched()
+
+    def enroll_finger(self) -> Event:
+        """Activation's fingerprint step: the live finger is first checked against the
+        template the central holds (the proof its trust rules need: docs/central-trust.md),
+        then enrolled anew (two captures, the module builds the model); the new template goes
+        to the central through `references.enroll` and only its reference stays here."""
+        with self._lock:
+            checked = self._verify_finger()
+            if not isinstance(checked, FingerprintMatched):
+                return checked
+            assert self._fp is not None
+            try:
+                template = self._fp.enroll()
+            except FingerprintError as e:
+                return FingerprintFailed(reason=_fp_code(e))
+            try:
+                if self._refs.enroll is not None:
+                    ref = self._refs.enroll(bytes(template))
+                else:
+                    # No enrolment RPC at the central yet: the reference names the template
+                    # by digest and the template itself is discarded below.
+                    log.warning("the central takes no fingerprint enrolment: template dropped")
+                    ref = "sha256:" + hashlib.sha256(template).hexdigest()[:32]
+            except Exception as e:
+                log.warning("fingerprint enrolment not accepted: %s", type(e).__name__)
+                return FingerprintFailed(reason=str(getattr(e, "code", "internal")))
+            finally:
+                wipe_bytes(template)
+            return FingerprintEnrolled(ref=ref)
+
+    def forget(self) -> None:
+        """Drop the decisions of the ended session (no biometric data is ever kept)."""
+        self.proofs.clear()
+
+
+def _fp_code(e: FingerprintError) -> str:
+    code = getattr(e, "code", None)
+    return str(getattr(code, "value", code or ErrorCode.FINGERPRINT_MODULE.value))

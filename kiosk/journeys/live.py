@@ -1,0 +1,241 @@
+"""A live headless terminal: the session runner on the real ports, fed by the card reader's
+monitor, and the `SessionDriver` a journey uses to talk to it.
+
+`LiveTerminal.start(...)` builds the ports (kiosk/journeys/ports.py) on the devices of the
+config, the session runner with its policy, and the card monitor whose insert/remove events go
+to the session; `stop()` undoes it. `run_journey` runs one journey file on it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from drivers.camera.service import FaceVerifier
+from drivers.card.driver import CardDriver
+from drivers.fingerprint.driver import FingerprintDriver
+from kiosk.clock import Clock, SystemClock
+from kiosk.config import KioskConfig
+from kiosk.journal.store import Journal
+from kiosk.journeys.ports import RealPorts, build_ports, device_to_session
+from kiosk.journeys.rig import EmulatedHardware, profile_secrets
+from kiosk.journeys.runner import JourneyResult, JourneyRunner, ObservedOutbox
+from kiosk.journeys.spec import Journey
+from kiosk.services.payment import PaymentService
+from kiosk.session.events import CentralReachability, Tick
+from kiosk.session.intents import Intent
+from kiosk.session.policy import build_policy
+from kiosk.session.ports import OutboxPort
+from kiosk.session.runner import SessionRunner
+from kiosk.session.view import View
+from kiosk.sync.rpc import RpcClient
+
+__all__ = ["Backend", "LiveTerminal", "OffsetClock", "run_journey"]
+
+log = logging.getLogger("kiosk.journeys.live")
+Say = Callable[[str], None]
+_LINK_POLL_S = 0.1
+
+
+class OffsetClock:
+    """The real clock, plus an offset a journey's `wait` step moves forward: timeouts of 30 s
+    are reached at once, and every other reading stays consistent (never goes back)."""
+
+    def __init__(self, base: Clock | None = None) -> None:
+        self._base = base or SystemClock()
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self._base.monotonic() + self._offset
+
+    def wall(self) -> float:
+        with self._lock:
+            return self._base.wall() + self._offset
+
+    def sleep(self, seconds: float) -> None:
+        self._base.sleep(seconds)
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("time does not go back")
+        with self._lock:
+            self._offset += seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    """What the ports need of the headless core (the agent's journal, RPC and payments)."""
+
+    journal: Journal
+    rpc: RpcClient
+    payments: PaymentService
+    wake: Callable[[], None] = lambda: None
+    connected: Callable[[], bool] = lambda: True
+
+
+@dataclass
+class _Views:
+    """Every view the runner published, numbered, for `wait_view`."""
+
+    items: list[View] = field(default_factory=list)
+    cond: threading.Condition = field(default_factory=threading.Condition)
+
+    def add(self, view: View) -> None:
+        with self.cond:
+            self.items.append(view)
+            self.cond.notify_all()
+
+
+class LiveTerminal:
+    """Session runner + real ports + card monitor; implements `SessionDriver`."""
+
+    def __init__(
+        self,
+        config: KioskConfig,
+        backend: Backend,
+        *,
+        verifier: FaceVerifier | None = None,
+        clock: OffsetClock | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock or OffsetClock()
+        self.outbox: ObservedOutbox | None = None
+        self._backend = backend
+        self._verifier = verifier
+        self._views = _Views()
+        self.runner: SessionRunner | None = None
+        self.ports: RealPorts | None = None
+        self._fingerprint: FingerprintDriver | None = None
+        self._card_reader: CardDriver | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._stopping = threading.Event()
+        self._link: threading.Thread | None = None
+
+    def start(self) -> LiveTerminal:
+        cfg = self.config
+        self._fingerprint = FingerprintDriver(cfg.fingerprint.to_settings(), post=self._device)
+        self._fingerprint.start()
+
+        def observe(inner: OutboxPort) -> OutboxPort:
+            self.outbox = ObservedOutbox(inner)
+            return self.outbox
+
+        b = self._backend
+        self.ports = build_ports(
+            cfg,
+            journal=b.journal,
+            rpc=b.rpc,
+            payments=b.payments,
+            clock=self.clock,
+            fingerprint=self._fingerprint,
+            wake=b.wake,
+            verifier=self._verifier,
+            wrap_outbox=observe,
+        )
+        self.runner = SessionRunner(build_policy(cfg), self.ports.ports, self.clock, tick_s=0.2)
+        self._unsubscribe = self.runner.subscribe(self._views.add)
+        self.runner.start()
+        self._card_reader = CardDriver(cfg.card.driver_settings(), sink=self._device)
+        self._card_reader.start()
+        self._link = threading.Thread(target=self._watch_link, name="session-link", daemon=True)
+        self._link.start()
+        return self
+
+    def _watch_link(self) -> None:
+        """Tell the session whether the broker link to the central is up (the menu disables
+        online-only services while it is down), at start and on every change."""
+        last: bool | None = None
+        while not self._stopping.is_set():
+            online = bool(self._backend.connected())
+            if online != last and self.runner is not None:
+                self.runner.post(CentralReachability(online=online))
+                last = online
+            self._stopping.wait(_LINK_POLL_S)
+
+    def _device(self, event: object) -> None:
+        translated = device_to_session(event)
+        if translated is not None and self.runner is not None:
+            self.runner.post(translated)
+
+    def stop(self) -> None:
+        """Stop the monitor, the runner (its ports forget the session) and the scanner."""
+        self._stopping.set()
+        if self._link is not None:
+            self._link.join(2)
+            self._link = None
+        if self._card_reader is not None:
+            self._card_reader.stop()
+            self._card_reader = None
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self.runner is not None:
+            self.runner.stop()
+            self.runner = None
+        if self.ports is not None:
+            self.ports.card.forget()
+            self.ports.identity.forget()
+            self.ports.services.close_session()
+        if self._fingerprint is not None:
+            self._fingerprint.stop()
+            self._fingerprint = None
+
+    # -- SessionDriver -------------------------------------------------------------------------
+
+    def _runner(self) -> SessionRunner:
+        if self.runner is None:
+            raise RuntimeError("the terminal is not started")
+        return self.runner
+
+    def send(self, intent: Intent) -> None:
+        self._runner().post(intent)
+
+    def view(self) -> View:
+        return self._runner().view
+
+    def wait_view(self, after: int, timeout_s: float) -> tuple[int, View] | None:
+        views = self._views
+        with views.cond:
+            views.cond.wait_for(lambda: len(views.items) > after + 1, timeout_s)
+            if len(views.items) > after + 1:
+                return after + 1, views.items[after + 1]
+            return None
+
+    def advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        self._runner().post(Tick(self.clock.monotonic()))
+
+
+def run_journey(
+    journey: Journey,
+    hardware: EmulatedHardware,
+    backend: Backend,
+    *,
+    say: Say | None = None,
+    verifier: FaceVerifier | None = None,
+    outcome_timeout_s: float = 30.0,
+) -> JourneyResult:
+    """Run `journey` on `hardware` (started) with a fresh session; returns its result."""
+    hardware.empty_slot()
+    hardware.card_profile = journey.card
+    hardware.camera_source = journey.camera
+    hardware.place_finger(journey.finger)
+    terminal = LiveTerminal(hardware.config(), backend, verifier=verifier).start()
+    try:
+        assert terminal.outbox is not None
+        runner = JourneyRunner(
+            journey,
+            hardware,
+            terminal,
+            terminal.outbox,
+            profile_secrets(journey.card),
+            say=say,
+            outcome_timeout_s=outcome_timeout_s,
+        )
+        return runner.run()
+    finally:
+        terminal.stop()
