@@ -51,8 +51,7 @@ def _missing_devices(st: MachineState, pol: Policy, name: str) -> list[str]:
 def degraded(st: MachineState, pol: Policy) -> bool:
     """True when some service is not offered because one of its devices is down."""
     return any(
-        not st.terminal.device_ok(d)
+        _missing_devices(st, pol, service.value)
         for service in ServiceId
         if service.value not in pol.policy.disabled
-        for d in pol.policy.devices_for(service.value)
     )
