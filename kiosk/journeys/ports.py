@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from drivers.camera.service import FaceVerifier
+from drivers.camera.source import FrameSource
 from drivers.fingerprint.driver import FingerprintDriver
 from drivers.vocabulary import CardInserted as DeviceCardInserted
 from drivers.vocabulary import CardRemoved as DeviceCardRemoved
@@ -20,10 +21,11 @@ from kiosk.journal.store import Journal
 from kiosk.journeys.adapters.card import ReaderCard
 from kiosk.journeys.adapters.identity import CameraAndScanner, ReferenceSource
 from kiosk.journeys.adapters.outbox import JournalAlerts, JournalOutbox
+from kiosk.journeys.adapters.qr import CameraQr
 from kiosk.journeys.adapters.services import CentralServices
 from kiosk.services.payment import PaymentService
 from kiosk.session import events as session_events
-from kiosk.session.ports import OutboxPort, Ports
+from kiosk.session.ports import IdCardPort, OutboxPort, Ports, PrinterPort
 from kiosk.sync.rpc import RpcClient
 
 __all__ = ["RealPorts", "build_ports", "device_to_session"]
@@ -53,9 +55,15 @@ def build_ports(
     wake: Callable[[], None] = lambda: None,
     verifier: FaceVerifier | None = None,
     wrap_outbox: Callable[[OutboxPort], OutboxPort] | None = None,
+    printer: PrinterPort | None = None,
+    id_card: IdCardPort | None = None,
+    camera: FrameSource | None = None,
 ) -> RealPorts:
     """Every port on the real devices and the central (the card reader and PSAM of
-    `config.card` / `config.psam`, the camera of `config.camera`)."""
+    `config.card` / `config.psam`, the camera of `config.camera`). `printer` and `id_card`:
+    the devices the composition root started (kiosk/printing.py `ReceiptPrinter`,
+    kiosk/idcard.py `IdCardDevice`), None when the terminal has none; `camera`: its running
+    frame source for the e-SSC QR scan (None: the scan opens the camera itself)."""
     card = ReaderCard(config, clock)
     refs = ReferenceSource(card_photo=card.photo)
     identity = CameraAndScanner(
@@ -72,7 +80,18 @@ def build_ports(
     if wrap_outbox is not None:
         outbox = wrap_outbox(outbox)
     alerts = JournalAlerts(journal, config.terminal, clock, wake=wake)
-    ports = Ports(card=card, identity=identity, services=services, outbox=outbox, alerts=alerts)
+    qr = CameraQr(config.camera.to_settings, shared=camera)
+    ports = Ports(
+        card=card,
+        identity=identity,
+        services=services,
+        outbox=outbox,
+        alerts=alerts,
+        printer=printer,
+        id_card=id_card,
+        qr=qr,
+        essc=services,
+    )
     return RealPorts(ports, card, identity, services, outbox)
 
 

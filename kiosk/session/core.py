@@ -227,6 +227,10 @@ def end_session(
                 for sv, oc, d, r in done
             ],
         }
+        if s.print_failures:
+            payload["print_failed"] = s.print_failures
+        if s.login != "card":
+            payload["login"] = s.login
         effects.append(RecordOutbox("session_stats", payload, pol.new_key()))
         if s.token:
             effects.append(CloseCentralSession())

@@ -107,6 +107,7 @@ class Session:
     restricted: bool = False  # card reported lost: only the cancellation is offered
     journeys: tuple[tuple[str, str, float, str], ...] = ()  # (service, outcome, s, reason)
     login: str = "card"  # "card", or "essc": the e-SSC QR code stood in for card + PIN
+    print_failures: int = 0  # prints that failed in this session (session_stats)
 
     def with_data(self, **values: Any) -> Session:
         return replace(self, data=frozen_map(self.data, **values))

@@ -188,7 +188,9 @@ def on_event(st: MachineState, ev: Event) -> Transition | None:
     if isinstance(ev, EffectFailed) and ev.effect == "PrintDocument" and ev.key == key:
         stats = st.terminal.stats.bump("print_failed").bump(f"failures.{ev.code}")
         st = replace(st, terminal=replace(st.terminal, stats=stats))
-        s = s.with_data(print_state="failed", print_key="", print_code=ev.code)
+        s = replace(s, print_failures=s.print_failures + 1).with_data(
+            print_state="failed", print_key="", print_code=ev.code
+        )
         return Transition(replace(st, session=s))
     return None
 
