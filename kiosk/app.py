@@ -20,6 +20,8 @@ from kiosk.clock import Clock, SystemClock
 from kiosk.config import KioskConfig
 from kiosk.device import Device
 from kiosk.events import EventQueue
+from kiosk.idcard import IdCardDevice
+from kiosk.printing import ReceiptPrinter
 from kiosk.watchdog import SystemdNotifier
 
 if TYPE_CHECKING:
@@ -115,6 +117,26 @@ class KioskApp:
         self.camera = source
         return source
 
+    def init_printer(self) -> ReceiptPrinter | None:
+        """The receipt printer as device `printer` (and the session's printer port): its
+        status is polled, so paper running low shows in telemetry; a missing printer is
+        `no_device` and the session offers no printing. None when `[printer] enabled` is off."""
+        if not self.config.printer.enabled:
+            return None
+        printer = ReceiptPrinter(self.config.printer, post=self.queue.post)
+        self._start_device("printer", printer)
+        return printer
+
+    def init_id_card_reader(self) -> IdCardDevice | None:
+        """The resident ID card reader as device `id_card_reader` (and the session's ID card
+        port, for activation's identity step). Down, activation asks for the ID number typed
+        (or hides, per `policy.id_card_check`). None when `[idcard] enabled` is off."""
+        if not self.config.idcard.enabled:
+            return None
+        reader = IdCardDevice(self.config.idcard, post=self.queue.post, clock=self.clock)
+        self._start_device("id_card_reader", reader)
+        return reader
+
     def init_agent(self, **kwargs: Any) -> Agent:
         """The headless core (journal, sync, telemetry, remote commands) as component `agent`.
 
@@ -192,6 +214,8 @@ class KioskApp:
         self.init_card_reader()
         self.init_fingerprint()
         self.init_camera()
+        self.init_printer()
+        self.init_id_card_reader()
 
     def on_event(self, event: object) -> None:
         """Handle one event from the core queue (main thread).

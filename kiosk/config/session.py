@@ -12,7 +12,7 @@ from kiosk.config.base import ConfigSection
 __all__ = ["PolicyConfig", "SessionConfig"]
 
 _CREDENTIALS = {"card", "pin", "face", "fingerprint"}
-_DEVICES = {"card_reader", "psam", "camera", "fingerprint", "printer"}
+_DEVICES = {"card_reader", "psam", "camera", "fingerprint", "printer", "id_card_reader"}
 _SERVICES = {
     "inquiry",
     "certificate",
@@ -114,6 +114,23 @@ class PolicyConfig(ConfigSection):
     face_challenges: int = Field(2, ge=1, le=6, title="Liveness challenges per face attempt")
     help_desk: Literal["counter", "service_desk", "other_kiosk"] = Field(
         "counter", title="Where the screen sends people for help (a message key desk.*)"
+    )
+    id_card_check: Literal["id_card", "id_card_or_typed", "typed"] = Field(
+        "id_card_or_typed", title="How activation checks the holder's resident ID card",
+        description="id_card: read on the ID card reader (activation hidden while it is down); "
+        "id_card_or_typed: read, or typed (GB 11643 check digit) when the reader is down or "
+        "the citizen chooses to; typed: the ID number is typed.",
+    )
+    id_card_timeout_s: float = Field(
+        30.0, ge=5, le=120, title="Time to place the ID card on the reader (s)"
+    )
+    essc_login: bool = Field(
+        True, title="Offer the e-SSC QR code login on the attract screen",
+        description="Needs the camera and the central (which alone checks the code).",
+    )
+    qr_timeout_s: float = Field(
+        45.0, ge=5, le=300, title="Time to show the e-SSC code to the camera (s)",
+        description="Below session.busy_timeout_s (the scan state's guard).",
     )
 
     @model_validator(mode="after")

@@ -19,13 +19,15 @@ from drivers.card.driver import CardDriver
 from drivers.fingerprint.driver import FingerprintDriver
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import KioskConfig
+from kiosk.idcard import IdCardDevice
 from kiosk.journal.store import Journal
 from kiosk.journeys.ports import RealPorts, build_ports, device_to_session
 from kiosk.journeys.rig import EmulatedHardware, profile_secrets
 from kiosk.journeys.runner import JourneyResult, JourneyRunner, ObservedOutbox
 from kiosk.journeys.spec import Journey
+from kiosk.printing import ReceiptPrinter
 from kiosk.services.payment import PaymentService
-from kiosk.session.events import CentralReachability, Tick
+from kiosk.session.events import CentralReachability, DeviceHealthChanged, Tick
 from kiosk.session.intents import Intent
 from kiosk.session.policy import build_policy
 from kiosk.session.ports import OutboxPort
@@ -157,11 +159,19 @@ class LiveTerminal:
         self._card_reader: CardDriver | None = None
         self._stopping = threading.Event()
         self._link: threading.Thread | None = None
+        self.printer: ReceiptPrinter | None = None
+        self.id_card: IdCardDevice | None = None
 
     def start(self) -> LiveTerminal:
         cfg = self.config
         self._fingerprint = FingerprintDriver(cfg.fingerprint.to_settings(), post=self._device)
         self._fingerprint.start()
+        # The hall's printer and ID card reader, when the terminal has them (started once the
+        # runner can hear their health).
+        if cfg.printer.enabled:
+            self.printer = ReceiptPrinter(cfg.printer, post=self._device)
+        if cfg.idcard.enabled:
+            self.id_card = IdCardDevice(cfg.idcard, post=self._device, clock=self.clock)
 
         def observe(inner: OutboxPort) -> OutboxPort:
             self.outbox = ObservedOutbox(inner)
@@ -178,10 +188,16 @@ class LiveTerminal:
             wake=b.wake,
             verifier=self._verifier,
             wrap_outbox=observe,
+            printer=self.printer,
+            id_card=self.id_card,
         )
         self.runner = SessionRunner(build_policy(cfg), self.ports.ports, self.clock, tick_s=0.2)
         self._driver = RunnerDriver(self.runner, self.clock)
         self.runner.start()
+        for device in (self.printer, self.id_card):
+            if device is not None:
+                device.start()
+                self.runner.post(DeviceHealthChanged(device.kind, device.health))
         self._card_reader = CardDriver(cfg.card.driver_settings(), sink=self._device)
         self._card_reader.start()
         self._link = threading.Thread(target=self._watch_link, name="session-link", daemon=True)
@@ -213,6 +229,11 @@ class LiveTerminal:
         if self._card_reader is not None:
             self._card_reader.stop()
             self._card_reader = None
+        for device in (self.printer, self.id_card):
+            if device is not None:
+                device.stop()
+        self.printer = None
+        self.id_card = None
         if self._driver is not None:
             self._driver.close()
         if self.runner is not None:
@@ -260,7 +281,11 @@ def run_journey(
     hardware.card_profile = journey.card
     hardware.camera_source = journey.camera
     hardware.place_finger(journey.finger)
-    terminal = LiveTerminal(hardware.config(), backend, verifier=verifier).start()
+    hardware.use_hall_devices(id_card=journey.id_card, printer=journey.printer)
+    if journey.shows_essc:
+        hardware.camera_source = str(hardware.essc_video)  # the phone, once a step shows it
+    config = hardware.config()
+    terminal = LiveTerminal(config, backend, verifier=verifier).start()
     try:
         assert terminal.outbox is not None
         runner = JourneyRunner(
@@ -271,6 +296,7 @@ def run_journey(
             profile_secrets(journey.card),
             say=say,
             outcome_timeout_s=outcome_timeout_s,
+            terminal_id=config.terminal.id,
         )
         return runner.run()
     finally:

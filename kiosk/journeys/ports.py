@@ -21,10 +21,11 @@ from kiosk.journal.store import Journal
 from kiosk.journeys.adapters.card import ReaderCard
 from kiosk.journeys.adapters.identity import CameraAndScanner, ReferenceSource
 from kiosk.journeys.adapters.outbox import JournalAlerts, JournalOutbox
+from kiosk.journeys.adapters.qr import CameraQr
 from kiosk.journeys.adapters.services import CentralServices
 from kiosk.services.payment import PaymentService
 from kiosk.session import events as session_events
-from kiosk.session.ports import OutboxPort, Ports
+from kiosk.session.ports import IdCardPort, OutboxPort, Ports, PrinterPort
 from kiosk.sync.rpc import RpcClient
 
 __all__ = ["RealPorts", "build_ports", "device_to_session"]
@@ -55,10 +56,15 @@ def build_ports(
     verifier: FaceVerifier | None = None,
     camera: FrameSource | None = None,
     wrap_outbox: Callable[[OutboxPort], OutboxPort] | None = None,
+    printer: PrinterPort | None = None,
+    id_card: IdCardPort | None = None,
 ) -> RealPorts:
     """Every port on the real devices and the central (the card reader and PSAM of
     `config.card` / `config.psam`, the camera of `config.camera`: the running `camera` of the
-    composition root when given, else one opened for each check)."""
+    composition root when given, else one opened for each check; the e-SSC QR scan uses it
+    too). `printer` and `id_card`: the devices the composition root started
+    (kiosk/printing.py `ReceiptPrinter`, kiosk/idcard.py `IdCardDevice`), None when the
+    terminal has none."""
     card = ReaderCard(config, clock)
     refs = ReferenceSource(card_photo=card.photo)
     identity = CameraAndScanner(
@@ -76,7 +82,18 @@ def build_ports(
     if wrap_outbox is not None:
         outbox = wrap_outbox(outbox)
     alerts = JournalAlerts(journal, config.terminal, clock, wake=wake)
-    ports = Ports(card=card, identity=identity, services=services, outbox=outbox, alerts=alerts)
+    qr = CameraQr(config.camera.to_settings, shared=camera)
+    ports = Ports(
+        card=card,
+        identity=identity,
+        services=services,
+        outbox=outbox,
+        alerts=alerts,
+        printer=printer,
+        id_card=id_card,
+        qr=qr,
+        essc=services,
+    )
     return RealPorts(ports, card, identity, services, outbox)
 
 

@@ -26,10 +26,18 @@ from drivers.card.emulator.faults import Fault
 from drivers.card.emulator.harness import EmulatedReaders, foreign_pcscd
 from drivers.card.emulator.runner import LOCK_PATH
 from drivers.fingerprint.emulator import PtyEmulator, make_emulator
+from drivers.idcard.emulator import PROFILES as ID_PROFILES
+from drivers.idcard.emulator import FakeSamModule
+from drivers.idcard.emulator import make_emulator as make_idcard_emulator
+from drivers.printer.emulator import FakePrinter
+from drivers.printer.emulator import make_emulator as make_printer_emulator
+from drivers.ptylink import PtyLink
 from kiosk.config import KioskConfig
 
 __all__ = [
+    "ESSC_KINDS",
     "EmulatedHardware",
+    "EsscIssuer",
     "HardwareError",
     "NetworkControl",
     "ProfileSecrets",
@@ -128,6 +136,18 @@ def stop_system_pcscd(say: Say) -> None:
         raise HardwareError(f"another pcscd runs (pid {pid}: {cmd}); stop it and try again")
 
 
+class EsscIssuer(Protocol):
+    """Issues e-SSC codes as the national platform would (the tests own the central's key and
+    database; docs/essc-login.md): `kind` valid, expired, replayed, forged, other_terminal, or
+    lost (the holder of the card reported lost)."""
+
+    def issue(self, kind: str, id_number: str, terminal_id: str) -> str: ...
+
+
+ESSC_KINDS = ("valid", "expired", "replayed", "forged", "other_terminal", "lost")
+PRINTER_FAULTS = ("paper_out_mid", "paper_out", "cover_open", "paper_near_end", "ok")
+
+
 class EmulatedHardware:
     """Card slot, PSAM slot, scanner and camera of one emulated terminal.
 
@@ -146,6 +166,7 @@ class EmulatedHardware:
         card_profile: str = "ssc3",
         camera: str = "synthetic:turn-left-right",
         finger: str | None = "f03",
+        essc: EsscIssuer | None = None,
     ) -> None:
         self._base = config
         self.workdir = workdir
@@ -157,6 +178,12 @@ class EmulatedHardware:
         self.finger = finger
         self.fp_link = workdir / "ttyFP0"
         self._fp: PtyEmulator | None = None
+        self.essc = essc
+        self.id_link = workdir / "ttyID0"
+        self.printer_link = workdir / "ttyPRN0"
+        self.essc_video = workdir / "essc-phone.avi"
+        self._id_emu: PtyLink | None = None
+        self._printer_emu: PtyLink | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -188,8 +215,27 @@ class EmulatedHardware:
             latency_scale=self._base.fingerprint.emulator_latency_scale,
         ).start()
 
+    def use_hall_devices(self, *, id_card: str, printer: bool) -> None:
+        """Attach (or detach) the emulated ID card reader and receipt printer on ptys for one
+        journey: `id_card` "" none, "none" a reader without a card, else the card on it."""
+        self._stop_hall_devices()
+        if id_card:
+            profile = None if id_card == "none" else id_card
+            self._id_emu = make_idcard_emulator(self.id_link, profile=profile, pace=False).start()
+        if printer:
+            self._printer_emu = make_printer_emulator(
+                self.printer_link, out_dir=self.workdir / "paper", pace=False
+            ).start()
+
+    def _stop_hall_devices(self) -> None:
+        for emu in (self._id_emu, self._printer_emu):
+            if emu is not None:
+                emu.stop()
+        self._id_emu = self._printer_emu = None
+
     def stop(self) -> None:
         """Stop what this rig started; a borrowed pcscd gets its slots emptied instead."""
+        self._stop_hall_devices()
         if self._fp is not None:
             self._fp.stop()
             self._fp = None
@@ -218,6 +264,15 @@ class EmulatedHardware:
                 ),
                 "fingerprint": base.fingerprint.model_copy(update={"port": str(self.fp_link)}),
                 "camera": base.camera.model_copy(update={"source": self.camera_source}),
+                "idcard": base.idcard.model_copy(
+                    update={"enabled": self._id_emu is not None, "port": str(self.id_link)}
+                ),
+                "printer": base.printer.model_copy(
+                    update={
+                        "enabled": self._printer_emu is not None,
+                        "port": str(self.printer_link),
+                    }
+                ),
             }
         )
 
@@ -266,6 +321,69 @@ class EmulatedHardware:
         if self._fp is None:
             raise HardwareError("the fingerprint emulator is not running")
         self._fp.module.sensor.set_default(None if finger == "none" else finger)
+
+    # -- the hall's other devices ---------------------------------------------------------------
+
+    def _id_module(self) -> FakeSamModule:
+        if self._id_emu is None or not isinstance(self._id_emu.handler, FakeSamModule):
+            raise HardwareError("this journey has no ID card reader (set id_card in its file)")
+        return self._id_emu.handler
+
+    def place_id_card(self, profile: str) -> None:
+        """The citizen lays ID card `profile` on the reader."""
+        try:
+            self._id_module().place(profile)
+        except (KeyError, ValueError):
+            known = ", ".join(ID_PROFILES)
+            raise HardwareError(f"unknown ID card profile {profile!r}; known: {known}") from None
+
+    def remove_id_card(self) -> None:
+        self._id_module().take_away()
+
+    def _paper(self) -> FakePrinter:
+        if self._printer_emu is None or not isinstance(self._printer_emu.handler, FakePrinter):
+            raise HardwareError("this journey has no printer (set printer = true in its file)")
+        return self._printer_emu.handler
+
+    def printer_fault(self, fault: str) -> None:
+        """`paper_out_mid`: the roll ends a few lines into the next document; `paper_out`,
+        `cover_open`, `paper_near_end`; `ok` clears every fault and loads paper."""
+        faults = self._paper().faults
+        if fault == "paper_out_mid":
+            faults.paper_lines_left = 4
+        elif fault == "paper_out":
+            faults.paper_lines_left = 0
+        elif fault == "cover_open":
+            faults.cover_open = True
+        elif fault == "paper_near_end":
+            faults.paper_near_end = True
+        elif fault == "ok":
+            self._paper().load_paper()
+            self._paper().faults.cover_open = False
+        else:
+            raise HardwareError(f"unknown printer fault {fault!r}; known: {PRINTER_FAULTS}")
+
+    def printed(self) -> list[str]:
+        """The decoded text of every paper the printer gave out (or started), oldest first."""
+        if self._printer_emu is None:
+            return []
+        return [r.text for r in self._paper().receipts]
+
+    def show_essc(self, kind: str, id_number: str, terminal_id: str) -> None:
+        """The citizen's phone shows a fresh e-SSC code of `kind` to the camera (a video the
+        camera source plays: `essc_video`)."""
+        if kind not in ESSC_KINDS:
+            raise HardwareError(f"unknown e-SSC code kind {kind!r}; known: {ESSC_KINDS}")
+        if self.essc is None:
+            raise HardwareError(
+                "show_essc needs the central's e-SSC issuer: the command line runs against a "
+                "central it does not own (the tests run these journeys; for the demo, "
+                "`kiosk-central essc issue ID --png F` prints a code)"
+            )
+        from drivers.camera.qr_frames import write_qr_video
+
+        code = self.essc.issue(kind, id_number, terminal_id)
+        write_qr_video(code, self.essc_video, frames=30)
 
     def network_action(self, action: str) -> None:
         """`broker_down`, `broker_up`, `central_down`, `central_up` through `network`."""

@@ -246,8 +246,10 @@ class JourneyRunner:
         *,
         say: Say | None = None,
         outcome_timeout_s: float = 30.0,
+        terminal_id: str = "",
     ) -> None:
         self.journey = journey
+        self.terminal_id = terminal_id
         self.hardware = hardware
         self.session = session
         self.outbox = outbox
@@ -315,6 +317,14 @@ class JourneyRunner:
             raise HardwareError("switching the camera mid-journey is not supported; set camera")
         elif action is DeviceAction.WAIT:
             self.session.advance(step.seconds or 0.0)
+        elif action is DeviceAction.PLACE_ID_CARD:
+            hw.place_id_card(step.profile or "")
+        elif action is DeviceAction.REMOVE_ID_CARD:
+            hw.remove_id_card()
+        elif action is DeviceAction.PRINTER_FAULT:
+            hw.printer_fault(step.profile or "")
+        elif action is DeviceAction.SHOW_ESSC:
+            hw.show_essc(step.profile or "", self.secrets.id_number, self.terminal_id)
         elif action is not None:
             hw.network_action(action.value)
 
@@ -359,7 +369,11 @@ class JourneyRunner:
         seen_new = False
         while True:
             if (seen_new or not fresh) and not mismatches(expect, current, self.secrets):
-                return []
+                paper = self._paper_problems(expect)
+                if not paper:
+                    return []
+                if time.monotonic() >= deadline:
+                    return [f"after {expect.timeout_s:g} s: " + "; ".join(paper)]
             left = deadline - time.monotonic()
             if left <= 0:
                 problems = mismatches(expect, current, self.secrets) or ["no new view"]
@@ -370,6 +384,26 @@ class JourneyRunner:
                 current = ViewSnapshot.of(view)
                 seen_new = True
                 self._on_view(current, record)
+
+    def _paper_problems(self, expect: Expect) -> list[str]:
+        """What the last paper out of the emulated printer lacks (or holds but must not)."""
+        if not expect.printed and not expect.not_printed:
+            return []
+        papers = self.hardware.printed()
+        last = papers[-1] if papers else ""
+        problems = [
+            f"the paper lacks {want!r}"
+            for want in (_value(w, self.secrets) for w in expect.printed)
+            if want not in last
+        ]
+        problems += [
+            f"the paper shows {bad!r}"
+            for bad in (_value(w, self.secrets) for w in expect.not_printed)
+            if bad in last
+        ]
+        if problems and not papers:
+            return ["nothing was printed"]
+        return problems
 
     def _check_outcome(self, result: JourneyResult) -> None:
         want = self.journey.outcome

@@ -65,6 +65,11 @@ class DeviceAction(StrEnum):
     FINGER = "finger"  # put finger `profile` on the scanner ("none" lifts it)
     CAMERA = "camera"  # switch the camera to source spec `profile`
     WAIT = "wait"  # let `seconds` pass (timeouts run on the session's clock)
+    PLACE_ID_CARD = "place_id_card"  # ID card `profile` on the reader (drivers/idcard/emulator)
+    REMOVE_ID_CARD = "remove_id_card"  # the ID card taken off the reader
+    PRINTER_FAULT = "printer_fault"  # `profile`: paper_out_mid, paper_out, cover_open, ok
+    SHOW_ESSC = "show_essc"  # the phone's e-SSC code to the camera: `profile` valid, expired,
+    # replayed, forged, other_terminal, lost (issued by the central for the journey's holder)
 
 
 class _Strict(BaseModel):
@@ -78,7 +83,8 @@ class Expect(_Strict):
     shown to the citizen (or `none`); `allows`: intents the view must allow; `text`: fragments
     the rendered view must contain (field values are rendered masked, as on screen); `absent`:
     fragments it must not contain (e.g. "$id_number" checks the raw ID is nowhere); `rows_min`:
-    at least this many list rows.
+    at least this many list rows; `printed` / `not_printed`: fragments the last paper out of
+    the emulated printer (its decoded text) must / must not hold ("$name" etc. allowed).
     """
 
     screen: str | None = None
@@ -88,6 +94,8 @@ class Expect(_Strict):
     text: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()
     rows_min: int | None = Field(default=None, ge=0)
+    printed: tuple[str, ...] = ()
+    not_printed: tuple[str, ...] = ()
     timeout_s: float = Field(default=15.0, gt=0, le=600)
 
 
@@ -116,7 +124,9 @@ class Step(_Strict):
             raise ValueError("device = wait needs seconds")
         if self.at is not None and self.device is None:
             raise ValueError("at (a screen name) arms a device action: it needs device")
-        needs_profile = (DeviceAction.FINGER, DeviceAction.CAMERA, DeviceAction.CARD_FAULT)
+        needs_profile = (DeviceAction.FINGER, DeviceAction.CAMERA, DeviceAction.CARD_FAULT,
+                         DeviceAction.PLACE_ID_CARD, DeviceAction.PRINTER_FAULT,
+                         DeviceAction.SHOW_ESSC)
         if self.device in needs_profile and not self.profile:
             raise ValueError(f"device = {self.device} needs profile")
         return self
@@ -161,12 +171,22 @@ class Journey(_Strict):
     finger: str = "f03"
     elderly: bool = False
     language: str = "zh_CN"
+    # The hall's other devices: "" = the terminal has no ID card reader; "none" = a reader
+    # with no card on it; else the emulated ID card lying on it. `printer`: an emulated
+    # receipt printer is attached.
+    id_card: str = ""
+    printer: bool = False
     step: tuple[Step, ...] = Field(min_length=1)
     outcome: Outcome
 
     @property
     def steps(self) -> tuple[Step, ...]:
         return self.step
+
+    @property
+    def shows_essc(self) -> bool:
+        """The journey shows an e-SSC code to the camera (the camera plays its video)."""
+        return any(s.device is DeviceAction.SHOW_ESSC for s in self.step)
 
 
 def journey_path(name_or_path: str, folder: Path = JOURNEYS_DIR) -> Path:

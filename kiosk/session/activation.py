@@ -1,6 +1,7 @@
 """The medical insurance account activation wizard (as the hall procedure describes it).
 
-ID number typed and checked against the card → bank card swap (the SSC may be out until it
+The resident ID card read on the reader and checked against the card's holder (or, where
+policy allows, the ID number typed and checked) → bank card swap (the SSC may be out until it
 returns and is re-checked) → application form, field by field → consent → face → fingerprint
 enrolment → submit → the activation saga's progress (approval, card write, read-back,
 confirmation) → result. Identity steps reuse identity.py through `continue_service`.
@@ -12,9 +13,12 @@ import hmac
 from dataclasses import replace
 from typing import Any
 
+from drivers.card.holder import CardHolder
+from drivers.idcard.layouts import IdCardHolder
 from drivers.personal import Masked, PersonalKind
+from drivers.vocabulary import DeviceKind
 from kiosk.session.core import back_to_menu, end_session, fail, goto, show_result
-from kiosk.session.effects import ReadBankCard, ReadCard, RunActivation
+from kiosk.session.effects import ReadBankCard, ReadCard, ReadIdCard, RunActivation
 from kiosk.session.events import (
     ActivationFinished,
     ActivationProgressed,
@@ -25,6 +29,8 @@ from kiosk.session.events import (
     CardReadFailed,
     CardRemoved,
     EffectFailed,
+    IdCardRead,
+    IdCardReadFailed,
 )
 from kiosk.session.forms import validate_field
 from kiosk.session.intents import Back, Choose, Confirm, EnterText
@@ -72,7 +78,72 @@ def resume(st: MachineState, now: float, pol: Policy) -> Transition:
         spec = ConfirmSpec(kind="activation", title=text("confirm.activation"), fields=fields,
                            key=pol.new_key(), back=S.ACTIVATION_FORM)
         return Transition(goto(st, S.CONFIRM, now, session=s.with_data(confirm=spec)))
-    return Transition(goto(st, S.ACTIVATION_ID, now, session=s.with_data(act_stage="id")))
+    return _identity_step(st, now, pol)
+
+
+def _reads_id_card(st: MachineState, pol: Policy) -> bool:
+    return pol.policy.id_card_check != "id_card_or_typed" or st.terminal.reported_ok(
+        DeviceKind.ID_CARD_READER
+    )
+
+
+def _identity_step(st: MachineState, now: float, pol: Policy) -> Transition:
+    """ACTIVATION_ID: the resident ID card on the reader (policy permitting and the reader
+    up), else the ID number typed."""
+    s = _s(st).with_data(act_stage="id", id_error="")
+    check = pol.policy.id_card_check
+    if check == "typed" or not _reads_id_card(st, pol):
+        return Transition(goto(st, S.ACTIVATION_ID, now, session=s.with_data(id_mode="typed")))
+    if not st.terminal.reported_ok(DeviceKind.ID_CARD_READER):
+        return Transition(fail(st, now, "idcard.link_error"))  # policy: the card, and it is down
+    key = pol.new_key()
+    s = replace(s, pending=key).with_data(id_mode="card")
+    read = ReadIdCard(key, pol.policy.id_card_timeout_s)
+    return Transition(goto(st, S.ACTIVATION_ID, now, session=s), (read,))
+
+
+def _same_person(card: CardHolder | None, id_card: IdCardHolder) -> bool:
+    """The ID card is the social security card holder's: same ID number and name. Compared on
+    the revealed values here, in constant time, and never logged or kept."""
+    if card is None:
+        return False
+    same_id = hmac.compare_digest(
+        card.id_number.reveal().strip().upper().encode(),
+        id_card.id_number.reveal().strip().upper().encode(),
+    )
+    same_name = hmac.compare_digest(
+        "".join(card.name.reveal().split()).encode(),
+        "".join(id_card.name.reveal().split()).encode(),
+    )
+    return same_id and same_name
+
+
+def _on_id_card(st: MachineState, inp: Input, now: float, pol: Policy) -> Transition | None:
+    s = _s(st)
+    if isinstance(inp, Choose) and inp.option == "type_id":
+        if pol.policy.id_card_check != "id_card_or_typed":
+            return None
+        # The read still running answers a key nobody waits for any more.
+        s = replace(s, pending="").with_data(id_mode="typed")
+        return Transition(replace(st, session=s, activity_at=now))
+    if not s.pending:
+        return None
+    if isinstance(inp, IdCardRead) and inp.key == s.pending:
+        st = replace(st, session=replace(s, pending=""))
+        if inp.expired:
+            return Transition(fail(st, now, "idcard.expired"))
+        if not _same_person(s.holder, inp.holder):
+            return Transition(fail(st, now, "idcard.mismatch"))
+        return _to_swap(st, now)
+    if isinstance(inp, IdCardReadFailed | EffectFailed) and inp.key == s.pending:
+        st = replace(st, session=replace(s, pending=""))
+        return Transition(fail(st, now, inp.code))
+    return None
+
+
+def _to_swap(st: MachineState, now: float) -> Transition:
+    s = _s(st).with_data(id_error="", act_stage="swap", swap="remove_ssc")
+    return Transition(goto(st, S.ACTIVATION_BANK_SWAP, now, session=s))
 
 
 def form_fields(s: Session) -> list[FieldView]:
@@ -96,6 +167,10 @@ def form_fields(s: Session) -> list[FieldView]:
 
 def _on_id(st: MachineState, inp: Input, now: float, pol: Policy) -> Transition | None:
     s = _s(st)
+    if s.data.get("id_mode") == "card":
+        return _on_id_card(st, inp, now, pol) or (
+            back_to_menu(st, now) if isinstance(inp, Back) else None
+        )
     if isinstance(inp, EnterText) and inp.field == "id_number":
         value = inp.value.strip().upper()
         problem = validate_field("id_number", value)
@@ -104,8 +179,7 @@ def _on_id(st: MachineState, inp: Input, now: float, pol: Policy) -> Transition 
             problem = "" if same else "validation.id_mismatch"
         if problem:
             return Transition(replace(st, session=s.with_data(id_error=problem), activity_at=now))
-        s = s.with_data(id_error="", act_stage="swap", swap="remove_ssc")
-        return Transition(goto(st, S.ACTIVATION_BANK_SWAP, now, session=s))
+        return _to_swap(st, now)
     if isinstance(inp, Back):
         return back_to_menu(st, now)
     return None
@@ -150,7 +224,7 @@ def _on_swap(st: MachineState, inp: Input, now: float, pol: Policy) -> Transitio
     if isinstance(inp, CardReadFailed | EffectFailed) and step == "reading_ssc":
         return end_session(st, now, "card_unreadable", pol, notice="error.card_unreadable")
     if isinstance(inp, Back) and step == "remove_ssc":
-        return Transition(goto(st, S.ACTIVATION_ID, now))
+        return _identity_step(st, now, pol)
     return None
 
 

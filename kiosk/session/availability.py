@@ -7,8 +7,9 @@ disabled with a reason when it is online only and the central is unreachable.
 
 from __future__ import annotations
 
+from drivers.vocabulary import DeviceKind
 from kiosk.session.model import MachineState, Policy
-from kiosk.session.services import ServiceId
+from kiosk.session.services import CARD_ONLY, ServiceId
 
 __all__ = ["availability", "degraded"]
 
@@ -17,11 +18,12 @@ def availability(st: MachineState, pol: Policy) -> dict[str, str]:
     """service → '' (offered) or the message key of why not; disabled services are absent."""
     out: dict[str, str] = {}
     restricted = st.session is not None and st.session.restricted
+    essc = st.session is not None and st.session.login == "essc"
     for service in ServiceId:
         name = service.value
-        if name in pol.policy.disabled:
-            continue
-        missing = [d for d in sorted(pol.policy.devices_for(name)) if not st.terminal.device_ok(d)]
+        if name in pol.policy.disabled or (essc and name in CARD_ONLY):
+            continue  # an e-SSC session cannot do what only the card can
+        missing = _missing_devices(st, pol, name)
         if restricted and service is not ServiceId.LOSS_CANCEL:
             out[name] = "menu.reason.card_lost"
         elif missing:
@@ -35,11 +37,21 @@ def availability(st: MachineState, pol: Policy) -> dict[str, str]:
     return out
 
 
+def _missing_devices(st: MachineState, pol: Policy, name: str) -> list[str]:
+    missing = [d for d in sorted(pol.policy.devices_for(name)) if not st.terminal.device_ok(d)]
+    if (
+        name == ServiceId.ACTIVATION
+        and pol.policy.id_card_check == "id_card"
+        and not st.terminal.reported_ok(DeviceKind.ID_CARD_READER)
+    ):
+        missing.append(DeviceKind.ID_CARD_READER.value)  # policy: the card, never typed
+    return missing
+
+
 def degraded(st: MachineState, pol: Policy) -> bool:
     """True when some service is not offered because one of its devices is down."""
     return any(
-        not st.terminal.device_ok(d)
+        _missing_devices(st, pol, service.value)
         for service in ServiceId
         if service.value not in pol.policy.disabled
-        for d in pol.policy.devices_for(service.value)
     )

@@ -41,6 +41,7 @@ S = StateName
 BUSY: frozenset[StateName] = frozenset(
     {
         S.READING_CARD,
+        S.QR_SCAN,
         S.VERIFYING_PIN,
         S.OPENING_SESSION,
         S.FACE_CHECK,
@@ -57,6 +58,7 @@ _CITIZEN = _IN_SESSION_COMMON | {"Cancel"}
 _BY_STATE: dict[StateName, frozenset[str]] = {
     S.IDLE: frozenset({"SetLanguage", "SetElderly", "CallStaff", "Choose"}),
     S.READING_CARD: _CITIZEN,
+    S.QR_SCAN: _CITIZEN,
     S.VERIFYING_PIN: _IN_SESSION_COMMON,
     S.OPENING_SESSION: _CITIZEN,
     S.FACE_CHECK: _CITIZEN,
@@ -72,7 +74,7 @@ _BY_STATE: dict[StateName, frozenset[str]] = {
     S.UTILITY_KIND: _CITIZEN | {"Choose", "Back"},
     S.UTILITY_ACCOUNT: _CITIZEN | {"EnterText", "Back"},
     S.UTILITY_BILL: _CITIZEN | {"Choose", "NextPage", "PrevPage", "Back"},
-    S.ACTIVATION_ID: _CITIZEN | {"EnterText", "Back"},
+    S.ACTIVATION_ID: _CITIZEN | {"EnterText", "Choose", "Back"},
     S.ACTIVATION_BANK_SWAP: _CITIZEN,
     S.ACTIVATION_FORM: _CITIZEN | {"EnterText", "Choose", "Confirm", "Back"},
     S.COURSE_LIST: _CITIZEN | {"Choose", "NextPage", "PrevPage", "Back"},
@@ -225,6 +227,10 @@ def end_session(
                 for sv, oc, d, r in done
             ],
         }
+        if s.print_failures:
+            payload["print_failed"] = s.print_failures
+        if s.login != "card":
+            payload["login"] = s.login
         effects.append(RecordOutbox("session_stats", payload, pol.new_key()))
         if s.token:
             effects.append(CloseCentralSession())

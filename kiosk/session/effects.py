@@ -25,8 +25,11 @@ __all__ = [
     "RaiseStaffAlert",
     "ReadBankCard",
     "ReadCard",
+    "ReadIdCard",
     "RecordOutbox",
+    "RedeemEssc",
     "RunActivation",
+    "ScanQr",
     "SubmitPayment",
     "VerifyFinger",
     "VerifyPin",
@@ -163,9 +166,46 @@ class RaiseStaffAlert(Effect):
 
 @dataclass(frozen=True, slots=True)
 class PrintDocument(Effect):
-    """Print a certificate (the document as the central issued it, holder masked)."""
+    """Print document `template` (kiosk/documents/templates) in the session's language `lang`
+    with `data` (personal values `Masked`: they print masked). Answers DocumentPrinted(key), or
+    EffectFailed(PrintDocument, code, key) when the printer failed (not ready, mid-document).
+    The runner adds the print time and the terminal id to `data`."""
 
-    document: Mapping[str, Any]
+    template: str
+    lang: str
+    data: Mapping[str, Any]
+    key: str = ""
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """What `PrinterPort.print_document` takes."""
+        return {"template": self.template, "lang": self.lang, "data": dict(self.data)}
+
+
+@dataclass(frozen=True, slots=True)
+class ReadIdCard(Effect):
+    """Wait up to `timeout_s` for a resident ID card on the reader and read it (activation's
+    identity step). Answers IdCardRead / IdCardReadFailed with `key`."""
+
+    key: str
+    timeout_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class ScanQr(Effect):
+    """Scan camera frames for a QR code (the e-SSC) for up to `timeout_s`. Answers QrScanned /
+    QrScanFailed with `key`."""
+
+    key: str
+    timeout_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class RedeemEssc(Effect):
+    """Have the central redeem an e-SSC code for a session (CentralSessionOpened with the
+    credential ``essc`` / CentralSessionRefused: forbidden, card_lost, sync.offline)."""
+
+    code: str = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drivers.card.holder import CardHolder
+from drivers.idcard.layouts import IdCardHolder
 from drivers.personal import Masked
 from drivers.vocabulary import DeviceHealth, DeviceKind
 
@@ -27,6 +28,7 @@ __all__ = [
     "CentralSessionOpened",
     "CentralSessionRefused",
     "DeviceHealthChanged",
+    "DocumentPrinted",
     "EffectFailed",
     "Event",
     "FaceFailed",
@@ -34,6 +36,8 @@ __all__ = [
     "FingerprintEnrolled",
     "FingerprintFailed",
     "FingerprintMatched",
+    "IdCardRead",
+    "IdCardReadFailed",
     "MaintenanceCommanded",
     "OutboxRecorded",
     "PaymentDeclined",
@@ -44,6 +48,8 @@ __all__ = [
     "PinChanged",
     "PinRejected",
     "PinVerified",
+    "QrScanFailed",
+    "QrScanned",
     "QueryAnswered",
     "QueryFailed",
     "Tick",
@@ -262,6 +268,52 @@ class EffectFailed(Event):
     effect: str
     code: str
     key: str = ""
+
+
+# --------------------------------------------------------------------------- hall devices
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentPrinted(Event):
+    """A `PrintDocument` effect printed its document to the end (cut); `key` the effect's."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class IdCardRead(Event):
+    """The resident ID card on the reader was read (`ReadIdCard` with this key); `expired` as of
+    the terminal's date. Personal values are `Masked`; the photo never leaves the port."""
+
+    key: str
+    holder: IdCardHolder
+    expired: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class IdCardReadFailed(Event):
+    """No ID card came within the step's time (``idcard.no_card``), its data is impossible
+    (``idcard.data_invalid``: a bad check digit), or the reader failed (an ErrorCode value)."""
+
+    key: str
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class QrScanned(Event):
+    """Two camera frames agreed on one QR code (`ScanQr` with this key). The code is an opaque
+    one-time token: kept only until the central redeemed it, never shown or logged."""
+
+    key: str
+    code: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class QrScanFailed(Event):
+    """No QR code in time (``qr.timeout``) or the camera failed (``camera.*``)."""
+
+    key: str
+    code: str
 
 
 # --------------------------------------------------------------------------- terminal

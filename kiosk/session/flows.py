@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from kiosk.session.core import fail, goto, show_result
-from kiosk.session.effects import CallService, PrintDocument, RecordOutbox, SubmitPayment
+from kiosk.session.effects import CallService, RecordOutbox, SubmitPayment
 from kiosk.session.events import (
     EffectFailed,
     OutboxRecorded,
@@ -256,11 +256,30 @@ def _paid(st: MachineState, now: float, inp: Input) -> Transition:
         if inp.balance_cents is not None:
             fields.append(FieldView("balance", text("field.balance"), money(inp.balance_cents)))
         info = ResultInfo(title=text("result.paid"), success=True, fields=tuple(fields))
+        st = replace(st, session=s.with_data(receipt=_receipt(st, spec, inp)))
         return Transition(show_result(st, now, info, outcome="completed"))
     if isinstance(inp, PaymentDeclined):
         reason = inp.reason if inp.reason in _DECLINE_REASONS else "payment_refused"
         return Transition(fail(st, now, reason))
     return Transition(fail(st, now, "payment.unknown", staff=True))
+
+
+def _receipt(st: MachineState, spec: ConfirmSpec, paid: PaymentSucceeded) -> dict[str, str]:
+    """What the payment receipt prints (printing.py adds the holder, masked)."""
+    from kiosk.session.messages import catalog
+
+    s = session_of(st)
+    words = catalog(st.language)
+    if spec.purpose == "utility_bill":
+        utility = str(s.data.get("utility", ""))
+        item = words.get(f"utility.{utility}", utility)
+        account = str(s.data.get("account", ""))
+    else:
+        item = words.get("receipt.contribution", "contribution")
+        account = spec.reference
+    balance = "" if paid.balance_cents is None else money(paid.balance_cents)
+    return {"item": item, "account": account, "amount": money(spec.amount_cents),
+            "balance": balance, "reference": paid.reference}
 
 
 def _on_confirm(st: MachineState, inp: Input, now: float, pol: Policy) -> Transition | None:
@@ -324,16 +343,7 @@ def _on_result(st: MachineState, inp: Input, now: float, pol: Policy) -> Transit
 def _on_certificate(st: MachineState, inp: Input, now: float, pol: Policy) -> Transition | None:
     from kiosk.session.core import end_session
 
-    s = session_of(st)
-    if isinstance(inp, Choose) and inp.option == "print":
-        if not st.terminal.device_ok("printer"):
-            return None
-        doc = s.data.get("certificate", {})
-        printed = replace(st, session=s.with_data(printed=True))
-        return Transition(printed, (PrintDocument(dict(doc.get("document", doc))),))
-    if isinstance(inp, EffectFailed) and inp.effect == "PrintDocument":
-        return Transition(replace(st, session=s.with_data(printed=False), notice=
-                                  "certificate.print_failed"))
+    # Printing (the print choice and the printer's answers) is printing.py's.
     if isinstance(inp, Confirm):
         return end_session(st, now, "finished", pol)
     if isinstance(inp, Back):

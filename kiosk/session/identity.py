@@ -19,6 +19,8 @@ from kiosk.session.effects import (
     OpenCentralSession,
     ReadCard,
     RecordOutbox,
+    RedeemEssc,
+    ScanQr,
     VerifyFinger,
     VerifyPin,
 )
@@ -36,6 +38,8 @@ from kiosk.session.events import (
     PinBlocked,
     PinRejected,
     PinVerified,
+    QrScanFailed,
+    QrScanned,
 )
 from kiosk.session.intents import (
     Back,
@@ -46,11 +50,11 @@ from kiosk.session.intents import (
 )
 from kiosk.session.model import Input, MachineState, Policy, Session, Transition
 from kiosk.session.results import ResultInfo, error_info
-from kiosk.session.services import ServiceId
+from kiosk.session.services import Credential, ServiceId
 from kiosk.session.states import StateName
 from kiosk.session.view import text
 
-__all__ = ["HANDLERS", "continue_service", "start_session"]
+__all__ = ["HANDLERS", "continue_service", "essc_offered", "start_essc", "start_session"]
 
 S = StateName
 BIOMETRIC = frozenset({"face", "fingerprint"})
@@ -62,6 +66,67 @@ def start_session(st: MachineState, now: float, pol: Policy) -> Transition:
     stats = st.terminal.stats.bump("sessions.started")
     st = replace(st, terminal=replace(st.terminal, stats=stats))
     return Transition(goto(st, S.READING_CARD, now, session=session), (ReadCard(),))
+
+
+def essc_offered(st: MachineState, pol: Policy) -> bool:
+    """The attract screen offers the e-SSC login: policy, a camera and the central (which alone
+    can check a code) are there."""
+    return (
+        pol.essc_login
+        and st.name is S.IDLE
+        and st.terminal.central_online
+        and st.terminal.device_ok("camera")
+    )
+
+
+def start_essc(st: MachineState, now: float, pol: Policy) -> Transition:
+    """`Choose("essc")` at the attract screen: a session without a card, the camera scans."""
+    key = pol.new_key()
+    session = Session(id=pol.new_key(), started_at=now, login="essc", pending=key)
+    stats = st.terminal.stats.bump("sessions.started").bump("essc_logins.started")
+    st = replace(st, terminal=replace(st.terminal, stats=stats))
+    scan = ScanQr(key, pol.policy.qr_timeout_s)
+    return Transition(goto(st, S.QR_SCAN, now, session=session), (scan,))
+
+
+def on_qr_scan(st: MachineState, inp: Input, now: float, pol: Policy) -> Transition | None:
+    s = _session(st)
+    if isinstance(inp, QrScanned) and inp.key == s.pending:
+        s = replace(s, pending="")
+        return Transition(goto(st, S.OPENING_SESSION, now, session=s), (RedeemEssc(inp.code),))
+    if isinstance(inp, QrScanFailed) and inp.key == s.pending:
+        return _essc_refused(st, now, inp.code)
+    if isinstance(inp, EffectFailed) and inp.key == s.pending:
+        return _essc_refused(st, now, inp.code)
+    return None
+
+
+def _essc_refused(st: MachineState, now: float, code: str) -> Transition:
+    """The e-SSC login did not open a session: the citizen's words, then back to the attract
+    screen (there is nothing else to offer without an identity)."""
+    s = replace(_session(st), pending="")
+    words = {"forbidden": "essc.forbidden", "card_lost": "essc.card_lost",
+             "card.lost": "essc.card_lost"}.get(code, code)
+    stats = st.terminal.stats.bump("essc_logins.refused").bump(f"failures.{words}")
+    st = replace(st, session=s, terminal=replace(st.terminal, stats=stats))
+    info = ResultInfo(title=text("result.essc_refused"), success=False,
+                      error=error_info(words), offer_menu=False)
+    return Transition(show_result(st, now, info))
+
+
+def _essc_opened(st: MachineState, inp: Input, now: float) -> Transition | None:
+    s = _session(st)
+    if isinstance(inp, CentralSessionOpened):
+        essc = frozenset({Credential.ESSC.value})
+        s = replace(s, token=inp.token, proven=essc).with_data(token_creds=essc, menu_group="")
+        stats = st.terminal.stats.bump("essc_logins.opened")
+        st = replace(st, terminal=replace(st.terminal, stats=stats))
+        return Transition(goto(st, S.MENU, now, session=s))
+    if isinstance(inp, CentralSessionRefused):
+        return _essc_refused(st, now, inp.reason)
+    if isinstance(inp, EffectFailed):
+        return _essc_refused(st, now, inp.code)
+    return None
 
 
 def _session(st: MachineState) -> Session:
@@ -87,6 +152,8 @@ def continue_service(st: MachineState, now: float, pol: Policy) -> Transition:
     s = _session(st)
     service = s.service
     need = pol.policy.credentials_for(service) - s.proven
+    if Credential.ESSC.value in s.proven:
+        need = need - {Credential.CARD.value, Credential.PIN.value}  # the central's word
     if "pin" in need:
         return Transition(goto(st, S.PIN_ENTRY, now))
     if service == ServiceId.ACTIVATION and not activation.biometrics_due(s):
@@ -260,6 +327,8 @@ def on_identity_retry(st: MachineState, inp: Input, now: float, pol: Policy) -> 
 
 def on_opening_session(st: MachineState, inp: Input, now: float, pol: Policy) -> Transition | None:
     s = _session(st)
+    if s.login == "essc" and not s.token:
+        return _essc_opened(st, inp, now)
     if isinstance(inp, CentralSessionOpened):
         s = replace(s, token=inp.token).with_data(token_creds=frozenset(s.proven))
         return continue_service(replace(st, session=s), now, pol)
@@ -279,6 +348,7 @@ def on_opening_session(st: MachineState, inp: Input, now: float, pol: Policy) ->
 
 HANDLERS = {
     S.READING_CARD: on_reading_card,
+    S.QR_SCAN: on_qr_scan,
     S.PIN_ENTRY: on_pin_entry,
     S.VERIFYING_PIN: on_verifying_pin,
     S.CONSENT: on_consent,

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from drivers import vocabulary
 from drivers.vocabulary import DeviceHealth, DeviceKind
-from kiosk.session import activation, flows, identity, screens
+from kiosk.session import activation, flows, identity, printing, screens
 from kiosk.session.core import (
     BUSY,
     allowed_intents,
@@ -34,6 +34,7 @@ from kiosk.session.events import (
     CardRemoved,
     CentralReachability,
     DeviceHealthChanged,
+    DocumentPrinted,
     EffectFailed,
     Event,
     MaintenanceCommanded,
@@ -176,6 +177,9 @@ def _handle(st: MachineState, inp: Input, now: float, pol: Policy) -> Transition
         shared = _shared_intent(st, inp, now, pol)
         if shared is not None:
             return shared
+        printed = printing.on_intent(st, inp, now, pol)
+        if printed is not None:
+            return printed
         return _state_handler(st, inp, now, pol) or Transition(st)
     return None
 
@@ -205,9 +209,13 @@ def _on_event(st: MachineState, ev: Event, now: float, pol: Policy) -> Transitio
             return Transition(st)
         if st.name in (S.TAKE_CARD, S.CARD_LEFT):
             return Transition(rest(st, now, pol))
-        if st.session is not None:
+        if st.session is not None and st.session.login != "essc":
             return end_session(st, now, "card_removed", pol, notice="error.card_removed")
         return Transition(st)
+    if isinstance(ev, DocumentPrinted | EffectFailed):
+        answered = printing.on_event(st, ev)
+        if answered is not None:
+            return answered
     if isinstance(ev, EffectFailed) and _side_effect_failure(st, ev):
         # A journal, alert or printer effect failed beside the journey: counted, and the
         # citizen's screen is not replaced by it (the runner logged it; the journal retries).
@@ -227,8 +235,6 @@ _SIDE_EFFECTS = frozenset(
 def _side_effect_failure(st: MachineState, ev: EffectFailed) -> bool:
     if ev.effect not in _SIDE_EFFECTS:
         return False
-    if st.name is S.CERTIFICATE and ev.effect == "PrintDocument":
-        return False  # the certificate screen says the print failed
     waited = st.session is not None and bool(ev.key) and ev.key == st.session.pending
     return not waited
 
@@ -338,6 +344,8 @@ def _on_menu(st: MachineState, inp: Input, now: float, pol: Policy) -> Transitio
 def _on_idle(st: MachineState, inp: Input, now: float, pol: Policy) -> Transition | None:
     if isinstance(inp, Choose) and inp.option == "technician":
         return Transition(goto(st, S.TECHNICIAN_LOGIN, now, back_to=st.name))
+    if isinstance(inp, Choose) and inp.option == "essc" and identity.essc_offered(st, pol):
+        return identity.start_essc(st, now, pol)
     return None
 
 

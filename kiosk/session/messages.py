@@ -75,7 +75,15 @@ def dynamic_keys() -> frozenset[str]:
     keys |= {f"swap.{s}" for s in ("remove_ssc", "insert_bank", "reading_bank", "remove_bank",
                                    "remove_bank_retry", "insert_ssc", "reading_ssc")}
     keys |= {f"menu.reason.device.{d}"
-             for d in ("card_reader", "psam", "camera", "fingerprint", "printer")}
+             for d in ("card_reader", "psam", "camera", "fingerprint", "printer",
+                       "id_card_reader")}
+    from kiosk.session.printing import PRINT_FAILURES
+
+    keys |= {f"print.{t}" for t in ("insured_certificate", "payment_receipt",
+                                    "contribution_statement")}
+    keys |= set(PRINT_FAILURES.values())
+    keys |= {"print.again", "print.done", "print.printing", "print.use_qr", "print.use_screen",
+             "receipt.contribution", "qr.hold", "qr.refresh_hint"}
     keys |= {"menu.reason.offline", "menu.reason.card_lost", "result.queued", "result.sent"}
     keys |= {"out_of_service.maintenance", "out_of_service.device"}
     for message, next_step in ERROR_MESSAGES.values():

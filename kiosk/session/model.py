@@ -49,6 +49,7 @@ class Policy:
     default_language: str = "zh_CN"
     technician_secret: bytes = field(default=b"", repr=False)
     card_reader: str = ""  # reader name of the citizen's card (device events); "" = any
+    essc_login: bool = False  # the attract screen offers the e-SSC QR login (camera + central)
     new_key: Callable[[], str] = field(default=lambda: uuid.uuid4().hex, compare=False)
 
     def factor(self, elderly: bool) -> float:
@@ -77,6 +78,10 @@ class Terminal:
     def device_ok(self, name: str) -> bool:
         return self.health(DeviceKind(name)) is DeviceHealth.ONLINE
 
+    def reported_ok(self, kind: DeviceKind) -> bool:
+        """An optional device (the ID card reader) counts only once it reported online."""
+        return self.devices.get(kind) is DeviceHealth.ONLINE
+
     def out_of_service(self) -> bool:
         return self.maintenance_remote or not self.device_ok(DeviceKind.CARD_READER)
 
@@ -101,6 +106,8 @@ class Session:
     data: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     restricted: bool = False  # card reported lost: only the cancellation is offered
     journeys: tuple[tuple[str, str, float, str], ...] = ()  # (service, outcome, s, reason)
+    login: str = "card"  # "card", or "essc": the e-SSC QR code stood in for card + PIN
+    print_failures: int = 0  # prints that failed in this session (session_stats)
 
     def with_data(self, **values: Any) -> Session:
         return replace(self, data=frozen_map(self.data, **values))

@@ -40,4 +40,5 @@ def build_policy(config: KioskConfig, environ: Mapping[str, str] | None = None) 
         default_language=config.terminal.locale,
         technician_secret=load_technician_secret(config.session.technician_credential, environ),
         card_reader=config.card.reader,
+        essc_login=config.policy.essc_login,
     )

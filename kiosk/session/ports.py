@@ -18,10 +18,13 @@ from kiosk.session.events import Event
 __all__ = [
     "AlertsPort",
     "CardPort",
+    "EsscPort",
+    "IdCardPort",
     "IdentityPort",
     "OutboxPort",
     "Ports",
     "PrinterPort",
+    "QrPort",
     "ServicesPort",
 ]
 
@@ -114,14 +117,41 @@ class AlertsPort(Protocol):
 
 
 class PrinterPort(Protocol):
-    """The receipt/certificate printer."""
+    """The receipt/certificate printer (kiosk/printing.py `ReceiptPrinter`)."""
 
-    def print_document(self, document: Mapping[str, Any]) -> None: ...
+    def print_document(self, document: Mapping[str, Any]) -> None:
+        """``{"template", "lang", "data"}``; raises (with a `code`) when it did not print."""
+        ...
+
+
+class IdCardPort(Protocol):
+    """The resident ID card reader (kiosk/journeys/adapters/idcard.py)."""
+
+    def read_id_card(self, key: str, timeout_s: float) -> Event:
+        """IdCardRead or IdCardReadFailed (the card's photo never leaves the port)."""
+        ...
+
+
+class QrPort(Protocol):
+    """QR codes through the camera (kiosk/journeys/adapters/qr.py)."""
+
+    def scan_qr(self, key: str, timeout_s: float) -> Event:
+        """QrScanned (two equal reads) or QrScanFailed."""
+        ...
+
+
+class EsscPort(Protocol):
+    """e-SSC login at the central (the services adapter: it keeps the session it opens)."""
+
+    def redeem_essc(self, code: str) -> Event:
+        """CentralSessionOpened (credential ``essc``) or CentralSessionRefused."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
 class Ports:
-    """The bundle the runner is given (`printer` None when the terminal has none)."""
+    """The bundle the runner is given (`printer`, `id_card` None when the terminal has none;
+    `qr` and `essc` None: no e-SSC login)."""
 
     card: CardPort
     identity: IdentityPort
@@ -129,3 +159,6 @@ class Ports:
     outbox: OutboxPort
     alerts: AlertsPort
     printer: PrinterPort | None = None
+    id_card: IdCardPort | None = None
+    qr: QrPort | None = None
+    essc: EsscPort | None = None

@@ -82,6 +82,17 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
     "not_temporary": ("error.not_temporary", "next.counter"),
     "no_courses": ("error.no_courses", "next.menu"),
     "pin_mismatch": ("error.pin_mismatch", "next.pin_new_again"),
+    # the resident ID card (activation's identity step)
+    "idcard.mismatch": ("error.idcard_mismatch", "next.idcard_own"),
+    "idcard.expired": ("error.idcard_expired", "next.idcard_renew"),
+    "idcard.data_invalid": ("error.idcard_invalid", "next.idcard_counter"),
+    "idcard.no_card": ("error.idcard_no_card", "next.idcard_again"),
+    "idcard.module_error": ("error.idcard_device", "next.counter"),
+    "idcard.link_error": ("error.idcard_device", "next.counter"),
+    # the e-SSC QR login
+    "essc.forbidden": ("error.essc_refused", "next.essc_refresh"),
+    "essc.card_lost": ("error.essc_card_lost", "next.counter_lost_card"),
+    "qr.timeout": ("error.qr_timeout", "next.essc_again"),
     "internal": ("error.internal", "next.counter"),
 }
 

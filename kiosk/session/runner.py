@@ -16,8 +16,10 @@ import hmac
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from drivers.personal import PinBuffer, PinFormatError, wipe_bytes
@@ -26,6 +28,7 @@ from kiosk.clock import Clock, SystemClock
 from kiosk.session import effects as fx
 from kiosk.session.events import (
     DeviceHealthChanged,
+    DocumentPrinted,
     EffectFailed,
     Event,
     OutboxRecorded,
@@ -46,11 +49,21 @@ _STOP = object()
 _JOURNAL = (fx.RecordOutbox, fx.RaiseStaffAlert)
 
 
+class _NoDeviceError(RuntimeError):
+    """An effect for a port this terminal was built without (posted as EffectFailed)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 class SessionRunner:
     """Run the session machine against real (or fake) ports."""
 
     def __init__(self, policy: Policy, ports: Ports, clock: Clock | None = None,
                  *, tick_s: float = 0.5) -> None:
+        if policy.essc_login and (ports.qr is None or ports.essc is None):
+            policy = replace(policy, essc_login=False)  # no camera scanner or no central login
         self._policy = policy
         self._ports = ports
         self._clock = clock or SystemClock()
@@ -262,9 +275,26 @@ class SessionRunner:
             p.alerts.raise_alert(effect.reason, effect.step)
             return []
         if isinstance(effect, fx.PrintDocument):
-            if p.printer is not None:
-                p.printer.print_document(effect.document)
-            return []
+            if p.printer is None:
+                raise _NoDeviceError("printer.offline")
+            document = effect.document
+            wall = time.localtime(self._clock.wall())
+            document["data"].setdefault("time", time.strftime("%Y-%m-%d %H:%M", wall))
+            document["data"].setdefault("terminal", self._policy.terminal_id)
+            p.printer.print_document(document)
+            return [DocumentPrinted(effect.key)]
+        if isinstance(effect, fx.ReadIdCard):
+            if p.id_card is None:
+                raise _NoDeviceError("idcard.link_error")
+            return [p.id_card.read_id_card(effect.key, effect.timeout_s)]
+        if isinstance(effect, fx.ScanQr):
+            if p.qr is None:
+                raise _NoDeviceError("camera.unavailable")
+            return [p.qr.scan_qr(effect.key, effect.timeout_s)]
+        if isinstance(effect, fx.RedeemEssc):
+            if p.essc is None:
+                raise _NoDeviceError("sync.offline")
+            return [p.essc.redeem_essc(effect.code)]
         if isinstance(effect, fx.WipePersonalData):
             p.card.forget()
             p.identity.forget()

@@ -124,13 +124,9 @@ def _certificate(st: MachineState, pol: Policy) -> Parts:
         FieldView("periods", text("field.insured_periods"), str(doc.get("periods", ""))),
         FieldView("code", text("field.verification_code"), str(cert.get("verification_code", ""))),
     ]
-    printer = st.terminal.device_ok("printer")
-    choice = Choice("print", text("certificate.print"), "print", printer,
-                    None if printer else text("menu.reason.device.printer"))
-    notices = (text("certificate.printed"),) if s.data.get("printed") else ()
+    # The print choice and its notices come from printing.py (only with a healthy printer).
     qr = str(cert.get("qr") or cert.get("verification_code") or "") or None
-    return {"fields": tuple(fields), "choices": (choice,), "qr": qr,
-            "body": (text("certificate.body"),), "notices": notices}
+    return {"fields": tuple(fields), "qr": qr, "body": (text("certificate.body"),)}
 
 
 def _utility_kind(st: MachineState, pol: Policy) -> Parts:
@@ -210,6 +206,12 @@ def _result(st: MachineState, pol: Policy) -> Parts:
 
 def _activation_id(st: MachineState, pol: Policy) -> Parts:
     s = _s(st)
+    if s.data.get("id_mode") == "card":
+        parts: Parts = {"body": (text("activation.idcard_body"),),
+                        "progress": Progress(text("progress.idcard"))}
+        if pol.policy.id_card_check == "id_card_or_typed":
+            parts["choices"] = (Choice("type_id", text("activation.type_id"), "keyboard"),)
+        return parts
     err = str(s.data.get("id_error", ""))
     return {"body": (text("activation.id_body"),),
             "text_input": TextSpec("id_number", TextKind.ID_NUMBER, 18, 18,

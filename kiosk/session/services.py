@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 __all__ = [
+    "CARD_ONLY",
     "GROUPS",
     "GROUP_ICONS",
     "SERVICE_ICONS",
@@ -22,6 +23,7 @@ class Credential(StrEnum):
     PIN = "pin"
     FACE = "face"
     FINGERPRINT = "fingerprint"
+    ESSC = "essc"  # an e-SSC QR code redeemed at the central: stands in for card + PIN
 
 
 class ServiceId(StrEnum):
@@ -96,3 +98,15 @@ def group_of(service: str) -> str:
         if service in services:
             return group.value
     return ""
+
+
+CARD_ONLY: frozenset[str] = frozenset(
+    {
+        ServiceId.ACTIVATION,
+        ServiceId.PIN_CHANGE,
+        ServiceId.LOSS_CANCEL,
+        ServiceId.PENSION_QUALIFICATION,
+    }
+)
+"""Services only the physical card can do (a card write, the card's PIN, the found card, the
+card's challenge for the face step): not offered in an e-SSC session (docs/essc-login.md)."""

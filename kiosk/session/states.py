@@ -12,6 +12,7 @@ class StateName(StrEnum):
 
     IDLE = "idle"  # attract screen: insert your card
     READING_CARD = "reading_card"
+    QR_SCAN = "qr_scan"  # e-SSC login: camera preview, hold the app's code up
     MENU = "menu"
     PIN_ENTRY = "pin_entry"
     VERIFYING_PIN = "verifying_pin"

@@ -218,6 +218,7 @@ class View:
     pin: PinSpec | None = None
     text_input: TextSpec | None = None
     qr: str | None = None
+    preview: str = ""  # a device whose live picture the screen shows ("camera": the QR scan)
     language: str = "zh_CN"
     elderly: bool = False
     staff_called: bool = False

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from kiosk.session import activation, service_views
+from kiosk.session import activation, printing, service_views
 from kiosk.session.availability import availability, degraded
 from kiosk.session.core import allowed_intents, deadline, warning_from
 from kiosk.session.model import MachineState, Policy, Session
@@ -40,6 +40,7 @@ def view_of(st: MachineState, pol: Policy) -> View:
     builder = _BUILDERS.get(st.name)
     if builder is not None:
         parts.update(builder(st, pol))
+    parts = printing.view_parts(st, parts)
     notices: list[Text] = list(parts.pop("notices", ()))
     if st.notice and "error" not in parts:
         notices.insert(0, text(st.notice))
@@ -124,7 +125,21 @@ def _progress(key: str, fraction: float | None = None) -> Parts:
 
 
 def _idle(st: MachineState, pol: Policy) -> Parts:
-    return {"body": (text("idle.insert_card"), text("idle.help"))}
+    from kiosk.session.identity import essc_offered
+
+    parts: Parts = {"body": (text("idle.insert_card"), text("idle.help"))}
+    if essc_offered(st, pol):
+        parts["choices"] = (Choice("essc", text("idle.essc"), "qr_code_scanner"),)
+    return parts
+
+
+def _qr_scan(st: MachineState, pol: Policy) -> Parts:
+    seconds = int(pol.policy.qr_timeout_s)
+    return {
+        "body": (text("qr.hold", seconds=seconds), text("qr.refresh_hint")),
+        "progress": Progress(text("progress.qr")),
+        "preview": "camera",
+    }
 
 
 def _take_card(st: MachineState, pol: Policy) -> Parts:
@@ -311,6 +326,7 @@ _BUILDERS: dict[StateName, Callable[[MachineState, Policy], Parts]] = {
     S.TECHNICIAN_LOGIN: _technician_login,
     S.MAINTENANCE: _maintenance,
     S.READING_CARD: _reading_card,
+    S.QR_SCAN: _qr_scan,
     S.MENU: _menu,
     S.PIN_ENTRY: _pin_entry,
     S.VERIFYING_PIN: lambda st, pol: _progress("progress.verifying_pin"),

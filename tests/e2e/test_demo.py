@@ -36,6 +36,12 @@ def test_demo_runs_every_step_and_leaves_nothing_behind(tmp_path: Path) -> None:
     assert "match=yes" in out and "liveness=passed" in out and "result=pass" in out
     # the finger matched the holder's reference template, fetched from the central over RPC
     assert "Match (score" in out and "the finger is " in out
+    # three citizen journeys ran through the session, each as its journey file says
+    for name in ("query", "payment", "activation"):
+        assert f"journey {name}: result=pass" in out
+    assert "[result] result.paid" in out and "field.reference: R" in out  # paid, with receipt
+    assert "[result] result.activated" in out  # approval, card write, read-back, confirmation
+    assert declared["name"] not in out and declared["card_number"] not in out
     # the terminal came online at the central system's fleet monitor
     assert "is online in the fleet monitor" in out and "demo complete" in out
     # biometric data does not outlive the check; nothing keeps running

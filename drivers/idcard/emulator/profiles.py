@@ -69,6 +69,21 @@ PROFILES: dict[str, CardProfile] = {
             "another resident (not the gen3 social security card's holder)",
         ),
         CardProfile(
+            "resident_retiree",
+            IdCardKind.RESIDENT,
+            {
+                **_RESIDENT,
+                "name": "王秀英",
+                "sex": "2",
+                "birth": "19580308",
+                "address": "浙江省温州市瓯海区娄桥街道古岸头村十二号",
+                "id_number": _id("33030419580308005"),
+                "valid_from": "20180308",
+                "valid_until": LONG_TERM,
+            },
+            "resident card of the ssc3_retiree social security card's holder (activation)",
+        ),
+        CardProfile(
             "expired",
             IdCardKind.RESIDENT,
             {**_RESIDENT, "valid_from": "20060101", "valid_until": "20160101"},

@@ -53,6 +53,7 @@ from kiosk.services.errors import (
     UnreachableError,
     call,
 )
+from kiosk.services.essc import EsscLoginClient
 from kiosk.services.inquiry import InquiryService
 from kiosk.services.payment import PaymentService
 from kiosk.services.pension import PensionService
@@ -229,6 +230,21 @@ class CentralServices:
                 return CentralSessionRefused(reason=session_code(e))
             except CardError as e:
                 return CentralSessionRefused(reason=str(e.code.value))
+            s = self._session
+            return CentralSessionOpened(
+                token=s.token, credentials=frozenset(str(c.value) for c in s.credentials)
+            )
+
+    def redeem_essc(self, code: str) -> Event:
+        """`EsscPort`: have the central redeem an e-SSC code; the session it opens (credential
+        ``essc``, standing in for card + PIN) is this port's from now on. Refusals:
+        ``forbidden`` (expired, used, forged, another terminal's), ``card_lost`` (revoked with
+        the card), ``sync.offline``."""
+        with self._lock:
+            try:
+                self._session = EsscLoginClient(self.rpc).login(code)
+            except ServiceError as e:
+                return CentralSessionRefused(reason=session_code(e))
             s = self._session
             return CentralSessionOpened(
                 token=s.token, credentials=frozenset(str(c.value) for c in s.credentials)

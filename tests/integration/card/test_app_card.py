@@ -43,8 +43,10 @@ def test_card_reader_is_a_device_of_the_app(card_slot: Any) -> None:
     app.start()
     try:
         assert "card_reader" not in app.failed
-        # the scanner and the camera are missing here: they degrade, the reader is online
-        assert [d.name for d in app.devices] == ["card_reader", "fingerprint", "camera"]
+        # the scanner, camera, printer and ID card reader are missing here: they degrade
+        assert [d.name for d in app.devices] == [
+            "card_reader", "fingerprint", "camera", "printer", "id_card_reader"
+        ]
         assert all(isinstance(d, Device) for d in app.devices)
         seen: list[object] = []
         health = wait_event(app, DeviceHealthChanged, seen, DeviceKind.CARD_READER)
@@ -57,6 +59,8 @@ def test_card_reader_is_a_device_of_the_app(card_slot: Any) -> None:
             "card_reader": "online",
             "fingerprint": "no_device",
             "camera": "no_device",
+            "printer": "no_device",
+            "id_card_reader": "no_device",
         }
         card_slot.card.insert("ssc2")
         inserted = wait_event(app, CardInserted, seen)

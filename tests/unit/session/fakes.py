@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drivers.card.holder import CardHolder
+from drivers.idcard.layouts import IdCardHolder, IdCardKind, Sex
 from drivers.personal import Masked, PersonalKind, PinBuffer
 from kiosk.config.session import PolicyConfig, SessionConfig
 from kiosk.session import effects as fx
@@ -23,14 +24,18 @@ from kiosk.session.events import (
     CardInserted,
     CardRead,
     CentralSessionOpened,
+    DocumentPrinted,
+    EffectFailed,
     Event,
     FaceMatched,
     FingerprintEnrolled,
     FingerprintMatched,
+    IdCardRead,
     OutboxRecorded,
     PaymentSucceeded,
     PinChanged,
     PinVerified,
+    QrScanned,
     QueryAnswered,
 )
 from kiosk.session.intents import EnterPin
@@ -68,11 +73,31 @@ def holder(card_number: str = CARD_NUMBER, id_number: str = ID_NUMBER) -> CardHo
     )
 
 
-def make_policy(**session: Any) -> Policy:
+ESSC_CODE = "ESSC1.test-claims.test-signature"
+
+
+def id_card(id_number: str = ID_NUMBER, name: str = NAME,
+            valid_until: dt.date | None = None) -> IdCardHolder:
+    """The holder's resident ID card (or another person's, with other values)."""
+    return IdCardHolder(
+        kind=IdCardKind.RESIDENT,
+        name=Masked(name, PersonalKind.NAME),
+        sex=Sex.FEMALE,
+        birth=dt.date(1949, 12, 31),
+        id_number=Masked(id_number, PersonalKind.ID_NUMBER),
+        valid_from=dt.date(2015, 1, 1),
+        valid_until=valid_until,
+        authority="北京市公安局东城分局",
+    )
+
+
+def make_policy(policy: dict[str, Any] | None = None, essc: bool = False,
+                **session: Any) -> Policy:
     counter = iter(range(1, 10**9))
     return Policy(
+        essc_login=essc,
         session=SessionConfig.model_validate(session),
-        policy=PolicyConfig.model_validate({}),
+        policy=PolicyConfig.model_validate(policy or {}),
         terminal_id="SSK-TEST-0001",
         technician_secret=SECRET.encode(),
         new_key=lambda: f"key-{next(counter):06d}",
@@ -195,11 +220,24 @@ class FakePorts:
         self.alerts.append((reason, step))
 
     def print_document(self, document: Mapping[str, Any]) -> None:
+        if "print_document" in self.overrides:
+            self.overrides["print_document"](document)  # raises to fail the print
         self.printed.append(document)
+
+    # hall devices
+    def read_id_card(self, key: str, timeout_s: float) -> Event:
+        return self._do("read_id_card", lambda: IdCardRead(key, id_card()), key, timeout_s)
+
+    def scan_qr(self, key: str, timeout_s: float) -> Event:
+        return self._do("scan_qr", lambda: QrScanned(key, ESSC_CODE), key, timeout_s)
+
+    def redeem_essc(self, code: str) -> Event:
+        return self._do("redeem_essc",
+                        lambda: CentralSessionOpened("tok-essc", frozenset({"essc"})), code)
 
     def bundle(self) -> Ports:
         return Ports(card=self, identity=self, services=self, outbox=self, alerts=self,
-                     printer=self)
+                     printer=self, id_card=self, qr=self, essc=self)
 
 
 def answer(ports: FakePorts, effect: fx.Effect) -> list[Event]:
@@ -236,7 +274,18 @@ def answer(ports: FakePorts, effect: fx.Effect) -> list[Event]:
     elif isinstance(effect, fx.RaiseStaffAlert):
         ports.raise_alert(effect.reason, effect.step)
     elif isinstance(effect, fx.PrintDocument):
-        ports.print_document(effect.document)
+        try:
+            ports.print_document(effect.document)
+            out.append(DocumentPrinted(effect.key))
+        except Exception as e:  # as the runner does
+            out.append(EffectFailed("PrintDocument", str(getattr(e, "code", "internal")),
+                                    effect.key))
+    elif isinstance(effect, fx.ReadIdCard):
+        out.append(ports.read_id_card(effect.key, effect.timeout_s))
+    elif isinstance(effect, fx.ScanQr):
+        out.append(ports.scan_qr(effect.key, effect.timeout_s))
+    elif isinstance(effect, fx.RedeemEssc):
+        out.append(ports.redeem_essc(effect.code))
     elif isinstance(effect, fx.WipePersonalData):
         ports.forget()
     return out

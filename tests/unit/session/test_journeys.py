@@ -265,10 +265,9 @@ def test_certificate_qr_and_print_only_with_a_printer() -> None:
     assert h.state == "certificate" and h.view.qr == "ssk:verify:VC-7F3K"
     assert {f.id: f.display() for f in h.view.fields}["code"] == "VC-7F3K-99QX"
     h.send(Choose("print"))
-    assert of(h, fx.PrintDocument) and h.view.notices[0].key == "certificate.printed"
+    assert of(h, fx.PrintDocument) and h.view.notices[0].key == "print.done"
     h.send(DeviceHealthChanged(DeviceKind.PRINTER, DeviceHealth.OFFLINE))
-    assert not h.view.choices[0].enabled
-    assert h.view.choices[0].reason is not None
+    assert "print" not in {c.id for c in h.view.choices}  # no healthy printer: not offered
     h.send(Choose("print"))
     assert len(of(h, fx.PrintDocument)) == 1
 
@@ -570,10 +569,12 @@ def test_print_failure_says_so_and_keeps_the_qr() -> None:
     h = at_menu()
     choose(h, "query", "certificate")
     h.enter_pin()
-    h.send(Choose("print"))
-    h.send(EffectFailed("PrintDocument", "internal"))
+    h.auto = False
+    (effect,) = h.send(Choose("print"))
+    assert isinstance(effect, fx.PrintDocument)
+    h.send(EffectFailed("PrintDocument", "internal", effect.key))
     assert h.state == "certificate" and h.view.qr
-    assert h.view.notices[0].key == "certificate.print_failed"
+    assert h.view.error is not None and h.view.error.message.key == "print.failed"
 
 
 def test_the_machine_refuses_a_charge_without_confirm(monkeypatch: pytest.MonkeyPatch) -> None:

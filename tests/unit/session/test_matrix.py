@@ -27,6 +27,8 @@ from tests.unit.session.fakes import (
     SECRET,
     Harness,
     holder,
+    id_card,
+    make_policy,
     pin,
 )
 from tests.unit.session.test_journeys import activation_to_form, pay_power_bill
@@ -88,6 +90,8 @@ def capture() -> dict[StateName, MachineState]:
     h.send(it.TechnicianLogin(SECRET))
     h.send(it.TechnicianLogout())
     h.send(ev.MaintenanceCommanded(True))
+    essc = Recorder(pol=make_policy(essc=True), auto=False)
+    essc.send(it.Choose("essc"))  # qr_scan, waiting for the camera
     return Recorder.captured
 
 
@@ -114,6 +118,12 @@ INPUTS: list[Any] = [
     ev.DeviceHealthChanged(DeviceKind.CAMERA, DeviceHealth.OFFLINE),
     ev.DeviceHealthChanged(DeviceKind.CARD_READER, DeviceHealth.NO_DEVICE),
     ev.CentralReachability(False), ev.MaintenanceCommanded(True), ev.MaintenanceCommanded(False),
+    it.Choose("print"), it.Choose("essc"), it.Choose("type_id"), ev.DocumentPrinted("nope"),
+    ev.EffectFailed("PrintDocument", "printer.paper_out", "nope"),
+    ev.IdCardRead("nope", id_card()), ev.IdCardReadFailed("nope", "idcard.no_card"),
+    ev.QrScanned("nope", "ESSC1.x.y"), ev.QrScanFailed("nope", "qr.timeout"),
+    ev.DeviceHealthChanged(DeviceKind.PRINTER, DeviceHealth.USER_ERROR),
+    ev.DeviceHealthChanged(DeviceKind.ID_CARD_READER, DeviceHealth.ONLINE),
 ]
 CAPTURED = capture()
 
