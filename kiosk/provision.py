@@ -24,6 +24,8 @@ from cryptography.x509.oid import NameOID
 from drivers.camera.discovery import candidate_cameras, probe_camera
 from drivers.card import reader as pcsc
 from drivers.fingerprint.discovery import candidate_ports, probe_port
+from drivers.idcard.discovery import probe_idcard
+from drivers.printer.discovery import probe_printer
 from kiosk.config import KioskConfig, load_config
 from kiosk.config.terminal import Mode
 
@@ -103,6 +105,37 @@ def _fingerprint(plan: ProvisionPlan, config: KioskConfig, say: Say, found: Prov
             return port
     found.warnings.append("no fingerprint module answered: services that need it stay hidden")
     return plan.fingerprint_port or config.fingerprint.port
+
+
+def _hall_devices(
+    plan: ProvisionPlan, config: KioskConfig, fp_port: str, say: Say, found: Provisioned
+) -> dict[str, Any]:
+    """The ID card reader and the receipt printer on the serial ports the scanner did not take;
+    a device nobody answers for is written as not fitted, so its services hide."""
+    ports = [p for p in candidate_ports(list(plan.extra_serial_ports)) if p != fp_port]
+    sections: dict[str, Any] = {}
+    idcard = config.idcard.to_settings()
+    for port in ports:
+        sam = probe_idcard(port, idcard)
+        if sam is not None:
+            say(f"  ID card reader on {port}: SAM {sam}")
+            sections["idcard"] = {"enabled": True, "port": port}
+            ports.remove(port)
+            break
+    else:
+        found.warnings.append("no ID card reader answered: written as not fitted")
+        sections["idcard"] = {"enabled": False}
+    printer = config.printer.to_settings()
+    for port in ports:
+        status = probe_printer(port, printer)
+        if status is not None:
+            say(f"  receipt printer on {port}: " + (", ".join(status.problems()) or "ready"))
+            sections["printer"] = {"enabled": True, "port": port}
+            break
+    else:
+        found.warnings.append("no receipt printer answered: written as not fitted (QR only)")
+        sections["printer"] = {"enabled": False}
+    return sections
 
 
 def _camera(plan: ProvisionPlan, config: KioskConfig, say: Say, found: Provisioned) -> str:
@@ -193,15 +226,16 @@ def provision(plan: ProvisionPlan, say: Say = print) -> Provisioned:
     found = Provisioned(config_file=plan.output)
     say("1/4 card reader and PSAM")
     card, psam = _readers(plan, say, found)
-    say("2/4 fingerprint scanner")
+    say("2/4 fingerprint scanner, ID card reader, receipt printer")
     fp_port = _fingerprint(plan, base, say, found)
+    hall = _hall_devices(plan, base, fp_port, say, found)
     say("3/4 camera")
     camera = _camera(plan, base, say, found)
     say("4/4 credentials and config")
     _credentials(plan, say, found)
     plan.output.parent.mkdir(parents=True, exist_ok=True)
     text = "# Written by `kiosk provision`; see `kiosk config schema` for every key.\n"
-    text += tomli_w.dumps(_config_data(plan, card, psam, fp_port, camera))
+    text += tomli_w.dumps({**_config_data(plan, card, psam, fp_port, camera), **hall})
     plan.output.write_text(text, encoding="utf-8")
     load_config(plan.output, environ={})  # the file we wrote must load (raises ConfigError)
     say(f"  config written to {plan.output}")

@@ -15,6 +15,8 @@ from typing import Any
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from drivers.idcard.emulator import make_emulator as idcard_emulator
+from drivers.printer.emulator import make_emulator as printer_emulator
 from tests.fixtures.broker import Broker
 from tests.fixtures.fingerprint import FingerprintRig
 
@@ -39,6 +41,7 @@ def test_provision_discovers_writes_and_hands_over_to_the_doctor(
     card_slot: Any, fp_rig: FingerprintRig, broker: Broker, tmp_path: Path
 ) -> None:
     fp_rig.emulator()
+    idcard_link, printer_link = tmp_path / "ttyID0", tmp_path / "ttyPRN0"
     out, creds = tmp_path / "kiosk.toml", tmp_path / "credentials"
     args = [
         "--terminal-id", "SSK-HALL7-0042",
@@ -50,9 +53,15 @@ def test_provision_discovers_writes_and_hands_over_to_the_doctor(
         "--credentials-dir", str(creds),
         "--probe-port", "/dev/null-no-such-port",
         "--probe-port", fp_rig.link,
+        "--probe-port", str(printer_link),
+        "--probe-port", str(idcard_link),
         "--camera", "synthetic:still",
     ]  # fmt: skip
-    result = _provision(args, tmp_path / "state")
+    with (
+        idcard_emulator(idcard_link, profile="resident", pace=False),
+        printer_emulator(printer_link, pace=False),
+    ):
+        result = _provision(args, tmp_path / "state")
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
 
     config = tomllib.loads(out.read_text())
@@ -60,6 +69,9 @@ def test_provision_discovers_writes_and_hands_over_to_the_doctor(
     assert config["card"]["reader"] == card_slot.reader_names[0]
     assert config["psam"]["reader"] == card_slot.reader_names[1]
     assert config["fingerprint"]["port"] == fp_rig.link  # the port that answered
+    # each hall device found on its own port, whatever the order they were probed in
+    assert config["idcard"] == {"enabled": True, "port": str(idcard_link)}
+    assert config["printer"] == {"enabled": True, "port": str(printer_link)}
     for secret in ("journal-key", "mqtt-client.key"):
         mode = stat.S_IMODE((creds / secret).stat().st_mode)
         assert mode == 0o600, f"{secret} is {oct(mode)}"

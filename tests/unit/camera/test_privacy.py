@@ -28,6 +28,10 @@ ALLOWED_WRITERS = {
     ("frames.py", "imwrite"),  # save_image: the technician's annotated snapshot (CLI only)
     ("frames.py", "imencode"),  # encode_jpeg: bytes in memory (tests, bench, demo reference)
     ("synthetic.py", "VideoWriter"),  # generated demo streams of packaged photos, no citizen
+    # generated QR test frames of random tokens (tests, bench/qr.py): no camera pixel, no citizen
+    ("qr_frames.py", "VideoWriter"),
+    ("qr_frames.py", "imencode"),
+    ("qr_frames.py", "save"),
 }
 
 
