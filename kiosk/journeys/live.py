@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from drivers.camera.service import FaceVerifier
+from drivers.camera.source import FrameSource
 from drivers.card.driver import CardDriver
 from drivers.fingerprint.driver import FingerprintDriver
 from kiosk.clock import Clock, SystemClock
@@ -137,7 +138,8 @@ class RunnerDriver:
 
 
 class LiveTerminal:
-    """Session runner + real ports + card monitor; implements `SessionDriver`."""
+    """Session runner + real ports + card monitor; implements `SessionDriver`. `camera`: a
+    running `FrameSource` the face check and QR scan share (the touchscreen previews it)."""
 
     def __init__(
         self,
@@ -146,8 +148,10 @@ class LiveTerminal:
         *,
         verifier: FaceVerifier | None = None,
         clock: OffsetClock | None = None,
+        camera: FrameSource | None = None,
     ) -> None:
         self.config = config
+        self._camera = camera  # the composition root's running camera (else one per check)
         self.clock = clock or OffsetClock()
         self.outbox: ObservedOutbox | None = None
         self._backend = backend
@@ -187,6 +191,7 @@ class LiveTerminal:
             fingerprint=self._fingerprint,
             wake=b.wake,
             verifier=self._verifier,
+            camera=self._camera,
             wrap_outbox=observe,
             printer=self.printer,
             id_card=self.id_card,
