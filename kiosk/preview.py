@@ -9,11 +9,12 @@ can call it every frame without ever waiting on the camera.
 
 from __future__ import annotations
 
+import time
 from typing import Protocol
 
 from drivers.camera.results import Frame
 
-__all__ = ["CameraPreview", "PreviewPort"]
+__all__ = ["CameraPreview", "PreviewPort", "StillPreview"]
 
 
 class PreviewPort(Protocol):
@@ -35,3 +36,16 @@ class CameraPreview:
     def latest(self) -> Frame | None:
         """The newest frame (not taken from the check), or None without one."""
         return None if self._source is None else self._source.peek()
+
+
+class StillPreview:
+    """`PreviewPort` of one packaged face photo: `kiosk screenshots` and the benchmark, where
+    no camera runs."""
+
+    def __init__(self) -> None:
+        from drivers.camera.synthetic import default_photo, load_photo  # dlib-free, but heavy
+
+        self._frame = Frame(load_photo(default_photo()), 1, time.monotonic())
+
+    def latest(self) -> Frame | None:
+        return self._frame

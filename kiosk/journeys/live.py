@@ -24,7 +24,7 @@ from kiosk.idcard import IdCardDevice
 from kiosk.journal.store import Journal
 from kiosk.journeys.ports import RealPorts, build_ports, device_to_session
 from kiosk.journeys.rig import EmulatedHardware, profile_secrets
-from kiosk.journeys.runner import JourneyResult, JourneyRunner, ObservedOutbox
+from kiosk.journeys.runner import JourneyResult, JourneyRunner, ObservedOutbox, SessionDriver
 from kiosk.journeys.spec import Journey
 from kiosk.printing import ReceiptPrinter
 from kiosk.services.payment import PaymentService
@@ -280,8 +280,11 @@ def run_journey(
     say: Say | None = None,
     verifier: FaceVerifier | None = None,
     outcome_timeout_s: float = 30.0,
+    session: Callable[[LiveTerminal], SessionDriver] | None = None,
 ) -> JourneyResult:
-    """Run `journey` on `hardware` (started) with a fresh session; returns its result."""
+    """Run `journey` on `hardware` (started) with a fresh session; returns its result.
+    `session`: what the journey talks to instead of the terminal itself (the touchscreen's
+    demo shows each view on the screen before the journey goes on: ui/journey_screens.py)."""
     hardware.empty_slot()
     hardware.card_profile = journey.card
     hardware.camera_source = journey.camera
@@ -296,7 +299,7 @@ def run_journey(
         runner = JourneyRunner(
             journey,
             hardware,
-            terminal,
+            terminal if session is None else session(terminal),
             terminal.outbox,
             profile_secrets(journey.card),
             say=say,
