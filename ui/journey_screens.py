@@ -33,10 +33,16 @@ log = logging.getLogger("ui.journey_screens")
 _SHOW_TIMEOUT_S = 20.0
 
 
-def screen_key(view: View) -> tuple[str, str, tuple[str, ...], str]:
-    """What makes a screen new for the PNGs: state, title, body and error (not the timer)."""
+ScreenKey = tuple[str, str, tuple[str, ...], str, str, int]
+
+
+def screen_key(view: View) -> ScreenKey:
+    """What makes a screen new for the PNGs: state, title, body, error, the selected tab and
+    the table's page (a new insurance's records), not the ticking timer."""
     error = "" if view.error is None else view.error.code or view.error.message.key
-    return view.state, view.title.key, tuple(t.key for t in view.body), error
+    tab = next((c.id for c in view.choices if c.selected), "")
+    page = 0 if view.table is None else view.table.page * 1000 + len(view.table.rows)
+    return view.state, view.title.key, tuple(t.key for t in view.body), error, tab, page
 
 
 class _Port:
@@ -121,7 +127,7 @@ class JourneyScreens:
 
         worker = threading.Thread(target=play, name=f"journey-{journey.name}", daemon=True)
         worker.start()
-        last: tuple[str, str, tuple[str, ...], str] | None = None
+        last: ScreenKey | None = None
         n = 0
         try:
             while worker.is_alive() or not self._views.empty():

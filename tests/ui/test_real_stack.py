@@ -5,6 +5,7 @@ central over a real mosquitto: tests/fixtures/journeys.py). Taps after the PIN a
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -58,6 +59,19 @@ def live(ui_driver: Any, journey_stack: JourneyStack, terminal: EmulatedHardware
     yield from connect(ui_driver, core)
 
 
+def _wait_rows(ui: Any, timeout: float = 20.0) -> View:
+    """Until the shown view holds table rows (the records come from the central by RPC)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ui.settle()
+        view = ui.app.view
+        if view.table is not None and view.table.rows:
+            ui.pump(2)
+            return view  # type: ignore[no-any-return]
+        time.sleep(0.05)
+    raise AssertionError(f"no rows shown: {ui.app.view}")
+
+
 def _type_on_keypad(ui: Any, digits: str) -> None:
     for d in digits:
         ui.key(48 + int(d))
@@ -91,17 +105,18 @@ def test_query_on_the_real_core_within_four_taps_after_pin(live: Any) -> None:
     ui = live
     _open_with_pin(ui, "query", "inquiry")
     ui.wait_screen("inquiry", timeout=30)
-    assert ui.app.view.state == "inquiry"
-    table = ui.app.view.table
-    assert table is not None and table.rows, "the central's contribution records are shown"
+    table = _wait_rows(ui).table
+    assert table is not None
     shown = ui.shown_text()
+    assert str(table.rows[0][0]) in shown, "the central's contribution records are shown"
     secrets = profile_secrets("ssc3")
     assert secrets.id_number not in shown and secrets.name not in shown
     tabs = [b for b in ui.buttons() if b.action.startswith("choice:")]
     assert len(tabs) >= 2, "one tab per insurance"
-    ui.tap(tabs[1])
+    ui.tap_button(action="choice:medical")  # the medical insurance's records
     ui.wait_screen("inquiry")
-    assert ui.app.view.table is not None and ui.app.view.table.rows
+    assert next(c for c in ui.app.view.choices if c.selected).id == "medical"
+    _wait_rows(ui)
     assert ui.taps <= 4, f"{ui.taps} taps after the PIN"
     ui.tap_button(action="cancel", count=False)
     ui.wait_screen("take_card", timeout=15)
@@ -122,6 +137,7 @@ def test_utility_payment_on_the_real_core_within_four_taps_after_pin(
     assert "319202140048" in ui.texts()
     ui.tap_button(action="submit")
     ui.wait_screen("utility", timeout=20)
+    _wait_rows(ui)
     bills = [b for b in ui.buttons() if b.action.startswith("row:")]
     assert bills, "the central's bills are tappable rows"
     ui.tap(bills[0])
