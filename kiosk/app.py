@@ -21,6 +21,7 @@ from kiosk.config import KioskConfig
 from kiosk.device import Device
 from kiosk.events import EventQueue
 from kiosk.idcard import IdCardDevice
+from kiosk.preview import CameraPreview
 from kiosk.printing import ReceiptPrinter
 from kiosk.watchdog import SystemdNotifier
 
@@ -116,6 +117,11 @@ class KioskApp:
         self._start_device("camera", source)
         self.camera = source
         return source
+
+    def camera_preview(self) -> CameraPreview:
+        """The read-only preview of the running camera for the touchscreen (kiosk/preview.py):
+        no picture until `init_camera` ran."""
+        return CameraPreview(self.camera)
 
     def init_printer(self) -> ReceiptPrinter | None:
         """The receipt printer as device `printer` (and the session's printer port): its

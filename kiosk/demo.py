@@ -52,7 +52,7 @@ class DemoOptions:
     broker_port: int = 1883
     monitor_port: int = 8080
     # Runs one journey instead of `run_journey` (same arguments): `kiosk demo-screens` shows
-    # each journey on the touchscreen (kiosk/cli/ui.py); kiosk itself never imports the UI.
+    # each journey on the touchscreen (ui/cli.py); kiosk itself never imports the UI.
     journey_runner: Callable[..., Any] | None = None
 
 

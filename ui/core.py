@@ -17,6 +17,7 @@ from typing import Any
 from kiosk.app import KioskApp
 from kiosk.config import LoadedConfig
 from kiosk.journeys.live import Backend, LiveTerminal
+from kiosk.preview import PreviewPort
 from kiosk.session.intents import Intent
 from kiosk.session.view import View
 
@@ -66,9 +67,12 @@ class UiCore:
         assert a.journal is not None and a.sync is not None and a.payments is not None
         sync = a.sync
         backend = Backend(a.journal, sync.rpc, a.payments, sync.wake, lambda: sync.connected)
-        self.terminal = LiveTerminal(self.config, backend).start()
+        # One running camera: the face check and the QR scan take its frames, the identity
+        # screen previews it (kiosk/preview.py); its health joins the agent's telemetry.
+        camera = self.app.init_camera()
+        self.terminal = LiveTerminal(self.config, backend, camera=camera).start()
         self.beats = BeatRecorder()
-        self.preview: Any = None  # the identity port opens the camera per check (no feed yet)
+        self.preview: PreviewPort = self.app.camera_preview()
         self._loop = threading.Thread(target=self._run, name="kiosk-core", daemon=True)
         self._loop.start()
 

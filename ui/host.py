@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from kiosk.config.ui import UiConfig
+from kiosk.preview import PreviewPort
 from kiosk.session.intents import Intent, SetLanguage
 from kiosk.session.view import ErrorInfo, View, text
 from kiosk.watchdog import SystemdNotifier
@@ -32,7 +33,10 @@ log = logging.getLogger("ui.host")
 class Core(Protocol):
     """What the UI needs of the core (kiosk side, Kivy-free)."""
 
-    preview: Any  # latest() -> camera frame or None; None without a camera
+    @property
+    def preview(self) -> PreviewPort | None:
+        """The running camera's newest frame (kiosk/preview.py); None without a camera."""
+        ...
 
     def send(self, intent: Intent) -> None: ...
 
@@ -100,7 +104,7 @@ class OutOfServicePort:
     def __init__(self, view: View) -> None:
         self._view = view
         self._callbacks: list[Callable[[View], None]] = []
-        self.preview = None
+        self.preview: PreviewPort | None = None
         self._started = time.monotonic()
 
     def send(self, intent: Intent) -> None:

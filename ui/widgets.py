@@ -246,8 +246,9 @@ class ChoiceGrid(GridLayout):
             self.choose_handler(ident)
 
 
-class FieldList(BoxLayout):
-    """Labelled values; a revealable (masked) one has an eye button the holder taps."""
+class FieldList(GridLayout):
+    """Labelled values, one column unless the screen asks for more (`cols`); a revealable
+    (masked) one has an eye button the holder taps."""
 
     items = ListProperty([])  # dicts: id, label, value, revealable, revealed, reveal_text
     reveal_handler = ObjectProperty(None, allownone=True)

@@ -156,6 +156,12 @@ class FrameSource:
                 self._cond.notify_all()  # a generated stream waits for its frame to be taken
             return self._latest
 
+    def peek(self) -> Frame | None:
+        """The newest frame without taking it: a preview looks, while the check that consumes
+        frames (and a generated stream that waits for each frame to be taken) sees every one."""
+        with self._cond:
+            return self._latest
+
     def wait_frame(self, after_seq: int = 0, timeout: float = 1.0) -> Frame | None:
         """Block up to `timeout` s for a frame newer than `after_seq`; None on timeout/stop."""
         deadline = self._now() + timeout

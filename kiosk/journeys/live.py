@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from drivers.camera.service import FaceVerifier
+from drivers.camera.source import FrameSource
 from drivers.card.driver import CardDriver
 from drivers.fingerprint.driver import FingerprintDriver
 from kiosk.clock import Clock, SystemClock
@@ -23,7 +24,7 @@ from kiosk.idcard import IdCardDevice
 from kiosk.journal.store import Journal
 from kiosk.journeys.ports import RealPorts, build_ports, device_to_session
 from kiosk.journeys.rig import EmulatedHardware, profile_secrets
-from kiosk.journeys.runner import JourneyResult, JourneyRunner, ObservedOutbox
+from kiosk.journeys.runner import JourneyResult, JourneyRunner, ObservedOutbox, SessionDriver
 from kiosk.journeys.spec import Journey
 from kiosk.printing import ReceiptPrinter
 from kiosk.services.payment import PaymentService
@@ -137,7 +138,8 @@ class RunnerDriver:
 
 
 class LiveTerminal:
-    """Session runner + real ports + card monitor; implements `SessionDriver`."""
+    """Session runner + real ports + card monitor; implements `SessionDriver`. `camera`: a
+    running `FrameSource` the face check and QR scan share (the touchscreen previews it)."""
 
     def __init__(
         self,
@@ -146,8 +148,10 @@ class LiveTerminal:
         *,
         verifier: FaceVerifier | None = None,
         clock: OffsetClock | None = None,
+        camera: FrameSource | None = None,
     ) -> None:
         self.config = config
+        self._camera = camera  # the composition root's running camera (else one per check)
         self.clock = clock or OffsetClock()
         self.outbox: ObservedOutbox | None = None
         self._backend = backend
@@ -187,6 +191,7 @@ class LiveTerminal:
             fingerprint=self._fingerprint,
             wake=b.wake,
             verifier=self._verifier,
+            camera=self._camera,
             wrap_outbox=observe,
             printer=self.printer,
             id_card=self.id_card,
@@ -275,8 +280,11 @@ def run_journey(
     say: Say | None = None,
     verifier: FaceVerifier | None = None,
     outcome_timeout_s: float = 30.0,
+    session: Callable[[LiveTerminal], SessionDriver] | None = None,
 ) -> JourneyResult:
-    """Run `journey` on `hardware` (started) with a fresh session; returns its result."""
+    """Run `journey` on `hardware` (started) with a fresh session; returns its result.
+    `session`: what the journey talks to instead of the terminal itself (the touchscreen's
+    demo shows each view on the screen before the journey goes on: ui/journey_screens.py)."""
     hardware.empty_slot()
     hardware.card_profile = journey.card
     hardware.camera_source = journey.camera
@@ -291,7 +299,7 @@ def run_journey(
         runner = JourneyRunner(
             journey,
             hardware,
-            terminal,
+            terminal if session is None else session(terminal),
             terminal.outbox,
             profile_secrets(journey.card),
             say=say,

@@ -108,7 +108,8 @@ def ui(ui_driver: Any) -> Iterator[Any]:
     yield from connect(ui_driver)
 
 
-def connect(driver: Any, core: RunnerCore | None = None) -> Iterator[Any]:
+def connect(driver: Any, core: Any = None) -> Iterator[Any]:
+    """Connect the app to `core` (a RunnerCore on FakePorts by default, or a live terminal)."""
     core = core or RunnerCore()
     driver.holder["core"] = core
     driver.core = core

@@ -51,8 +51,6 @@ def test_imports_point_down(path: Path) -> None:
             continue
         if pkg == "ui" and name in ("drivers.vocabulary", "drivers.personal"):
             continue
-        if str(path.relative_to(ROOT)) == KIOSK_UI_ENTRY and top == "ui":
-            continue  # checked below: only inside the command functions
         assert top not in FORBIDDEN[pkg], f"{path.relative_to(ROOT)} imports {name}"
 
 
@@ -65,26 +63,23 @@ def test_leaf_modules_depend_on_nothing_of_ours(leaf: str) -> None:
     assert ours == [], f"{leaf} must stay a leaf but imports {ours}"
 
 
-# kiosk never imports ui, except the `kiosk ui` / `kiosk screenshots` commands, and those only
-# inside their functions (so `kiosk` starts without Kivy; tests/ui/test_host.py checks it).
-KIOSK_UI_ENTRY = "kiosk/cli/ui.py"
+# kiosk never imports ui, not even lazily: the touchscreen's commands reach the `kiosk` CLI
+# through the entry point group `kiosk.commands` (pyproject.toml, read by kiosk/cli/main.py).
 
 
-def _module_level_imports(path: Path) -> list[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    names: list[str] = []
-    for node in tree.body:
-        if isinstance(node, ast.Import):
-            names.extend(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.append(node.module)
-    return names
+def test_the_ui_commands_come_from_the_entry_point_group_not_an_import() -> None:
+    import typer.main
 
+    from kiosk.cli.main import COMMAND_GROUP, command_plugins, root
 
-def test_kiosk_reaches_ui_only_lazily_from_its_ui_command() -> None:
-    entry = ROOT / KIOSK_UI_ENTRY
-    assert any(n.split(".")[0] == "ui" for n in _imports(entry)), "kiosk ui imports the app"
-    assert not [n for n in _module_level_imports(entry) if n.split(".")[0] in ("ui", "kivy")]
+    plugins = {ep.name: ep.value for ep in command_plugins()}
+    assert plugins.get("ui") == "ui.cli:register", plugins
+    assert COMMAND_GROUP == "kiosk.commands"
+    commands = typer.main.get_command(root).commands  # type: ignore[attr-defined]
+    assert {"ui", "screenshots", "demo-screens"} <= set(commands)
+    kiosk_ui = [p for p in (ROOT / "kiosk").rglob("*.py")
+                if "ui" in {n.split(".")[0] for n in _imports(p)}]
+    assert kiosk_ui == []
 
 
 def test_kivy_only_inside_ui() -> None:

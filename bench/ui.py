@@ -21,7 +21,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# Run as a script, sys.path[0] is bench/, where this file would shadow the `ui` package: the
+# project root goes first and bench/ goes away before anything imports ui.
+sys.path[:] = [str(ROOT)] + [p for p in sys.path
+                             if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 RUNS = 3  # cold starts per app
 

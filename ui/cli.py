@@ -1,13 +1,14 @@
-"""`kiosk ui` (the touchscreen app with the core) and `kiosk screenshots`.
+"""The touchscreen's commands of the `kiosk` CLI: `kiosk ui` (the app with the core), `kiosk
+screenshots` and `kiosk demo-screens`.
 
-The `ui` package (and with it Kivy) is imported inside the commands only: `kiosk` itself never
-imports Kivy, so every other command starts without it (tests/unit/test_layering.py).
+The ui package adds them through the entry point group `kiosk.commands` (pyproject.toml), which
+kiosk/cli/main.py reads: kiosk itself never names ui. Kivy is imported inside the commands only,
+so every other command starts without it (tests/ui/test_host.py).
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -17,25 +18,6 @@ from kiosk.cli.common import load_or_exit
 from kiosk.config import ConfigError, load_config
 
 __all__ = ["register"]
-
-
-@dataclass(frozen=True, slots=True)
-class _Still:
-    image: object
-    seq: int
-    at: float
-
-
-class StillPreview:
-    """A camera preview of one packaged face photo (screenshots and the demo without camera)."""
-
-    def __init__(self) -> None:
-        from drivers.camera.synthetic import default_photo, load_photo
-
-        self._frame = _Still(load_photo(default_photo()), 1, time.monotonic())
-
-    def latest(self) -> _Still:
-        return self._frame
 
 
 def screenshots(
@@ -48,6 +30,7 @@ def screenshots(
     if lang not in ("zh_CN", "en"):
         raise typer.BadParameter("--lang must be zh_CN or en")
     cfg = load_or_exit(ctx).config.ui
+    from kiosk.preview import StillPreview
     from ui.screenshots import take_screenshots
 
     written = take_screenshots(cfg, out.resolve(), language=lang, elderly=elderly,
@@ -86,6 +69,9 @@ def demo_screens(
     window: Annotated[bool, typer.Option(help="Show the journeys in a window.")] = False,
     once: Annotated[bool, typer.Option(help="Stop after the journeys and the agent's start.")]
     = False,
+    state_dir: Annotated[
+        Path | None, typer.Option(help="Where the demo keeps its state (default var/demo).")
+    ] = None,
 ) -> None:
     """The demo (broker, central, emulated card, scanner, camera) with its journeys on the
     touchscreen: in a window when there is a display, else offscreen; a PNG of every screen."""
@@ -95,7 +81,10 @@ def demo_screens(
 
     recorder = JourneyScreens(load(profile="demo").config.ui, out.resolve(), offscreen=not window)
     try:
-        code = run_demo(DemoOptions(once=once, journey_runner=recorder), typer.echo)
+        opts = DemoOptions(once=once, journey_runner=recorder)
+        if state_dir is not None:
+            opts = replace(opts, state_dir=state_dir.resolve())
+        code = run_demo(opts, typer.echo)
     except DemoError as e:
         typer.echo(f"demo: {e}", err=True)
         raise typer.Exit(1) from None
