@@ -58,16 +58,21 @@ def test_central_down_mid_payment_is_voided_and_charges_nothing(
     """Nobody applied the request: reconciliation asks about the key, the central voids it."""
     id_number = holder_id("ssc3")
     before = journey_stack.wallet_cents(id_number)
-    known = {p[0] for p in _payments(journey_stack, id_number)}
+    journal = journey_stack.agent.journal
+    assert journal is not None
+    states = ("sending", "unknown", "accepted", "declined", "void")
+    known = {r.payment_key for r in journal.payments(states)}
     run(journey_stack, terminal, "central_down_mid_payment")
     payments = journey_stack.agent.payments
     assert payments is not None
     journey_stack.wait_connected()
     wait_for("the unknown payment reconciled", lambda: payments.open_count() == 0, 30)
-    new = [p for p in _payments(journey_stack, id_number) if p[0] not in known]
-    assert [p[1] for p in new] == ["void"]  # asked about, never applied: void for good
-    outcome = payments.get(str(new[0][0]))
-    assert outcome is not None and outcome.state == "void"
+    new = [r for r in journal.payments(states) if r.payment_key not in known]
+    assert [r.state for r in new] == ["void"]  # asked about, never applied: void for good
+    ledger = journey_stack.query(
+        "SELECT state FROM payments WHERE payment_key = ?", (new[0].payment_key,)
+    )
+    assert ledger == [("void",)]
     assert journey_stack.wallet_cents(id_number) == before
 
 
@@ -82,7 +87,9 @@ def test_broker_lost_after_the_central_charged_is_reconciled_exactly_once(
     journey_stack.lost_answers.clear()
     result = run(journey_stack, terminal, "broker_lost_mid_payment")
     told = [v for s in result.steps for v in s.views if v.error == "payment.unknown"]
-    assert told and "You will not be charged twice" in told[-1].text
+    # in the citizen's words (catalog keys: "...You will not be charged twice", what next)
+    assert told and "error.payment_unknown" in told[-1].text
+    assert "next.payment_unknown" in told[-1].text
     # The central did charge, and its answer was the one the broker's loss swallowed.
     assert len(journey_stack.lost_answers) == 1
     key, answer = journey_stack.lost_answers[0]
