@@ -108,7 +108,7 @@ def test_activation_writes_the_card_and_confirms(
     held = journey_stack.query(
         "SELECT finger_template FROM persons WHERE id_number = ?", (id_number,)
     )
-    assert bytes(held[0][0]) == fresh != stale  # type: ignore[arg-type]
+    assert bytes(held[0][0]) == fresh != stale  # type: ignore[call-overload]
     enrolled = journey_stack.query(
         "SELECT data FROM affairs WHERE kind = 'fingerprint_enroll' AND id_number = ?",
         (id_number,),
