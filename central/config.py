@@ -139,6 +139,12 @@ class LedgerConfig(_Section):
     max_deadline_ahead_s: float = Field(
         default=600.0, gt=0, title="A payment deadline further ahead than this is refused (s)"
     )
+    flexible_pension_rate_permille: int = Field(
+        default=200,
+        ge=1,
+        le=1000,
+        title="Flexible-employment pension contribution: per mille of the latest base",
+    )
 
 
 class SeedConfig(_Section):

@@ -19,6 +19,7 @@ from central.certificates import CertificateSigner
 from central.config import resolve_path
 from central.errors import CentralError, NotFoundError, StorageDataError, StorageError
 from central.essc import EsscAuthority
+from central.holder_handlers import HolderHandlers
 from central.idnumber import mask_id
 from central.ledger import Ledger
 from central.services import ServiceHandlers
@@ -116,6 +117,7 @@ class RpcService:
         self._claims: Claims | None = None  # of the request being handled (one thread)
         services = ServiceHandlers(storage, signer or CertificateSigner.load(None), clock)
         self.services = services
+        holder = HolderHandlers(storage, services, ledger)
         self._table: dict[RpcMethod, Callable[[str, RpcRequest, Any], BaseModel]] = {
             RpcMethod.PERSON_SUMMARY: self.handle_person_summary,
             RpcMethod.CONTRIBUTIONS: self.handle_contributions,
@@ -142,6 +144,8 @@ class RpcService:
             RpcMethod.LOSS_CANCEL: services.handle_loss_cancel,
             RpcMethod.PENSION_QUALIFY: services.handle_pension_qualify,
             RpcMethod.ESSC_LOGIN: self.handle_essc_login,
+            RpcMethod.FINGERPRINT_ENROLL: holder.handle_fingerprint_enroll,
+            RpcMethod.CONTRIBUTION_QUOTE: holder.handle_contribution_quote,
         }
 
     def _error(

@@ -6,8 +6,10 @@ transaction, and the key row is claimed first (`INSERT ... ON CONFLICT DO NOTHIN
 a second delivery, even concurrent on another worker, finds the key and answers what was stored.
 On PostgreSQL a concurrent insert of the same key waits for the first transaction and then does
 nothing; on SQLite `BEGIN IMMEDIATE` serialises writers. Money rules are enforced here, centrally:
-a payment received after its deadline is declined and its key recorded; `payment.status` of a key
-never seen voids it, so a late submit with that key can never charge (kiosk/contract.py).
+a payment received after its deadline is declined and its key recorded; a utility bill and a
+flexible-employment contribution must carry the amount the central computes; `payment.status`
+of a key never seen voids it, so a late submit with that key can never charge
+(kiosk/contract.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import time
 from collections.abc import Callable
 
 from central.config import LedgerConfig
+from central.contributions import NoContributionDueError, contribution_due
 from central.errors import RejectedError, StorageError
 from central.idnumber import mask_id
 from central.storage import Row, Storage
@@ -82,6 +85,10 @@ class Ledger:
         self._db = storage
         self._cfg = config
         self._clock = clock
+
+    @property
+    def config(self) -> LedgerConfig:
+        return self._cfg
 
     # ------------------------------------------------------------------ payments
 
@@ -168,6 +175,16 @@ class Ledger:
                 != 1
             ):
                 raise _DeclinedError("bill_already_paid")
+        elif p.purpose is PaymentPurpose.CONTRIBUTION:
+            # The amount is the central's, never the kiosk's (central/contributions.py).
+            try:
+                due = contribution_due(
+                    db, p.id_number, p.reference, self._cfg.flexible_pension_rate_permille
+                )
+            except NoContributionDueError as e:
+                raise _DeclinedError(e.reason) from None
+            if due.amount_cents != p.amount_cents:
+                raise _DeclinedError("amount_mismatch")
         rows = db.query(
             "UPDATE wallets SET balance_cents = balance_cents - ?"
             " WHERE id_number = ? AND balance_cents >= ? RETURNING balance_cents",

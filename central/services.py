@@ -44,7 +44,7 @@ from kiosk.contract import (
     YearPoint,
 )
 
-__all__ = ["ServiceHandlers"]
+__all__ = ["ACCEPTED", "DECLINED", "ServiceHandlers"]
 
 logger = logging.getLogger("central.services")
 
@@ -117,6 +117,12 @@ class ServiceHandlers:
         assert stored is not None  # claimed by us or by a concurrent twin
         logger.info("%s %s for %s at %s: %s", kind, key, mask_id(id_number), terminal_id, stored[0])
         return stored, not claimed
+
+    def apply_once(
+        self, key: str, kind: str, terminal_id: str, id_number: str, effect: Effect
+    ) -> tuple[Row, bool]:
+        """`_apply_once` for the sibling handler modules (central/holder_handlers.py)."""
+        return self._apply_once(key, kind, terminal_id, id_number, effect)
 
     def _stored(self, key: str, kind: str, terminal_id: str, id_number: str) -> Row | None:
         row = self._db.one(

@@ -85,6 +85,10 @@ DEFAULT_REQUIREMENTS: dict[RpcMethod, frozenset[Credential]] = {
     RpcMethod.LOSS_REPORT: _CARD_PIN,
     RpcMethod.LOSS_CANCEL: _CARD_PIN,
     RpcMethod.PENSION_QUALIFY: frozenset({_C.CARD, _C.FACE}),
+    # Activation's enrolment replaces the reference: what activation itself needs, the finger
+    # proven against the reference it replaces (central/holder_handlers.py).
+    RpcMethod.FINGERPRINT_ENROLL: frozenset({_C.CARD, _C.PIN, _C.FACE, _C.FINGERPRINT}),
+    RpcMethod.CONTRIBUTION_QUOTE: _CARD_PIN,
 }
 """Personal method → the credentials its token must carry (`[trust.requirements]` overrides)."""
 
@@ -94,6 +98,7 @@ ESSC_REFUSED = frozenset(
         RpcMethod.LOSS_CANCEL,  # only the card itself proves it was found
         RpcMethod.PHOTO_REFERENCE,  # face and fingerprint steps elevate through the card
         RpcMethod.FINGERPRINT_REFERENCE,
+        RpcMethod.FINGERPRINT_ENROLL,
         RpcMethod.SESSION_ELEVATE,
     }
 )

@@ -143,6 +143,10 @@ class CentralWorker:
         self._seq = 0
         self._started = clock()
         self._sub_mid: int | None = None
+        # Fault tests only (never set in production): called with each request and its answer
+        # after the request was applied and before the answer is published, e.g. to lose the
+        # broker exactly there (tests/fixtures/journeys.py).
+        self.before_answer: Callable[[RpcRequest, RpcResponse], None] | None = None
         self._client = self._make_client()
 
     # ------------------------------------------------------------------ lifecycle
@@ -357,6 +361,9 @@ class CentralWorker:
             assert self._rpc is not None
             response = self._rpc.handle(terminal, request)
         self.stats.rpc += 1
+        hook = self.before_answer
+        if hook is not None:
+            hook(request, response)
         self._publish_response(client, reply_topic, correlation, request.msg_id, response)
 
     def _publish_response(

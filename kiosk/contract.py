@@ -61,6 +61,7 @@ __all__ = [
     "COMMAND_ARGS",
     "CONTRACT_VERSION",
     "EVENT_SCHEMAS",
+    "FINGERPRINT_TEMPLATE_MAX_BYTES",
     "INT64_MAX",
     "INT64_MIN",
     "KIOSK_PUBLISHES",
@@ -100,6 +101,8 @@ __all__ = [
     "CommandAck",
     "CommandName",
     "ContractError",
+    "ContributionQuote",
+    "ContributionQuoteParams",
     "ContributionRecord",
     "ContributionsParams",
     "ContributionsResult",
@@ -110,6 +113,8 @@ __all__ = [
     "EventKind",
     "EventReceipt",
     "FaceProof",
+    "FingerprintEnrollParams",
+    "FingerprintEnrollResult",
     "FingerprintParams",
     "FingerprintProof",
     "FingerprintResult",
@@ -503,6 +508,9 @@ class RpcMethod(StrEnum):
     PENSION_QUALIFY = "pension.qualify"
     # e-SSC QR login (docs/essc-login.md): the phone's code instead of the card.
     ESSC_LOGIN = "essc.login"
+    # Activation's fingerprint enrolment and the flexible-employment quote (docs/services.md).
+    FINGERPRINT_ENROLL = "fingerprint.enroll"
+    CONTRIBUTION_QUOTE = "contribution.quote"
 
 
 class RpcRequest(Envelope):
@@ -768,6 +776,52 @@ class FingerprintResult(Message):
     finger: int = Field(ge=0, le=9)
     format: Literal["zhiantec-char"] = "zhiantec-char"
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+FINGERPRINT_TEMPLATE_MAX_BYTES = 2048
+"""The largest template `fingerprint.enroll` takes (a module character file is 512 bytes)."""
+
+
+class FingerprintEnrollParams(Message):
+    """Params of ``fingerprint.enroll``: the template activation enrolled on site becomes the
+    holder's reference at the central, once per `enrol_key`. The token must carry card, PIN,
+    face and fingerprint of this person and card (docs/central-trust.md)."""
+
+    enrol_key: str = Field(min_length=8, max_length=64)
+    id_number: str = Field(min_length=15, max_length=18)
+    card_number: str = Field(min_length=1, max_length=32)
+    finger: int = Field(default=1, ge=0, le=9)
+    template_b64: str = Field(
+        min_length=4, max_length=4 * -(-FINGERPRINT_TEMPLATE_MAX_BYTES // 3)
+    )
+
+
+class FingerprintEnrollResult(Message):
+    """Result of ``fingerprint.enroll``: the new reference, named by its digest only."""
+
+    enrol_key: str
+    reference: str = Field(pattern=r"^sha256:[0-9a-f]{32}$")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    repeated: bool = False
+
+
+class ContributionQuoteParams(Message):
+    """Params of ``contribution.quote``: what a flexible-employment pension contribution for
+    `period` (YYYYMM) costs. The central computes it from the person's record; the payment
+    (purpose CONTRIBUTION, reference = period) must carry exactly that amount."""
+
+    id_number: str = Field(min_length=15, max_length=18)
+    period: str = Field(pattern=r"^[0-9]{4}(0[1-9]|1[0-2])$")
+
+
+class ContributionQuote(Message):
+    """Result of ``contribution.quote``: the base of the person's latest pension contribution
+    up to `period`, the rate in per mille, and the amount due."""
+
+    period: str
+    base_cents: int = Field(ge=0)
+    rate_permille: int = Field(ge=0, le=1000)
+    amount_cents: int = Field(gt=0)
 
 
 class ActivationApproveParams(Message):
@@ -1126,6 +1180,8 @@ RPC_SCHEMAS: dict[RpcMethod, tuple[type[Message], type[Message]]] = {
     RpcMethod.LOSS_CANCEL: (LossParams, LossResult),
     RpcMethod.PENSION_QUALIFY: (PensionQualifyParams, PensionQualification),
     RpcMethod.ESSC_LOGIN: (EsscLoginParams, SessionTokenResult),
+    RpcMethod.FINGERPRINT_ENROLL: (FingerprintEnrollParams, FingerprintEnrollResult),
+    RpcMethod.CONTRIBUTION_QUOTE: (ContributionQuoteParams, ContributionQuote),
 }
 """method → (params model, result model): both ends validate with these."""
 

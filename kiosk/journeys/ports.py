@@ -78,6 +78,7 @@ def build_ports(
     services = CentralServices(rpc, journal, payments, clock, card, identity.proofs, wake=wake)
     refs.central_photo = services.reference_photo
     refs.template = services.reference_template
+    refs.enroll = services.enroll_template
     outbox: OutboxPort = JournalOutbox(journal, wake=wake)
     if wrap_outbox is not None:
         outbox = wrap_outbox(outbox)

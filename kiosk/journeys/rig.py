@@ -59,6 +59,7 @@ class NetworkControl(Protocol):
 
     def broker_down(self) -> None: ...
     def broker_up(self) -> None: ...
+    def broker_down_before_answer(self) -> None: ...
     def central_down(self) -> None: ...
     def central_up(self) -> None: ...
 
@@ -386,7 +387,8 @@ class EmulatedHardware:
         write_qr_video(code, self.essc_video, frames=30)
 
     def network_action(self, action: str) -> None:
-        """`broker_down`, `broker_up`, `central_down`, `central_up` through `network`."""
+        """`broker_down`, `broker_up`, `broker_down_before_answer`, `central_down`,
+        `central_up` through `network`."""
         if self.network is None:
             raise HardwareError(
                 f"{action} needs control of the broker and the central system: the command "

@@ -60,6 +60,9 @@ class DeviceAction(StrEnum):
     CARD_FAULT = "card_fault"  # arm one-shot card fault `profile` (e.g. remove_mid_command)
     BROKER_DOWN = "broker_down"  # the broker vanishes (SIGKILL)
     BROKER_UP = "broker_up"
+    # The broker vanishes after the central applied the next payment and before its answer
+    # goes out (a hook of the tests' central): the request is delivered, the answer lost.
+    BROKER_DOWN_BEFORE_ANSWER = "broker_down_before_answer"
     CENTRAL_DOWN = "central_down"  # the central system stops answering (broker stays)
     CENTRAL_UP = "central_up"
     FINGER = "finger"  # put finger `profile` on the scanner ("none" lifts it)

@@ -10,6 +10,8 @@ from typing import Literal
 from kiosk.contract import (
     AffairResult,
     AffairState,
+    ContributionQuote,
+    ContributionQuoteParams,
     EmploymentCertificateParams,
     LossParams,
     LossResult,
@@ -130,6 +132,18 @@ class AffairsService:
         )
         return _accepted(result)
 
+    def contribution_quote(self, session: CentralSession, period: str) -> ContributionQuote:
+        """What the flexible-employment contribution for `period` (YYYYMM) costs: computed by
+        the central from the person's record (`DeclinedError` ``no_contribution_base`` when
+        there is nothing to pay on). The kiosk never computes an amount itself."""
+        return call(
+            self._rpc,
+            RpcMethod.CONTRIBUTION_QUOTE,
+            ContributionQuoteParams(id_number=session.id_number, period=period),
+            ContributionQuote,
+            token=session.token,
+        )
+
     def pay_flexible_contribution(
         self,
         session: CentralSession,
@@ -139,7 +153,9 @@ class AffairsService:
         payment_key: str | None = None,
     ) -> PaymentOutcome:
         """Pay a flexible-employment contribution for `period` (YYYYMM) from the wallet, once
-        (through the payment service: journal first, reconciled, never re-sent)."""
+        (through the payment service: journal first, reconciled, never re-sent).
+        `amount_cents` must be the central's quote (`contribution_quote`): the ledger declines
+        any other amount (``amount_mismatch``) and charges nothing."""
         return self._payments.submit(
             id_number=session.id_number,
             card_number=session.card_number,

@@ -24,7 +24,13 @@ from dataclasses import dataclass
 from drivers.fingerprint.driver import FingerprintDriver, PromptCallback
 from drivers.fingerprint.results import FingerprintMatch
 from drivers.personal import Masked, wipe_bytes
-from kiosk.contract import FingerprintParams, FingerprintResult, RpcMethod
+from kiosk.contract import (
+    FingerprintEnrollParams,
+    FingerprintEnrollResult,
+    FingerprintParams,
+    FingerprintResult,
+    RpcMethod,
+)
 from kiosk.sync.errors import RpcRejectedError
 from kiosk.sync.rpc import RpcClient
 
@@ -32,6 +38,7 @@ __all__ = [
     "FingerprintReference",
     "FingerprintReferenceError",
     "NoFingerprintReferenceError",
+    "enroll_fingerprint",
     "fetch_fingerprint_reference",
     "verify_holder_fingerprint",
 ]
@@ -122,3 +129,34 @@ def verify_holder_fingerprint(
         return scanner.verify(reference.template, timeout=capture_timeout, on_prompt=on_prompt)
     finally:
         reference.wipe()
+
+
+def enroll_fingerprint(
+    rpc: RpcClient,
+    template: bytes | bytearray,
+    *,
+    id_number: str,
+    card_number: str,
+    enrol_key: str,
+    token: str,
+    finger: int = 1,
+    timeout: float | None = None,
+) -> FingerprintEnrollResult:
+    """Hand a template enrolled on site to the central as the holder's new reference, once per
+    `enrol_key` (a retry after a timeout repeats the same key). The caller wipes `template`;
+    only the returned digest reference is kept. `token` must carry card, PIN, face and
+    fingerprint (docs/central-trust.md). Raises the RPC client's errors."""
+    params = FingerprintEnrollParams(
+        enrol_key=enrol_key,
+        id_number=id_number,
+        card_number=card_number,
+        finger=finger,
+        template_b64=binascii.b2a_base64(template, newline=False).decode("ascii"),
+    )
+    result = rpc.call(
+        RpcMethod.FINGERPRINT_ENROLL, params, FingerprintEnrollResult, timeout=timeout, token=token
+    )
+    if not hmac.compare_digest(hashlib.sha256(template).hexdigest(), result.sha256):
+        # Another template was recorded under this key before: not the one just enrolled.
+        raise FingerprintReferenceError("the central recorded another template for this key")
+    return result

@@ -66,7 +66,7 @@ class ReferenceSource:
         central_photo: Callable[[], bytes] | None = None,
         card_photo: Callable[[], bytes] | None = None,
         template: Callable[[], bytes] | None = None,
-        enroll: Callable[[bytes], str] | None = None,
+        enroll: Callable[[bytearray], str] | None = None,
     ) -> None:
         self.central_photo = central_photo
         self.card_photo = card_photo
@@ -199,13 +199,11 @@ class CameraAndScanner:
             except FingerprintError as e:
                 return FingerprintFailed(reason=_fp_code(e))
             try:
-                if self._refs.enroll is not None:
-                    ref = self._refs.enroll(bytes(template))
-                else:
-                    # No enrolment RPC at the central yet: the reference names the template
-                    # by digest and the template itself is discarded below.
-                    log.warning("the central takes no fingerprint enrolment: template dropped")
-                    ref = "sha256:" + hashlib.sha256(template).hexdigest()[:32]
+                if self._refs.enroll is None:
+                    # Nowhere to hand it: the template is dropped, the step fails (never kept).
+                    log.error("fingerprint enrolment has no central to go to")
+                    return FingerprintFailed(reason=ErrorCode.FINGERPRINT_MODULE.value)
+                ref = self._refs.enroll(template)
             except Exception as e:
                 log.warning("fingerprint enrolment not accepted: %s", type(e).__name__)
                 return FingerprintFailed(reason=str(getattr(e, "code", "internal")))

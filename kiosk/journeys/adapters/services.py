@@ -37,6 +37,7 @@ from kiosk.contract import (
     RpcMethod,
     SessionPurpose,
     UtilityKind,
+    new_msg_id,
 )
 from kiosk.journal.store import Journal
 from kiosk.journeys.adapters.card import ReaderCard
@@ -54,6 +55,7 @@ from kiosk.services.errors import (
     call,
 )
 from kiosk.services.essc import EsscLoginClient
+from kiosk.services.fingerprint import FingerprintReferenceError, enroll_fingerprint
 from kiosk.services.inquiry import InquiryService
 from kiosk.services.payment import PaymentService
 from kiosk.services.pension import PensionService
@@ -70,9 +72,16 @@ from kiosk.session.events import (
     QueryAnswered,
     QueryFailed,
 )
+from kiosk.sync.errors import OfflineError, RpcRejectedError, RpcTimeoutError
 from kiosk.sync.rpc import RpcClient
 
-__all__ = ["ACTIONS", "CentralServices", "NoCentralSessionError", "mask_personal"]
+__all__ = [
+    "ACTIONS",
+    "CentralServices",
+    "EnrolmentRefusedError",
+    "NoCentralSessionError",
+    "mask_personal",
+]
 
 log = logging.getLogger("kiosk.journeys.services")
 
@@ -104,6 +113,14 @@ _SAGA_OUTCOME = {
     "failed": "refused",
     "running": "pending",
 }
+
+
+class EnrolmentRefusedError(ServiceError):
+    """The central did not take the enrolled template; `code` says why (nothing was kept)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"fingerprint enrolment refused: {code}", remote_code=code)
+        self.code = code
 
 
 class NoCentralSessionError(ServiceError):
@@ -369,6 +386,45 @@ class CentralServices:
         )
         return _b64(result.image_b64)
 
+    def enroll_template(self, template: bytes | bytearray) -> str:
+        """Activation's new template to the central as the holder's reference; returns the
+        reference (a digest). The token is widened first with the face and the finger proven
+        against the reference being replaced (what `fingerprint.enroll` needs). One key per
+        enrolment, repeated once after a timeout. Raises `EnrolmentRefusedError` (its `code`
+        in the session's words). The caller wipes `template`."""
+        wanted = frozenset(
+            c.value
+            for c in (Credential.CARD, Credential.PIN, Credential.FACE, Credential.FINGERPRINT)
+        )
+        opened = self.open_session(wanted)
+        if isinstance(opened, CentralSessionRefused):
+            raise EnrolmentRefusedError(opened.reason)
+        with self._lock:
+            session = self.session
+        key = new_msg_id()
+        for attempt in (1, 2):
+            try:
+                result = enroll_fingerprint(
+                    self.rpc,
+                    template,
+                    id_number=session.id_number,
+                    card_number=session.card_number,
+                    enrol_key=key,
+                    token=session.token,
+                )
+            except RpcTimeoutError:
+                if attempt == 2:
+                    raise EnrolmentRefusedError("sync.rpc_timeout") from None
+                continue
+            except OfflineError:
+                raise EnrolmentRefusedError("sync.offline") from None
+            except RpcRejectedError as e:
+                raise EnrolmentRefusedError(e.remote_code or "forbidden") from None
+            except FingerprintReferenceError as e:
+                raise EnrolmentRefusedError(e.code) from None
+            return result.reference
+        raise EnrolmentRefusedError("sync.rpc_timeout")  # unreachable: the loop returns
+
     def reference_template(self) -> bytes:
         """The holder's enrolled fingerprint template from the central, in memory only."""
         session = self._card_session()
@@ -382,9 +438,6 @@ class CentralServices:
         return _b64(result.template_b64)
 
 
-# Flexible employment: the pension contribution is 20 % of the chosen base (State Council
-# Guofa [2005] 38; the base is the person's latest one here, the central checks nothing more).
-FLEXIBLE_PENSION_RATE = 0.20
 _DECLINES = {"insufficient_funds": "insufficient_balance", "bill_already_paid": "bill_paid"}
 
 
@@ -407,16 +460,9 @@ def _courses(s: CentralServices, t: CentralSession, p: Mapping[str, Any], k: str
 
 
 def _quote(s: CentralServices, t: CentralSession, p: Mapping[str, Any], k: str) -> Any:
-    start, to = _periods(p, s.clock)
-    records = s.inquiry.contributions(
-        t, InsuranceKind.PENSION, start, to, page=1, page_size=0
-    ).records
-    base = records[-1].base_cents if records else 0
-    return {
-        "period": to,
-        "base_cents": base,
-        "amount_cents": round(base * FLEXIBLE_PENSION_RATE),
-    }
+    # The central computes the amount (the ledger refuses any other): the kiosk only shows it.
+    _start, period = _periods(p, s.clock)
+    return s.affairs.contribution_quote(t, _s(p, "period") or period)
 
 
 def _certificate(s: CentralServices, t: CentralSession, p: Mapping[str, Any], k: str) -> Any:

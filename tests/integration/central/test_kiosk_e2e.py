@@ -12,19 +12,41 @@ import signal
 import time
 from pathlib import Path
 
+from central.contributions import contribution_due
 from tests.fixtures.broker import Broker
 from tests.fixtures.central import TEST_HOLDER_ID, CentralHandle
 from tests.fixtures.kiosk_process import kiosk, write_config
+from tests.fixtures.soft_card import SoftCard
 from tests.integration.central.kiosk_client import Kiosk, wait_central_online
 
 
-def _session_token(broker: Broker, terminal: str) -> str:
-    """A session of the test holder's (software) card on `terminal`, by the trust protocol."""
+def _session_token(broker: Broker, terminal: str, card: SoftCard | None = None) -> str:
+    """A session of the test holder's (or `card`'s, software) card on `terminal`, by the trust
+    protocol."""
     card_side = Kiosk(broker, terminal)
     try:
-        return card_side.open_session()
+        return card_side.open_session(card)
     finally:
         card_side.close()
+
+
+def _contributor(central: CentralHandle) -> tuple[str, SoftCard, int]:
+    """A person with a pension base (the test holder is retired), the card, and the
+    flexible-employment contribution due for 202611 (the central's amount)."""
+    with central.db() as db:
+        row = db.one(
+            "SELECT c.id_number, k.card_id, k.card_number FROM contributions c"
+            " JOIN cards k ON k.id_number = c.id_number AND k.state = 'active'"
+            " WHERE c.insurance = 'pension' ORDER BY c.id_number"
+        )
+        assert row is not None
+        rate = central.config.ledger.flexible_pension_rate_permille
+        due = contribution_due(db, str(row[0]), "202611", rate).amount_cents
+        with db.transaction() as tx:
+            tx.execute(
+                "UPDATE wallets SET balance_cents = ? WHERE id_number = ?", (due * 20, row[0])
+            )
+    return str(row[0]), SoftCard(bytes.fromhex(str(row[1])), str(row[2])), due
 
 
 def test_bill_paid_through_the_kiosk_client(
@@ -67,17 +89,18 @@ def test_kill_9_during_payments_charges_nothing_twice(
     wait_central_online(broker)
     rng = random.Random(11)
     config = write_config(tmp_path / "k", broker.port, "SSK-E2E-0001")
-    before = central.wallet_cents()
-    token = _session_token(broker, "SSK-E2E-0001")
+    payer, card, due = _contributor(central)
+    before = central.wallet_cents(payer)
+    token = _session_token(broker, "SSK-E2E-0001", card)
     for i in range(8):
         proc = kiosk(
             config,
             "pay",
             "submit",
             "--amount",
-            str(100 + i),
+            str(due),
             "--id-number",
-            TEST_HOLDER_ID,
+            payer,
             "--purpose",
             "contribution",
             "--reference",
@@ -104,7 +127,7 @@ def test_kill_9_during_payments_charges_nothing_twice(
     assert charged, "the payments that ran to the end are charged (their token is valid)"
     assert charged == {k for k, (s, _) in kiosk_view.items() if s == "accepted"}
     assert set(ledger) <= set(kiosk_view)  # nothing the kiosk forgot
-    assert central.wallet_cents() == before - sum(ledger[k][1] for k in charged)
+    assert central.wallet_cents(payer) == before - sum(ledger[k][1] for k in charged)
 
 
 def test_the_kiosk_agent_reports_to_the_central(

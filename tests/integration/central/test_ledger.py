@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from central.config import LedgerConfig, SeedConfig
+from central.contributions import contribution_due
 from central.errors import RejectedError, StorageError
 from central.ledger import Ledger
 from central.storage import Storage
@@ -153,19 +154,82 @@ def test_a_bill_is_paid_once_and_funds_are_checked(central_db: tuple[Storage, Se
     second = ledger.submit_payment(TERMINAL, "b", _pay(bill, amount), deadline=NOW + 30)
     assert first.state is PaymentState.ACCEPTED
     assert (second.state, second.reason) == (PaymentState.DECLINED, "bill_already_paid")
-    # a contribution payment larger than the wallet
-    db.execute("UPDATE wallets SET balance_cents = 100 WHERE id_number = ?", (TEST_HOLDER_ID,))
+    # a flexible-employment contribution (the central's amount) larger than the wallet
+    payer = _contributor(db)
+    due = contribution_due(db, payer, "202611", 200).amount_cents
+    db.execute("UPDATE wallets SET balance_cents = ? WHERE id_number = ?", (due - 1, payer))
     poor = PaymentSubmitParams(
         payment_key=str(uuid.uuid4()),
-        id_number=TEST_HOLDER_ID,
+        id_number=payer,
         card_number="",
         purpose=PaymentPurpose.CONTRIBUTION,
         reference="202611",
-        amount_cents=101,
+        amount_cents=due,
     )
     result = ledger.submit_payment(TERMINAL, "c", poor, deadline=NOW + 30)
     assert (result.state, result.reason) == (PaymentState.DECLINED, "insufficient_funds")
-    assert _wallet(db) == 100
+    assert _wallet(db, payer) == due - 1
+
+
+def _contributor(db: Storage) -> str:
+    row = db.one(
+        "SELECT id_number FROM contributions WHERE insurance = 'pension' ORDER BY id_number"
+    )
+    assert row is not None
+    return str(row[0])
+
+
+def test_a_contribution_pays_the_central_amount_only(
+    central_db: tuple[Storage, SeedConfig],
+) -> None:
+    """The amount of a flexible-employment contribution is the central's: a kiosk sending
+    another one (tampered) is declined with nothing charged; the right one is charged once."""
+    db, _ = central_db
+    ledger = _ledger(db)
+    payer = _contributor(db)
+    due = contribution_due(db, payer, "202611", 200)
+    base = db.one(
+        "SELECT base_cents FROM contributions WHERE id_number = ? AND insurance = 'pension'"
+        " AND period <= '202611' ORDER BY period DESC",
+        (payer,),
+    )
+    assert base is not None and due.amount_cents == (int(base[0]) * 200 + 500) // 1000 > 0
+    db.execute(
+        "UPDATE wallets SET balance_cents = ? WHERE id_number = ?", (due.amount_cents * 3, payer)
+    )
+    before = _wallet(db, payer)
+
+    def pay(amount: int, reference: str = "202611") -> tuple[PaymentState, str]:
+        params = PaymentSubmitParams(
+            payment_key=str(uuid.uuid4()),
+            id_number=payer,
+            purpose=PaymentPurpose.CONTRIBUTION,
+            reference=reference,
+            amount_cents=amount,
+        )
+        result = ledger.submit_payment(TERMINAL, "r", params, deadline=NOW + 30)
+        return result.state, result.reason
+
+    assert pay(due.amount_cents - 1) == (PaymentState.DECLINED, "amount_mismatch")
+    assert pay(1) == (PaymentState.DECLINED, "amount_mismatch")
+    assert pay(due.amount_cents, "2026-11") == (PaymentState.DECLINED, "invalid_period")
+    assert _wallet(db, payer) == before
+    assert pay(due.amount_cents) == (PaymentState.ACCEPTED, "")
+    assert _wallet(db, payer) == before - due.amount_cents
+    # a retired holder without a pension base: nothing can be due
+    assert pay_for_holder(ledger) == (PaymentState.DECLINED, "no_contribution_base")
+
+
+def pay_for_holder(ledger: Ledger) -> tuple[PaymentState, str]:
+    params = PaymentSubmitParams(
+        payment_key=str(uuid.uuid4()),
+        id_number=TEST_HOLDER_ID,
+        purpose=PaymentPurpose.CONTRIBUTION,
+        reference="202611",
+        amount_cents=100,
+    )
+    result = ledger.submit_payment(TERMINAL, "h", params, deadline=NOW + 30)
+    return result.state, result.reason
 
 
 def test_concurrent_deliveries_of_one_key_charge_once(

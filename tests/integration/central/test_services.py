@@ -292,25 +292,60 @@ def test_training_catalogue_and_sign_up_until_the_course_is_full(
     assert unknown.error is not None and unknown.error.code == "not_found"
 
 
-def test_flexible_employment_contribution_is_paid_exactly_once(
+def test_flexible_employment_contribution_is_quoted_and_paid_exactly_once(
     env: tuple[RpcService, Clock, Storage],
 ) -> None:
+    """The central quotes the amount; the payment must carry it (another amount: declined,
+    nothing charged); the right one is charged once per key."""
     svc, clock, db = env
-    token = _open(svc, clock).token
-    before = db.one("SELECT balance_cents FROM wallets WHERE id_number = ?", (TEST_HOLDER_ID,))
+    person = _worker(db)
+    card = _card_of(db, person)
+    token = _open(svc, clock, card).token
+    db.execute("UPDATE wallets SET balance_cents = 10000000 WHERE id_number = ?", (person,))
+    quote = _ok(
+        _call(
+            svc,
+            RpcMethod.CONTRIBUTION_QUOTE,
+            {"id_number": person, "period": "202611"},
+            token=token,
+            clock=clock,
+        )
+    )
+    base = db.one(
+        "SELECT base_cents FROM contributions WHERE id_number = ? AND insurance = 'pension'"
+        " AND period <= '202611' ORDER BY period DESC",
+        (person,),
+    )
+    assert base is not None and quote["base_cents"] == int(base[0])
+    assert quote["rate_permille"] == 200
+    assert quote["amount_cents"] == (int(base[0]) * 200 + 500) // 1000
+    before = db.one("SELECT balance_cents FROM wallets WHERE id_number = ?", (person,))
     pay = {
         "payment_key": "flex-000001",
-        "id_number": TEST_HOLDER_ID,
-        "card_number": "T00000001",
+        "id_number": person,
+        "card_number": card.card_number,
         "purpose": "contribution",
         "reference": "202611",
-        "amount_cents": 95_000,
+        "amount_cents": quote["amount_cents"],
     }
+    wrong = {**pay, "payment_key": "flex-000002", "amount_cents": quote["amount_cents"] // 2}
+    refused = _ok(_call(svc, RpcMethod.PAYMENT_SUBMIT, wrong, token=token, clock=clock))
+    assert (refused["state"], refused["reason"]) == ("declined", "amount_mismatch")
     first = _ok(_call(svc, RpcMethod.PAYMENT_SUBMIT, pay, token=token, clock=clock))
     second = _ok(_call(svc, RpcMethod.PAYMENT_SUBMIT, pay, token=token, clock=clock))
     assert first == second and first["state"] == "accepted"
-    after = db.one("SELECT balance_cents FROM wallets WHERE id_number = ?", (TEST_HOLDER_ID,))
-    assert before is not None and after is not None and after[0] == before[0] - 95_000
+    after = db.one("SELECT balance_cents FROM wallets WHERE id_number = ?", (person,))
+    assert before is not None and after is not None
+    assert after[0] == before[0] - quote["amount_cents"]
+    # The quote is personal: only the person of the token is quoted.
+    forbidden = _call(
+        svc,
+        RpcMethod.CONTRIBUTION_QUOTE,
+        {"id_number": TEST_HOLDER_ID, "period": "202611"},
+        token=token,
+        clock=clock,
+    )
+    assert forbidden.error is not None and forbidden.error.code == "forbidden"
 
 
 def test_pension_qualification_needs_the_face_and_is_recorded_once_a_year(

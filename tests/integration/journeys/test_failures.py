@@ -52,26 +52,66 @@ def test_central_offline(journey_stack: JourneyStack, terminal: EmulatedHardware
     run(journey_stack, terminal, "central_offline")
 
 
-def test_broker_lost_mid_payment_is_reconciled_once(
+def test_central_down_mid_payment_is_voided_and_charges_nothing(
     journey_stack: JourneyStack, terminal: EmulatedHardware
 ) -> None:
+    """Nobody applied the request: reconciliation asks about the key, the central voids it."""
     id_number = holder_id("ssc3")
     before = journey_stack.wallet_cents(id_number)
-    known = {p[0] for p in _payments(journey_stack, id_number)}
-    run(journey_stack, terminal, "broker_lost_mid_payment")
+    journal = journey_stack.agent.journal
+    assert journal is not None
+    states = ("sending", "unknown", "accepted", "declined", "void")
+    known = {r.payment_key for r in journal.payments(states)}
+    run(journey_stack, terminal, "central_down_mid_payment")
     payments = journey_stack.agent.payments
     assert payments is not None
     journey_stack.wait_connected()
     wait_for("the unknown payment reconciled", lambda: payments.open_count() == 0, 30)
+    new = [r for r in journal.payments(states) if r.payment_key not in known]
+    assert [r.state for r in new] == ["void"]  # asked about, never applied: void for good
+    ledger = journey_stack.query(
+        "SELECT state FROM payments WHERE payment_key = ?", (new[0].payment_key,)
+    )
+    assert ledger == [("void",)]
+    assert journey_stack.wallet_cents(id_number) == before
+
+
+def test_broker_lost_after_the_central_charged_is_reconciled_exactly_once(
+    journey_stack: JourneyStack, terminal: EmulatedHardware
+) -> None:
+    """The broker dies between the central's charge and its answer: the kiosk says the
+    outcome is unknown, then learns by key that it was charged, once."""
+    id_number = holder_id("ssc3")
+    before = journey_stack.wallet_cents(id_number)
+    known = {p[0] for p in _payments(journey_stack, id_number)}
+    journey_stack.lost_answers.clear()
+    result = run(journey_stack, terminal, "broker_lost_mid_payment")
+    told = [v for s in result.steps for v in s.views if v.error == "payment.unknown"]
+    # in the citizen's words (catalog keys: "...You will not be charged twice", what next)
+    assert told and "error.payment_unknown" in told[-1].text
+    assert "next.payment_unknown" in told[-1].text
+    # The central did charge, and its answer was the one the broker's loss swallowed.
+    assert len(journey_stack.lost_answers) == 1
+    key, answer = journey_stack.lost_answers[0]
+    assert answer.ok and answer.result is not None and answer.result["state"] == "accepted"
+    payments = journey_stack.agent.payments
+    journal = journey_stack.agent.journal
+    assert payments is not None and journal is not None
+    journey_stack.wait_connected()
+    wait_for(
+        "the payment reconciled by key",
+        lambda: (payments.get(key) or payments.get("-")) is not None
+        and payments.get(key).state == "accepted",  # type: ignore[union-attr]
+        30,
+    )
+    row = journal.payment_get(key)
+    assert row is not None and row.state == "accepted" and row.result.get("receipt_no")
     new = [p for p in _payments(journey_stack, id_number) if p[0] not in known]
-    charged = sum(int(str(p[2])) for p in new if p[1] == "accepted")
-    assert len(new) <= 1  # one key, whatever the broker did
-    assert journey_stack.wallet_cents(id_number) == before - charged
-    for key, state, _ in new:
-        outcome = payments.get(str(key))
-        assert outcome is not None and outcome.state == (
-            "accepted" if state == "accepted" else outcome.state
-        )
+    amount = int(answer.result["amount_cents"])
+    assert new == [(key, "accepted", amount)]  # one key, one charge: never sent again
+    assert journey_stack.wallet_cents(id_number) == before - amount
+    paid = journey_stack.query("SELECT paid_key FROM bills WHERE paid_key = ?", (key,))
+    assert len(paid) == 1
 
 
 def test_card_pulled_during_payment(

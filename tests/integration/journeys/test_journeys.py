@@ -5,10 +5,14 @@ recorded."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 
+from central.contributions import contribution_due
+from central.storage import Storage
 from drivers.card.emulator import read_profile
+from drivers.fingerprint.emulator.fingers import finger_template
 from kiosk.journeys.live import run_journey
 from kiosk.journeys.rig import EmulatedHardware
 from kiosk.journeys.runner import JourneyResult
@@ -91,8 +95,26 @@ def test_utility_payment_charged_once(
 def test_activation_writes_the_card_and_confirms(
     journey_stack: JourneyStack, terminal: EmulatedHardware
 ) -> None:
-    run(journey_stack, terminal, "activation")
     id_number = holder_id("ssc3")
+    # An older enrolment of the same finger (the module matches it) with other bytes: after
+    # the journey the central must hold the template enrolled on site instead.
+    fresh = finger_template("f03")
+    stale = fresh[:12] + bytes(b ^ 0x5A for b in fresh[12:])
+    with Storage(journey_stack.central_config.storage.url) as db, db.transaction() as tx:
+        tx.execute(
+            "UPDATE persons SET finger_template = ? WHERE id_number = ?", (stale, id_number)
+        )
+    run(journey_stack, terminal, "activation")
+    held = journey_stack.query(
+        "SELECT finger_template FROM persons WHERE id_number = ?", (id_number,)
+    )
+    assert bytes(held[0][0]) == fresh != stale  # type: ignore[call-overload]
+    enrolled = journey_stack.query(
+        "SELECT data FROM affairs WHERE kind = 'fingerprint_enroll' AND id_number = ?",
+        (id_number,),
+    )
+    assert len(enrolled) == 1 and hashlib.sha256(fresh).hexdigest() in str(enrolled[0][0])
+    assert str(fresh.hex()) not in str(enrolled[0][0])  # the record keeps the digest only
     wait_for(
         "the activation confirmed at the central",
         lambda: bool(
@@ -110,11 +132,16 @@ def test_activation_writes_the_card_and_confirms(
 def test_flexible_contribution(journey_stack: JourneyStack, terminal: EmulatedHardware) -> None:
     run(journey_stack, terminal, "flexible_contribution")
     rows = journey_stack.query(
-        "SELECT amount_cents FROM payments WHERE id_number = ? AND purpose = 'contribution'"
-        " AND state = 'accepted'",
+        "SELECT amount_cents, reference FROM payments WHERE id_number = ?"
+        " AND purpose = 'contribution' AND state = 'accepted'",
         (holder_id("ssc2"),),
     )
     assert len(rows) == 1 and int(str(rows[0][0])) > 0
+    # the amount charged is the central's quote for that period, not the kiosk's arithmetic
+    rate = journey_stack.central_config.ledger.flexible_pension_rate_permille
+    with Storage(journey_stack.central_config.storage.url) as db:
+        due = contribution_due(db, holder_id("ssc2"), str(rows[0][1]), rate)
+    assert int(str(rows[0][0])) == due.amount_cents
 
 
 def test_applications_and_registrations_delivered_once(

@@ -11,11 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from central.config import LedgerConfig, SeedConfig
+from central.contributions import contribution_due
 from central.ledger import Ledger
 from central.seed import seed_database
 from central.storage import Storage
 from kiosk.contract import PaymentPurpose, PaymentState, PaymentSubmitParams
-from tests.fixtures.central import TEST_HOLDER_ID, small_seed_config
+from tests.fixtures.central import small_seed_config
 
 NOW = 1_790_000_000.0
 KEYS = [f"key-{i:04d}-xxxx" for i in range(4)]
@@ -47,7 +48,19 @@ def test_money_moves_once_per_key_and_never_after_a_void(
     with Storage("sqlite:///:memory:") as db:
         seed_database(db, seed)
         ledger = Ledger(db, LedgerConfig(), lambda: NOW)
-        start = seed.holder_wallet_cents
+        # A payer with a pension base: a contribution carries the central's amount to be
+        # charged (central/contributions.py); odd draws send another amount (declined).
+        payer_row = db.one(
+            "SELECT id_number FROM contributions WHERE insurance = 'pension' ORDER BY id_number"
+        )
+        assert payer_row is not None
+        payer = str(payer_row[0])
+        due = contribution_due(db, payer, "202611", LedgerConfig().flexible_pension_rate_permille)
+        db.execute(
+            "UPDATE wallets SET balance_cents = ? WHERE id_number = ?",
+            (due.amount_cents * 2, payer),
+        )
+        start = due.amount_cents * 2
         first_seen: dict[str, str] = {}  # key -> "submit" or "status"
         first_answer: dict[str, tuple[PaymentState, int]] = {}
         for op, k, amount, late in steps:
@@ -60,11 +73,11 @@ def test_money_moves_once_per_key_and_never_after_a_void(
                 continue
             params = PaymentSubmitParams(
                 payment_key=key,
-                id_number=TEST_HOLDER_ID,
+                id_number=payer,
                 card_number="",
                 purpose=PaymentPurpose.CONTRIBUTION,
                 reference="202611",
-                amount_cents=amount,
+                amount_cents=due.amount_cents if amount % 2 == 0 else amount,
             )
             is_new = key not in first_answer
             result = ledger.submit_payment(
@@ -79,6 +92,6 @@ def test_money_moves_once_per_key_and_never_after_a_void(
         accepted = (
             db.query("SELECT SUM(amount_cents) FROM payments WHERE state = 'accepted'")[0][0] or 0
         )
-        row = db.one("SELECT balance_cents FROM wallets WHERE id_number = ?", (TEST_HOLDER_ID,))
+        row = db.one("SELECT balance_cents FROM wallets WHERE id_number = ?", (payer,))
         assert row is not None and int(row[0]) == start - int(accepted) >= 0
         assert db.one("SELECT COUNT(*) FROM payments")[0] <= len(KEYS)  # type: ignore[index]
