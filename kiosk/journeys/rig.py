@@ -368,7 +368,7 @@ class EmulatedHardware:
         """The decoded text of every paper the printer gave out (or started), oldest first."""
         if self._printer_emu is None:
             return []
-        return [r.text for r in self._paper().receipts]
+        return [r.text for r in self._paper().papers]
 
     def show_essc(self, kind: str, id_number: str, terminal_id: str) -> None:
         """The citizen's phone shows a fresh e-SSC code of `kind` to the camera (a video the

@@ -77,7 +77,7 @@ PROFILES: dict[str, CardProfile] = {
                 "sex": "2",
                 "birth": "19580308",
                 "address": "浙江省温州市瓯海区娄桥街道古岸头村十二号",
-                "id_number": _id("33030419580308005"),
+                "id_number": _id("33030419580308004"),
                 "valid_from": "20180308",
                 "valid_until": LONG_TERM,
             },

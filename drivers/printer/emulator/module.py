@@ -82,6 +82,12 @@ class FakePrinter:
         with self._lock:
             return list(self.interpreter.finished)
 
+    @property
+    def papers(self) -> list[Receipt]:
+        """Every paper given out or started: a job cut short by paper out has no cut."""
+        with self._lock:
+            return [r for r in self.interpreter.receipts if r.cut or r.items]
+
     def receive(self, data: bytes) -> list[Outgoing]:
         with self._lock:
             replies: list[Outgoing] = []
