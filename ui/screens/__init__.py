@@ -65,6 +65,7 @@ _BY_STATE: dict[str, str] = {
     "pin_change_repeat": "pin",
     "consent": "consent",
     "face_check": "identity",
+    "qr_scan": "identity",  # the camera preview while the e-SSC code is held up
     "finger_check": "identity",
     "identity_retry": "identity",
     "inquiry": "inquiry",
