@@ -196,9 +196,32 @@ class TrustConfig(_Section):
         default=1800.0, ge=30, le=14400, title="Elevation never extends a session past this (s)"
     )
     challenge_ttl_s: float = Field(default=30.0, ge=1, le=600, title="Challenge lifetime (s)")
-    requirements: dict[str, list[str]] = Field(
+    requirements: dict[str, list[str] | list[list[str]]] = Field(
         default_factory=dict,
-        title="method → credentials (card, pin, face, fingerprint), overriding the defaults",
+        title="method → credentials (card, pin, face, fingerprint, idcard_face), overriding the"
+        " defaults; a list of lists names alternatives (any one of them suffices)",
+    )
+    idcard_login: bool = Field(
+        default=False,
+        title="Open records-lookup sessions with the ID card and the central's own face match"
+        " (docs/idcard-reader.md); off: session.open_idcard is refused",
+    )
+    idcard_login_terminals: list[str] = Field(
+        default_factory=list,
+        title="Terminals allowed the ID card login; empty: every terminal (when idcard_login)",
+    )
+    idcard_login_attempts: int = Field(
+        default=3, ge=1, le=20, title="ID card logins per terminal and per ID number per window"
+    )
+    idcard_login_window_s: float = Field(
+        default=600.0, ge=10, le=86400, title="The ID card login rate window (s)"
+    )
+    idcard_face_threshold: float = Field(
+        default=0.5,
+        gt=0,
+        lt=1,
+        title="dlib distance under which the live face is the reference photo's (the kiosk's"
+        " [face] match_threshold)",
     )
     certificate_key_file: str = Field(
         default="",

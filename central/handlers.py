@@ -20,6 +20,7 @@ from central.config import resolve_path
 from central.errors import CentralError, NotFoundError, StorageDataError, StorageError
 from central.essc import EsscAuthority
 from central.holder_handlers import HolderHandlers
+from central.idcard_login import FaceMatcher, IdCardLogin
 from central.idnumber import mask_id
 from central.ledger import Ledger
 from central.services import ServiceHandlers
@@ -46,6 +47,7 @@ from kiosk.contract import (
     EsscLoginParams,
     FingerprintParams,
     FingerprintResult,
+    IdCardLoginParams,
     InsuranceKind,
     Message,
     PaymentState,
@@ -115,6 +117,9 @@ class RpcService:
         key_file = self.trust.config.essc_key_file
         self.essc = essc or EsscAuthority.load(resolve_path(key_file) if key_file else None, clock)
         self._claims: Claims | None = None  # of the request being handled (one thread)
+        self.idcard = IdCardLogin(self.trust, clock)
+        # This worker's own face models (dlib is not thread-safe), loaded on the first login.
+        self._faces = FaceMatcher(self.trust.config.idcard_face_threshold)
         services = ServiceHandlers(storage, signer or CertificateSigner.load(None), clock)
         self.services = services
         holder = HolderHandlers(storage, services, ledger)
@@ -144,6 +149,7 @@ class RpcService:
             RpcMethod.LOSS_CANCEL: services.handle_loss_cancel,
             RpcMethod.PENSION_QUALIFY: services.handle_pension_qualify,
             RpcMethod.ESSC_LOGIN: self.handle_essc_login,
+            RpcMethod.IDCARD_LOGIN: self.handle_idcard_login,
             RpcMethod.FINGERPRINT_ENROLL: holder.handle_fingerprint_enroll,
             RpcMethod.CONTRIBUTION_QUOTE: holder.handle_contribution_quote,
         }
@@ -410,6 +416,13 @@ class RpcService:
         """Redeem an e-SSC code shown at this terminal; a session that stands in for card + PIN."""
         id_number = self.essc.redeem(self._db, terminal_id, p.token)
         return self.trust.essc_session(terminal_id, id_number)
+
+    def handle_idcard_login(
+        self, terminal_id: str, _r: RpcRequest, p: IdCardLoginParams
+    ) -> Message:
+        """The ID card and the central's own face match, where policy allows: a records-lookup
+        session (central/idcard_login.py)."""
+        return self.idcard.login(self._db, self._faces, terminal_id, p)
 
     def handle_session_elevate(
         self, terminal_id: str, _r: RpcRequest, p: SessionElevateParams

@@ -191,6 +191,15 @@ SCHEMA: tuple[str, ...] = (
         expires_at DOUBLE PRECISION NOT NULL,
         used_at DOUBLE PRECISION,
         used_by TEXT)""",
+    # ID card logins (central/idcard_login.py): the rate limit's window and the audit trail;
+    # `subject` is a hash of the ID number, `id_masked` the masked number for staff.
+    """CREATE TABLE IF NOT EXISTS idcard_login_attempts (
+        terminal_id TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        id_masked TEXT NOT NULL,
+        at DOUBLE PRECISION NOT NULL,
+        outcome TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS idcard_login_at ON idcard_login_attempts (at)",
     """CREATE TABLE IF NOT EXISTS terminals (
         terminal_id TEXT PRIMARY KEY,
         boot_id TEXT NOT NULL,
@@ -387,6 +396,7 @@ class Storage:
             "cards",
             "session_challenges",
             "essc_codes",
+            "idcard_login_attempts",
             "affairs",
             "unemployment_registrations",
             "courses",

@@ -53,7 +53,9 @@ from kiosk.contract import (
 )
 
 __all__ = [
+    "DEFAULT_ALTERNATIVES",
     "DEFAULT_REQUIREMENTS",
+    "IDCARD_FACE_NEVER",
     "PUBLIC_METHODS",
     "CardLostError",
     "Claims",
@@ -92,6 +94,38 @@ DEFAULT_REQUIREMENTS: dict[RpcMethod, frozenset[Credential]] = {
 }
 """Personal method → the credentials its token must carry (`[trust.requirements]` overrides)."""
 
+_IDCARD_FACE = frozenset({_C.IDCARD_FACE})
+DEFAULT_ALTERNATIVES: dict[RpcMethod, tuple[frozenset[Credential], ...]] = {
+    # Records lookup only: what the holder reads, nothing that moves money or changes a record.
+    RpcMethod.PERSON_SUMMARY: (_IDCARD_FACE,),
+    RpcMethod.CONTRIBUTIONS: (_IDCARD_FACE,),
+    RpcMethod.CONTRIBUTIONS_YEARLY: (_IDCARD_FACE,),
+    RpcMethod.ACCOUNTS: (_IDCARD_FACE,),
+    RpcMethod.BENEFITS: (_IDCARD_FACE,),
+    RpcMethod.CERTIFICATE_ISSUE: (_IDCARD_FACE,),
+}
+"""Other credential sets that also suffice for a method (any one of them): the ID card login's
+records lookup (`[trust.requirements]` may list alternatives as a list of lists)."""
+
+IDCARD_FACE_NEVER = frozenset(
+    {
+        RpcMethod.PAYMENT_SUBMIT,  # money
+        RpcMethod.CONTRIBUTION_QUOTE,
+        RpcMethod.BILLS,  # only ever asked to pay one
+        RpcMethod.ACTIVATION_APPROVE,  # a card write
+        RpcMethod.FINGERPRINT_ENROLL,
+        RpcMethod.LOSS_REPORT,  # the card's own state
+        RpcMethod.LOSS_CANCEL,
+        RpcMethod.PHOTO_REFERENCE,  # the central matched the face itself: no reference leaves
+        RpcMethod.FINGERPRINT_REFERENCE,
+        RpcMethod.SESSION_ELEVATE,  # no card to answer the challenge
+        RpcMethod.EMPLOYMENT_CERTIFICATE,  # applications are records written in the holder's name
+        RpcMethod.UNEMPLOYMENT_REGISTER,
+        RpcMethod.TRAINING_SIGNUP,
+    }
+)
+"""Methods an ID card session may never call, whatever `[trust.requirements]` says."""
+
 ESSC_REFUSED = frozenset(
     {
         RpcMethod.ACTIVATION_APPROVE,  # writes the card
@@ -109,6 +143,7 @@ PUBLIC_METHODS = frozenset(
         RpcMethod.SESSION_CHALLENGE,
         RpcMethod.SESSION_OPEN,
         RpcMethod.ESSC_LOGIN,  # the code itself is the credential (central/essc.py)
+        RpcMethod.IDCARD_LOGIN,  # policy, rate limit and the central's face match decide
         RpcMethod.CERTIFICATE_VERIFY,
         RpcMethod.TRAINING_CATALOGUE,
         # Recovery probes of a terminal's own keys (the ledger refuses another terminal's):
@@ -231,11 +266,22 @@ def _token_key(cfg: TrustConfig) -> bytes:
     return key
 
 
-def _requirements(cfg: TrustConfig) -> dict[RpcMethod, frozenset[Credential]]:
-    table = dict(DEFAULT_REQUIREMENTS)
+Requirement = tuple[frozenset[Credential], ...]
+"""The credential sets that each suffice for a method; the first is the card's."""
+
+
+def _requirements(cfg: TrustConfig) -> dict[RpcMethod, Requirement]:
+    table: dict[RpcMethod, Requirement] = {
+        m: (creds, *DEFAULT_ALTERNATIVES.get(m, ())) for m, creds in DEFAULT_REQUIREMENTS.items()
+    }
     for name, creds in cfg.requirements.items():
+        sets = [c for c in creds if isinstance(c, list)]
+        flat = [c for c in creds if isinstance(c, str)]
         try:
-            table[RpcMethod(name)] = frozenset(Credential(c) for c in creds)
+            if sets and flat:
+                raise ValueError("either credentials or lists of them, not both")
+            options = sets or [flat]
+            table[RpcMethod(name)] = tuple(frozenset(Credential(c) for c in o) for o in options)
         except ValueError as e:
             raise CentralError(f"[trust.requirements] {name}: {e}", code="central.config") from None
     return table
@@ -258,7 +304,7 @@ class SessionTrust:
             resolve_path(self.config.issuer_keys_file), self.config.issuer_key_set
         )
         self.signer = TokenSigner(token_key or _token_key(self.config))
-        self.requirements: Mapping[RpcMethod, frozenset[Credential]] = _requirements(self.config)
+        self.requirements: Mapping[RpcMethod, Requirement] = _requirements(self.config)
 
     # ------------------------------------------------------------------ challenge / open
 
@@ -430,17 +476,20 @@ class SessionTrust:
         if method in PUBLIC_METHODS:
             return None
         claims = self.verify_token(terminal_id, request.session_token)
+        if Credential.IDCARD_FACE in claims.credentials:
+            return self._authorize_idcard(method, claims, params)
         if method is RpcMethod.SESSION_ELEVATE:
             return claims
-        needed = self.requirements.get(method)
-        if needed is None:  # a method nobody classified: refused, never open by default
+        options = self.requirements.get(method)
+        if options is None:  # a method nobody classified: refused, never open by default
             raise ForbiddenError(f"{method.value} has no credential policy")
+        needed = options[0]
         if claims.purpose is SessionPurpose.LOSS_CANCEL and method is not RpcMethod.LOSS_CANCEL:
             raise ForbiddenError("this session may only cancel the card's loss report")
         if Credential.ESSC in claims.credentials:
             return self._authorize_essc(db, method, claims, params, needed)
         missing = needed - claims.credentials
-        if missing:
+        if missing and not any(o <= claims.credentials for o in options[1:]):
             raise ForbiddenError(
                 f"{method.value} needs " + ", ".join(sorted(c.value for c in missing))
             )
@@ -485,6 +534,39 @@ class SessionTrust:
         if lost is not None and method is not RpcMethod.LOSS_REPORT:
             raise CardLostError("the card is reported lost: the e-SSC is revoked with it")
         return claims
+
+    def _authorize_idcard(self, method: RpcMethod, claims: Claims, params: Any) -> Claims:
+        """An ID card session (docs/idcard-reader.md): only the methods whose requirement
+        lists `idcard_face` as one alternative, never one of `IDCARD_FACE_NEVER`, and only for
+        its own person. No card is involved, so the card's loss does not stop it: the central's
+        own face match is the credential."""
+        options = self.requirements.get(method, ())
+        if method in IDCARD_FACE_NEVER or not any(o <= claims.credentials for o in options):
+            logger.warning("an ID card session asked for %s: refused", method.value)
+            raise ForbiddenError(f"{method.value} needs the social security card itself")
+        id_number = getattr(params, "id_number", None)
+        if id_number is not None and str(id_number).upper() != claims.id_number:
+            raise ForbiddenError("the session does not cover this person")
+        if getattr(params, "card_number", ""):
+            raise ForbiddenError("the session does not cover this card")
+        return claims
+
+    def idcard_session(self, terminal_id: str, id_number: str) -> SessionTokenResult:
+        """The token of a session opened with the ID card and the central's face match
+        (central/idcard_login.py): credential ``idcard_face`` only."""
+        now = self._clock()
+        claims = Claims(
+            token_id=secrets.token_hex(8),
+            terminal_id=terminal_id,
+            id_number=id_number,
+            card_number="",
+            credentials=frozenset({Credential.IDCARD_FACE}),
+            purpose=SessionPurpose.SERVICE,
+            issued_at=now,
+            expires_at=now + self.config.token_ttl_s,
+            started_at=now,
+        )
+        return self._result(claims, "active")
 
     def essc_session(self, terminal_id: str, id_number: str) -> SessionTokenResult:
         """The token of a session opened with a redeemed e-SSC code (central/essc.py)."""

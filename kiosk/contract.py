@@ -118,10 +118,12 @@ __all__ = [
     "FingerprintParams",
     "FingerprintProof",
     "FingerprintResult",
+    "IdCardLoginParams",
     "InsuranceKind",
     "InsuredCertificate",
     "InsuredPeriod",
     "JourneyStats",
+    "LivenessStatement",
     "LossParams",
     "LossResult",
     "MaintenanceArgs",
@@ -508,6 +510,9 @@ class RpcMethod(StrEnum):
     PENSION_QUALIFY = "pension.qualify"
     # e-SSC QR login (docs/essc-login.md): the phone's code instead of the card.
     ESSC_LOGIN = "essc.login"
+    # The resident ID card plus a face match the central computes itself (docs/idcard-reader.md),
+    # where `[trust] idcard_login` allows it: records lookup only.
+    IDCARD_LOGIN = "session.open_idcard"
     # Activation's fingerprint enrolment and the flexible-employment quote (docs/services.md).
     FINGERPRINT_ENROLL = "fingerprint.enroll"
     CONTRIBUTION_QUOTE = "contribution.quote"
@@ -878,6 +883,7 @@ class Credential(StrEnum):
     FACE = "face"  # face matched the central's reference photo, with liveness
     FINGERPRINT = "fingerprint"  # fingerprint matched the central's template
     ESSC = "essc"  # an e-SSC QR code, checked by the central, stands in for card + PIN
+    IDCARD_FACE = "idcard_face"  # ID card read + live face the central matched to its photo
 
 
 CARD_CREDENTIALS = frozenset(
@@ -966,6 +972,31 @@ class EsscLoginParams(Message):
     """Params of ``essc.login``: the e-SSC QR code's text, passed on unchanged (opaque)."""
 
     token: str = Field(min_length=8, max_length=1024)
+
+
+class LivenessStatement(Message):
+    """The terminal's word on the live check it ran (the central cannot see it: it trusts the
+    authenticated terminal for it, as for `pin_verified`)."""
+
+    live: bool
+    challenges: int = Field(ge=0, le=8, description="Head movements asked and answered.")
+    same_face: bool = Field(description="One face followed from the first frame to the last.")
+
+
+class IdCardLoginParams(Message):
+    """Params of ``session.open_idcard``: the resident ID card as the SAM module read it, the
+    live check's statement, and ONE aligned face crop (dlib's 150x150 chip, JPEG, base64) of
+    the live check's closing frame. The central matches the crop against its own reference
+    photo and discards it (docs/idcard-reader.md)."""
+
+    id_number: str = Field(min_length=15, max_length=18)
+    name: str = Field(min_length=1, max_length=64)
+    card_type: Literal["resident", "foreign_permanent", "hmt_residence"] = "resident"
+    valid_until: str = Field(
+        default="", pattern=r"^(\d{4}-\d{2}-\d{2})?$", description="ISO date; empty: long-term."
+    )
+    liveness: LivenessStatement
+    face_jpeg_b64: str = Field(min_length=16, max_length=65536, repr=False)
 
 
 # --- services (docs/services.md) -----------------------------------------------------------
@@ -1180,6 +1211,7 @@ RPC_SCHEMAS: dict[RpcMethod, tuple[type[Message], type[Message]]] = {
     RpcMethod.LOSS_CANCEL: (LossParams, LossResult),
     RpcMethod.PENSION_QUALIFY: (PensionQualifyParams, PensionQualification),
     RpcMethod.ESSC_LOGIN: (EsscLoginParams, SessionTokenResult),
+    RpcMethod.IDCARD_LOGIN: (IdCardLoginParams, SessionTokenResult),
     RpcMethod.FINGERPRINT_ENROLL: (FingerprintEnrollParams, FingerprintEnrollResult),
     RpcMethod.CONTRIBUTION_QUOTE: (ContributionQuoteParams, ContributionQuote),
 }

@@ -2,7 +2,10 @@
 the same face followed from the first frame to the last (docs/face-check.md).
 
 `FaceVerifier.check(reference_photo, frames)` runs the whole check over a stream of frames and
-returns a `FaceCheckResult` holding only decisions, distances and outcomes. The
+returns a `FaceCheckResult` holding only decisions, distances and outcomes.
+`FaceVerifier.check_live(frames)` is the same check without a reference on the terminal (the ID
+card login: the central matches): the first frontal face is the one followed to the last frame,
+and the aligned crop of a closing frame is returned for the central, JPEG-encoded. The
 live frames, the reference image and every embedding stay in this call and are zeroed before
 it returns (docs/face-check.md: biometric data lives only as long as the check needs it).
 """
@@ -14,21 +17,37 @@ import logging
 import random
 import secrets
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from drivers.camera.check import CheckOutcome, CheckSession, Observation
 from drivers.camera.detect import FaceDetector
+from drivers.camera.frames import encode_jpeg
 from drivers.camera.liveness import pick_challenges, pick_holds
 from drivers.camera.quality import assess
-from drivers.camera.results import Challenge, FaceCheckResult, Frame, QualityReason
+from drivers.camera.results import Challenge, FaceCheckResult, Frame, Image, QualityReason
 from drivers.camera.settings import FaceSettings
 from drivers.camera.verify import Embedding, FaceEmbedder, distance, wipe
 
-__all__ = ["FaceVerifier", "Prompt"]
+__all__ = ["FaceVerifier", "LiveCheck", "Prompt"]
 
 logger = logging.getLogger("drivers.camera.face")
 
 # What the UI should show now: a quality instruction or the current challenge.
 Prompt = Callable[[QualityReason | Challenge], None]
+
+
+@dataclass(slots=True)
+class LiveCheck:
+    """`check_live`'s outcome: the decisions, and when it passed, the aligned face crop of a
+    closing frame as JPEG bytes (a bytearray: the caller zeroes it once sent)."""
+
+    result: FaceCheckResult
+    chip_jpeg: bytearray | None = None
+
+    def wipe(self) -> None:
+        if self.chip_jpeg is not None:
+            self.chip_jpeg[:] = bytes(len(self.chip_jpeg))
+            self.chip_jpeg = None
 
 
 class FaceVerifier:
@@ -90,8 +109,34 @@ class FaceVerifier:
 
         Raises `ReferencePhotoError` when the reference has no usable face.
         """
-        s = self._s
         ref = self.reference(reference_photo)
+        return self._run(ref, frames, challenges, holds, prompt).result
+
+    def check_live(
+        self,
+        frames: Iterable[Frame],
+        *,
+        challenges: tuple[Challenge, ...] | None = None,
+        holds: tuple[int, ...] | None = None,
+        prompt: Prompt | None = None,
+    ) -> LiveCheck:
+        """`check` without a reference photo: the opening frames' face is the reference the
+        rest of the check must hold (the same person from first to last, with liveness), and a
+        passed check returns the aligned crop of its last closing frame for a match done
+        elsewhere. `match` then only says the opening frames agreed with themselves."""
+        return self._run(None, frames, challenges, holds, prompt)
+
+    def _run(
+        self,
+        reference: Embedding | None,
+        frames: Iterable[Frame],
+        challenges: tuple[Challenge, ...] | None,
+        holds: tuple[int, ...] | None,
+        prompt: Prompt | None,
+    ) -> LiveCheck:
+        s = self._s
+        ref = reference
+        chip: Image | None = None  # the latest closing frame's crop (pixels, not features)
         if challenges is None:
             challenges, drawn = self.draw()
             holds = holds or drawn
@@ -123,8 +168,13 @@ class FaceVerifier:
                 dist: float | None = None
                 if face is not None and session.wants_identity(obs):
                     emb = self._embedder.embed(frame.image, face)
+                    if ref is None:
+                        ref = emb.copy()  # live mode: the first frontal face is the reference
                     dist = distance(emb, ref)
                     wipe(emb)
+                    if reference is None and session.live.result is not None:
+                        wipe(chip)
+                        chip = self._embedder.chip(frame.image, face)
                 outcome = session.feed(obs, dist)
                 if points is not None:
                     wipe(points)
@@ -141,6 +191,8 @@ class FaceVerifier:
             wipe(ref)
         if outcome is None:
             outcome = session.end()
+        chip_jpeg = bytearray(encode_jpeg(chip)) if chip is not None and outcome.passed else None
+        wipe(chip)
         result = FaceCheckResult(
             match=outcome.match,
             liveness=outcome.liveness,
@@ -154,4 +206,4 @@ class FaceVerifier:
             outcome.liveness.outcome.value,
             None if outcome.identity is None else outcome.identity.outcome.value,
         )
-        return result
+        return LiveCheck(result, chip_jpeg)

@@ -2,6 +2,11 @@
 
 Privacy: embeddings are numpy arrays that live only inside a check; `wipe` zeroes them once
 the decision is taken. Nothing here writes a file or logs an image or an embedding.
+
+Pure of the kiosk and of I/O besides loading the two model files: the central system imports
+this module (and `settings`, `errors`) to match the ID card login's aligned face crop against
+its own reference photo with the same model and threshold the kiosk uses
+(central/idcard_login.py; tests/unit/test_layering.py allows exactly these).
 """
 
 from __future__ import annotations
@@ -23,12 +28,24 @@ from drivers.camera.models import LANDMARKS_5, RECOGNITION, model_path
 from drivers.camera.results import FaceBox, Image, MatchResult
 from drivers.camera.settings import FaceSettings
 
-__all__ = ["Embedding", "FaceEmbedder", "Landmarks", "decide", "distance", "wipe"]
+__all__ = [
+    "CHIP_PADDING",
+    "CHIP_SIZE",
+    "Embedding",
+    "FaceEmbedder",
+    "Landmarks",
+    "decide",
+    "distance",
+    "wipe",
+]
 
 logger = logging.getLogger("drivers.camera.verify")
 
 Embedding = npt.NDArray[np.float64]
 Landmarks = npt.NDArray[np.float64]  # 5 x 2 (x, y) pixels, dlib order, see liveness.py
+# dlib's alignment of the ResNet input (`compute_face_descriptor(img, shape)` does the same).
+CHIP_SIZE = 150
+CHIP_PADDING = 0.25
 
 
 def distance(a: Embedding, b: Embedding) -> float:
@@ -107,3 +124,33 @@ class FaceEmbedder:
         emb = self.embed(framed, faces[0])
         wipe(image, framed)
         return emb
+
+    def chip(self, image: Image, box: FaceBox) -> Image:
+        """The aligned face crop the ResNet embeds (BGR, `CHIP_SIZE` square): rotated upright
+        on the 5 landmarks of the face in `box`, as `dlib.get_face_chip` makes it. What the ID
+        card login sends the central instead of a frame (the least image that can be matched)."""
+        rgb = np.ascontiguousarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), dtype=np.uint8)
+        shape = self._shape_of(rgb, box)
+        crop = np.asarray(dlib.get_face_chip(rgb, shape, CHIP_SIZE, CHIP_PADDING), dtype=np.uint8)
+        out = np.ascontiguousarray(cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), dtype=np.uint8)
+        wipe(rgb, crop)
+        return out
+
+    def embed_chip(self, chip: Image) -> Embedding:
+        """128-D embedding of an aligned crop made by `chip` (BGR). `FrameInvalidError` for
+        anything that is not a `CHIP_SIZE` square colour image."""
+        if chip.shape != (CHIP_SIZE, CHIP_SIZE, 3) or chip.dtype != np.uint8:
+            raise FrameInvalidError("not an aligned face crop", detail=str(chip.shape))
+        rgb = np.ascontiguousarray(cv2.cvtColor(chip, cv2.COLOR_BGR2RGB), dtype=np.uint8)
+        out = np.array(self._net.compute_face_descriptor(rgb, 0), dtype=np.float64)
+        wipe(rgb)
+        return out
+
+    def embed_chip_jpeg(self, data: bytes) -> Embedding:
+        """`embed_chip` of a JPEG-encoded crop (what the central receives); the decoded pixels
+        are zeroed before returning. `FrameInvalidError` when it is no such crop."""
+        chip = decode_jpeg(data)
+        try:
+            return self.embed_chip(chip)
+        finally:
+            wipe(chip)

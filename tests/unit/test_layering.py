@@ -19,7 +19,15 @@ FORBIDDEN: dict[str, set[str]] = {
 }
 # central may import exactly these modules of kiosk (the contract leaf) and the shared vocabulary
 CENTRAL_ALLOWED_KIOSK = {"kiosk.contract"}
-CENTRAL_ALLOWED_DRIVERS = {"drivers.vocabulary"}
+# drivers.camera.verify: the ID card login's face match runs at the central with the kiosk's own
+# model and threshold (central/idcard_login.py); verify is pure of the kiosk and of I/O but the
+# model files, and `settings`/`errors` are its plain data and typed errors.
+CENTRAL_ALLOWED_DRIVERS = {
+    "drivers.vocabulary",
+    "drivers.camera.verify",
+    "drivers.camera.settings",
+    "drivers.camera.errors",
+}
 LEAVES = {"drivers/vocabulary.py", "drivers/personal.py", "kiosk/contract.py"}
 
 
@@ -86,3 +94,22 @@ def test_kivy_only_inside_ui() -> None:
     for path in _modules():
         if path.relative_to(ROOT).parts[0] != "ui":
             assert "kivy" not in {n.split(".")[0] for n in _imports(path)}, path
+
+
+def test_the_camera_modules_central_may_import_stay_pure() -> None:
+    """What central imports of drivers.camera (the ID card login's face match) reaches no kiosk,
+    no device I/O and no thread of the camera layer, transitively."""
+    seen: set[str] = set()
+    todo = [m for m in CENTRAL_ALLOWED_DRIVERS if m.startswith("drivers.camera")]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for imported in _imports(ROOT / (name.replace(".", "/") + ".py")):
+            if imported.startswith("drivers."):
+                todo.append(imported)
+            assert imported.split(".")[0] not in {"kiosk", "serial", "smartcard", "threading"}, (
+                f"{name} imports {imported}"
+            )
+    assert "drivers.camera.source" not in seen and "drivers.camera.service" not in seen, seen
