@@ -275,12 +275,10 @@ def _requirements(cfg: TrustConfig) -> dict[RpcMethod, Requirement]:
         m: (creds, *DEFAULT_ALTERNATIVES.get(m, ())) for m, creds in DEFAULT_REQUIREMENTS.items()
     }
     for name, creds in cfg.requirements.items():
+        # A flat list is one set; a list of lists, alternatives (the config never mixes them).
         sets = [c for c in creds if isinstance(c, list)]
-        flat = [c for c in creds if isinstance(c, str)]
+        options = sets or [[c for c in creds if isinstance(c, str)]]
         try:
-            if sets and flat:
-                raise ValueError("either credentials or lists of them, not both")
-            options = sets or [flat]
             table[RpcMethod(name)] = tuple(frozenset(Credential(c) for c in o) for o in options)
         except ValueError as e:
             raise CentralError(f"[trust.requirements] {name}: {e}", code="central.config") from None
