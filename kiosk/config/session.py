@@ -132,6 +132,12 @@ class PolicyConfig(ConfigSection):
         45.0, ge=5, le=300, title="Time to show the e-SSC code to the camera (s)",
         description="Below session.busy_timeout_s (the scan state's guard).",
     )
+    idcard_login: bool = Field(
+        False, title="Offer the resident ID card login (records lookup) on the attract screen",
+        description="Needs the ID card reader, the camera and the central, which matches the "
+        "live face with its own photo and must allow it too ([trust] idcard_login): "
+        "docs/idcard-reader.md.",
+    )
 
     @model_validator(mode="after")
     def _known_names(self) -> PolicyConfig:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from drivers.vocabulary import DeviceKind
 from kiosk.session.model import MachineState, Policy
-from kiosk.session.services import CARD_ONLY, ServiceId
+from kiosk.session.services import CARD_ONLY, IDCARD_LOOKUPS, ServiceId
 
 __all__ = ["availability", "degraded"]
 
@@ -19,10 +19,13 @@ def availability(st: MachineState, pol: Policy) -> dict[str, str]:
     out: dict[str, str] = {}
     restricted = st.session is not None and st.session.restricted
     essc = st.session is not None and st.session.login == "essc"
+    idcard = st.session is not None and st.session.login == "idcard"
     for service in ServiceId:
         name = service.value
         if name in pol.policy.disabled or (essc and name in CARD_ONLY):
             continue  # an e-SSC session cannot do what only the card can
+        if idcard and name not in IDCARD_LOOKUPS:
+            continue  # an ID card session looks records up, nothing more
         missing = _missing_devices(st, pol, name)
         if restricted and service is not ServiceId.LOSS_CANCEL:
             out[name] = "menu.reason.card_lost"

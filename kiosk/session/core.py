@@ -42,6 +42,7 @@ BUSY: frozenset[StateName] = frozenset(
     {
         S.READING_CARD,
         S.QR_SCAN,
+        S.IDCARD_READ,
         S.VERIFYING_PIN,
         S.OPENING_SESSION,
         S.FACE_CHECK,
@@ -59,6 +60,7 @@ _BY_STATE: dict[StateName, frozenset[str]] = {
     S.IDLE: frozenset({"SetLanguage", "SetElderly", "CallStaff", "Choose"}),
     S.READING_CARD: _CITIZEN,
     S.QR_SCAN: _CITIZEN,
+    S.IDCARD_READ: _CITIZEN,
     S.VERIFYING_PIN: _IN_SESSION_COMMON,
     S.OPENING_SESSION: _CITIZEN,
     S.FACE_CHECK: _CITIZEN,

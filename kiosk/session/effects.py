@@ -11,16 +11,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from drivers.idcard.layouts import IdCardHolder
 from drivers.personal import Masked, PinBuffer
 
 __all__ = [
     "CallService",
     "CaptureFace",
+    "CaptureLiveFace",
     "ChangePin",
     "CloseCentralSession",
     "Effect",
     "EnrollFinger",
     "OpenCentralSession",
+    "OpenIdCardSession",
     "PrintDocument",
     "RaiseStaffAlert",
     "ReadBankCard",
@@ -206,6 +209,25 @@ class RedeemEssc(Effect):
     credential ``essc`` / CentralSessionRefused: forbidden, card_lost, sync.offline)."""
 
     code: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureLiveFace(Effect):
+    """The ID card login's face check: liveness and one followed face, no reference on the
+    terminal; the aligned crop stays in the port for `OpenIdCardSession`. Answers FaceLive or
+    FaceFailed."""
+
+    attempt: int
+    challenges: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpenIdCardSession(Effect):
+    """Ask the central for an ID card session (``session.open_idcard``): the card as read and
+    the live check's crop, matched by the central. CentralSessionOpened (``idcard_face``) or
+    CentralSessionRefused (forbidden, idcard.*, sync.offline)."""
+
+    holder: IdCardHolder = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)

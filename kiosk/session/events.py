@@ -32,6 +32,7 @@ __all__ = [
     "EffectFailed",
     "Event",
     "FaceFailed",
+    "FaceLive",
     "FaceMatched",
     "FingerprintEnrolled",
     "FingerprintFailed",
@@ -149,6 +150,12 @@ class FaceMatched(Event):
     """Face matched the reference and passed liveness. Only the decision, never the image."""
 
     score: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class FaceLive(Event):
+    """The ID card login's live check passed (liveness, one face throughout); its aligned crop
+    waits in the port for the central, which alone matches it."""
 
 
 @dataclass(frozen=True, slots=True)

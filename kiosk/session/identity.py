@@ -154,6 +154,9 @@ def continue_service(st: MachineState, now: float, pol: Policy) -> Transition:
     need = pol.policy.credentials_for(service) - s.proven
     if Credential.ESSC.value in s.proven:
         need = need - {Credential.CARD.value, Credential.PIN.value}  # the central's word
+    if Credential.IDCARD_FACE.value in s.proven:
+        # The central's own face match stands in for card + PIN, for the lookups it serves.
+        need = need - {Credential.CARD.value, Credential.PIN.value}
     if "pin" in need:
         return Transition(goto(st, S.PIN_ENTRY, now))
     if service == ServiceId.ACTIVATION and not activation.biometrics_due(s):

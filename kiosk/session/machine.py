@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from drivers import vocabulary
 from drivers.vocabulary import DeviceHealth, DeviceKind
-from kiosk.session import activation, flows, identity, printing, screens
+from kiosk.session import activation, flows, idcard_login, identity, printing, screens
 from kiosk.session.core import (
     BUSY,
     allowed_intents,
@@ -186,6 +186,8 @@ def _handle(st: MachineState, inp: Input, now: float, pol: Policy) -> Transition
 
 def _state_handler(st: MachineState, inp: Input, now: float, pol: Policy) -> Transition | None:
     handler = _HANDLERS.get(st.name)
+    if idcard_login.active(st):  # proving the ID card holder: that login's own steps
+        handler = idcard_login.HANDLERS.get(st.name, handler)
     if handler is None:
         return None
     return handler(st, inp, now, pol)
@@ -209,7 +211,7 @@ def _on_event(st: MachineState, ev: Event, now: float, pol: Policy) -> Transitio
             return Transition(st)
         if st.name in (S.TAKE_CARD, S.CARD_LEFT):
             return Transition(rest(st, now, pol))
-        if st.session is not None and st.session.login != "essc":
+        if st.session is not None and st.session.login == "card":
             return end_session(st, now, "card_removed", pol, notice="error.card_removed")
         return Transition(st)
     if isinstance(ev, DocumentPrinted | EffectFailed):
@@ -346,6 +348,8 @@ def _on_idle(st: MachineState, inp: Input, now: float, pol: Policy) -> Transitio
         return Transition(goto(st, S.TECHNICIAN_LOGIN, now, back_to=st.name))
     if isinstance(inp, Choose) and inp.option == "essc" and identity.essc_offered(st, pol):
         return identity.start_essc(st, now, pol)
+    if isinstance(inp, Choose) and inp.option == "idcard" and idcard_login.idcard_offered(st, pol):
+        return idcard_login.start_idcard(st, now, pol)
     return None
 
 

@@ -84,6 +84,9 @@ def dynamic_keys() -> frozenset[str]:
     keys |= set(PRINT_FAILURES.values())
     keys |= {"print.again", "print.done", "print.printing", "print.use_qr", "print.use_screen",
              "receipt.contribution", "qr.hold", "qr.refresh_hint"}
+    keys |= {"consent.purpose.idcard_login", "consent.idcard_central", "idle.idcard",
+             "idcard_login.place", "idcard_login.scope", "progress.idcard_read",
+             "result.idcard_login_refused"}
     keys |= {"menu.reason.offline", "menu.reason.card_lost", "result.queued", "result.sent"}
     keys |= {"out_of_service.maintenance", "out_of_service.device"}
     for message, next_step in ERROR_MESSAGES.values():

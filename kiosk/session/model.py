@@ -50,6 +50,7 @@ class Policy:
     technician_secret: bytes = field(default=b"", repr=False)
     card_reader: str = ""  # reader name of the citizen's card (device events); "" = any
     essc_login: bool = False  # the attract screen offers the e-SSC QR login (camera + central)
+    idcard_login: bool = False  # ... and the ID card login (ID card reader, camera, central)
     new_key: Callable[[], str] = field(default=lambda: uuid.uuid4().hex, compare=False)
 
     def factor(self, elderly: bool) -> float:
@@ -106,7 +107,8 @@ class Session:
     data: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     restricted: bool = False  # card reported lost: only the cancellation is offered
     journeys: tuple[tuple[str, str, float, str], ...] = ()  # (service, outcome, s, reason)
-    login: str = "card"  # "card", or "essc": the e-SSC QR code stood in for card + PIN
+    login: str = "card"  # "card", "essc" (the e-SSC code stood in for card + PIN), or
+    # "idcard": the ID card and the central's face match, records lookup only
     print_failures: int = 0  # prints that failed in this session (session_stats)
 
     def with_data(self, **values: Any) -> Session:

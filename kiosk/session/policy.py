@@ -41,4 +41,5 @@ def build_policy(config: KioskConfig, environ: Mapping[str, str] | None = None) 
         technician_secret=load_technician_secret(config.session.technician_credential, environ),
         card_reader=config.card.reader,
         essc_login=config.policy.essc_login,
+        idcard_login=config.policy.idcard_login,
     )

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from drivers.idcard.layouts import IdCardHolder
 from drivers.personal import Masked, PinBuffer
 from kiosk.session.events import Event
 
@@ -20,7 +21,9 @@ __all__ = [
     "CardPort",
     "EsscPort",
     "IdCardPort",
+    "IdCardSessionPort",
     "IdentityPort",
+    "LiveFacePort",
     "OutboxPort",
     "Ports",
     "PrinterPort",
@@ -148,6 +151,22 @@ class EsscPort(Protocol):
         ...
 
 
+class LiveFacePort(Protocol):
+    """The ID card login's face check on the camera (kiosk/journeys/adapters/identity.py)."""
+
+    def capture_live_face(self, attempt: int, challenges: int) -> Event:
+        """FaceLive (the crop kept in the port until the central has it) or FaceFailed."""
+        ...
+
+
+class IdCardSessionPort(Protocol):
+    """The ID card login at the central (the services adapter: it keeps the session)."""
+
+    def open_idcard_session(self, holder: IdCardHolder) -> Event:
+        """CentralSessionOpened (credential ``idcard_face``) or CentralSessionRefused."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Ports:
     """The bundle the runner is given (`printer`, `id_card` None when the terminal has none;
@@ -162,3 +181,5 @@ class Ports:
     id_card: IdCardPort | None = None
     qr: QrPort | None = None
     essc: EsscPort | None = None
+    live_face: LiveFacePort | None = None  # both None: no ID card login
+    idcard_session: IdCardSessionPort | None = None

@@ -93,6 +93,11 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
     "essc.forbidden": ("error.essc_refused", "next.essc_refresh"),
     "essc.card_lost": ("error.essc_card_lost", "next.counter_lost_card"),
     "qr.timeout": ("error.qr_timeout", "next.essc_again"),
+    # the ID card login (the central's refusals)
+    "idcard_login.forbidden": ("error.idcard_login_refused", "next.idcard_login_card"),
+    "idcard_login.face_mismatch": ("error.idcard_login_face", "next.idcard_login_card"),
+    "idcard_login.not_recognised": ("error.idcard_login_unknown", "next.counter_with_id"),
+    "idcard_login.rate_limited": ("error.idcard_login_limit", "next.idcard_login_later"),
     "internal": ("error.internal", "next.counter"),
 }
 

@@ -64,6 +64,10 @@ class SessionRunner:
                  *, tick_s: float = 0.5) -> None:
         if policy.essc_login and (ports.qr is None or ports.essc is None):
             policy = replace(policy, essc_login=False)  # no camera scanner or no central login
+        if policy.idcard_login and (
+            ports.id_card is None or ports.live_face is None or ports.idcard_session is None
+        ):
+            policy = replace(policy, idcard_login=False)  # no reader, camera or central login
         self._policy = policy
         self._ports = ports
         self._clock = clock or SystemClock()
@@ -295,6 +299,14 @@ class SessionRunner:
             if p.essc is None:
                 raise _NoDeviceError("sync.offline")
             return [p.essc.redeem_essc(effect.code)]
+        if isinstance(effect, fx.CaptureLiveFace):
+            if p.live_face is None:
+                raise _NoDeviceError("camera.unavailable")
+            return [p.live_face.capture_live_face(effect.attempt, effect.challenges)]
+        if isinstance(effect, fx.OpenIdCardSession):
+            if p.idcard_session is None:
+                raise _NoDeviceError("sync.offline")
+            return [p.idcard_session.open_idcard_session(effect.holder)]
         if isinstance(effect, fx.WipePersonalData):
             p.card.forget()
             p.identity.forget()

@@ -8,6 +8,7 @@ __all__ = [
     "CARD_ONLY",
     "GROUPS",
     "GROUP_ICONS",
+    "IDCARD_LOOKUPS",
     "SERVICE_ICONS",
     "Credential",
     "MenuGroup",
@@ -24,6 +25,7 @@ class Credential(StrEnum):
     FACE = "face"
     FINGERPRINT = "fingerprint"
     ESSC = "essc"  # an e-SSC QR code redeemed at the central: stands in for card + PIN
+    IDCARD_FACE = "idcard_face"  # the ID card and the central's face match: records only
 
 
 class ServiceId(StrEnum):
@@ -110,3 +112,7 @@ CARD_ONLY: frozenset[str] = frozenset(
 )
 """Services only the physical card can do (a card write, the card's PIN, the found card, the
 card's challenge for the face step): not offered in an e-SSC session (docs/essc-login.md)."""
+
+IDCARD_LOOKUPS: frozenset[str] = frozenset({ServiceId.INQUIRY, ServiceId.CERTIFICATE})
+"""What an ID card login offers: the records lookups the central serves to its `idcard_face`
+token (central/trust.py DEFAULT_ALTERNATIVES); nothing that pays, writes or changes a record."""

@@ -13,6 +13,7 @@ class StateName(StrEnum):
     IDLE = "idle"  # attract screen: insert your card
     READING_CARD = "reading_card"
     QR_SCAN = "qr_scan"  # e-SSC login: camera preview, hold the app's code up
+    IDCARD_READ = "idcard_read"  # ID card login: lay the resident ID card on the reader
     MENU = "menu"
     PIN_ENTRY = "pin_entry"
     VERIFYING_PIN = "verifying_pin"

@@ -125,12 +125,26 @@ def _progress(key: str, fraction: float | None = None) -> Parts:
 
 
 def _idle(st: MachineState, pol: Policy) -> Parts:
+    from kiosk.session.idcard_login import idcard_offered
     from kiosk.session.identity import essc_offered
 
     parts: Parts = {"body": (text("idle.insert_card"), text("idle.help"))}
+    choices = []
     if essc_offered(st, pol):
-        parts["choices"] = (Choice("essc", text("idle.essc"), "qr_code_scanner"),)
+        choices.append(Choice("essc", text("idle.essc"), "qr_code_scanner"))
+    if idcard_offered(st, pol):
+        choices.append(Choice("idcard", text("idle.idcard"), "badge"))
+    if choices:
+        parts["choices"] = tuple(choices)
     return parts
+
+
+def _idcard_read(st: MachineState, pol: Policy) -> Parts:
+    seconds = int(pol.policy.id_card_timeout_s)
+    return {
+        "body": (text("idcard_login.place", seconds=seconds), text("idcard_login.scope")),
+        "progress": Progress(text("progress.idcard_read")),
+    }
 
 
 def _qr_scan(st: MachineState, pol: Policy) -> Parts:
@@ -273,6 +287,15 @@ def _pin_change(purpose: str) -> Callable[[MachineState, Policy], Parts]:
 def _consent(st: MachineState, pol: Policy) -> Parts:
     s = _s(st)
     needs = sorted(pol.policy.credentials_for(s.service) & {"face", "fingerprint"})
+    if s.login == "idcard" and not s.token:  # the ID card login's face, matched centrally
+        return {
+            "body": (
+                text("consent.purpose.idcard_login"),
+                text("consent.uses.face"),
+                text("consent.idcard_central"),
+                text("consent.alternative"),
+            ),
+        }
     return {
         "body": (
             text(f"consent.purpose.{s.service}"),
@@ -327,6 +350,7 @@ _BUILDERS: dict[StateName, Callable[[MachineState, Policy], Parts]] = {
     S.MAINTENANCE: _maintenance,
     S.READING_CARD: _reading_card,
     S.QR_SCAN: _qr_scan,
+    S.IDCARD_READ: _idcard_read,
     S.MENU: _menu,
     S.PIN_ENTRY: _pin_entry,
     S.VERIFYING_PIN: lambda st, pol: _progress("progress.verifying_pin"),

@@ -27,6 +27,7 @@ from kiosk.session.events import (
     DocumentPrinted,
     EffectFailed,
     Event,
+    FaceLive,
     FaceMatched,
     FingerprintEnrolled,
     FingerprintMatched,
@@ -92,10 +93,11 @@ def id_card(id_number: str = ID_NUMBER, name: str = NAME,
 
 
 def make_policy(policy: dict[str, Any] | None = None, essc: bool = False,
-                **session: Any) -> Policy:
+                idcard: bool = False, **session: Any) -> Policy:
     counter = iter(range(1, 10**9))
     return Policy(
         essc_login=essc,
+        idcard_login=idcard,
         session=SessionConfig.model_validate(session),
         policy=PolicyConfig.model_validate(policy or {}),
         terminal_id="SSK-TEST-0001",
@@ -235,9 +237,18 @@ class FakePorts:
         return self._do("redeem_essc",
                         lambda: CentralSessionOpened("tok-essc", frozenset({"essc"})), code)
 
+    def capture_live_face(self, attempt: int, challenges: int) -> Event:
+        return self._do("capture_live_face", FaceLive, attempt, challenges)
+
+    def open_idcard_session(self, holder: IdCardHolder) -> Event:
+        return self._do("open_idcard_session",
+                        lambda: CentralSessionOpened("tok-idcard", frozenset({"idcard_face"})),
+                        holder)
+
     def bundle(self) -> Ports:
         return Ports(card=self, identity=self, services=self, outbox=self, alerts=self,
-                     printer=self, id_card=self, qr=self, essc=self)
+                     printer=self, id_card=self, qr=self, essc=self, live_face=self,
+                     idcard_session=self)
 
 
 def answer(ports: FakePorts, effect: fx.Effect) -> list[Event]:
@@ -286,6 +297,10 @@ def answer(ports: FakePorts, effect: fx.Effect) -> list[Event]:
         out.append(ports.scan_qr(effect.key, effect.timeout_s))
     elif isinstance(effect, fx.RedeemEssc):
         out.append(ports.redeem_essc(effect.code))
+    elif isinstance(effect, fx.CaptureLiveFace):
+        out.append(ports.capture_live_face(effect.attempt, effect.challenges))
+    elif isinstance(effect, fx.OpenIdCardSession):
+        out.append(ports.open_idcard_session(effect.holder))
     elif isinstance(effect, fx.WipePersonalData):
         ports.forget()
     return out

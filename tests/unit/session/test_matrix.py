@@ -92,6 +92,9 @@ def capture() -> dict[StateName, MachineState]:
     h.send(ev.MaintenanceCommanded(True))
     essc = Recorder(pol=make_policy(essc=True), auto=False)
     essc.send(it.Choose("essc"))  # qr_scan, waiting for the camera
+    idcard = Recorder(pol=make_policy(idcard=True), auto=False)
+    idcard.send(ev.DeviceHealthChanged(DeviceKind.ID_CARD_READER, DeviceHealth.ONLINE))
+    idcard.send(it.Choose("idcard"))  # idcard_read, waiting for the ID card
     return Recorder.captured
 
 
@@ -124,6 +127,7 @@ INPUTS: list[Any] = [
     ev.QrScanned("nope", "ESSC1.x.y"), ev.QrScanFailed("nope", "qr.timeout"),
     ev.DeviceHealthChanged(DeviceKind.PRINTER, DeviceHealth.USER_ERROR),
     ev.DeviceHealthChanged(DeviceKind.ID_CARD_READER, DeviceHealth.ONLINE),
+    it.Choose("idcard"), ev.FaceLive(),
 ]
 CAPTURED = capture()
 
