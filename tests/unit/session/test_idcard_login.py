@@ -184,6 +184,7 @@ def test_an_expired_or_unread_card_stops_before_any_face() -> None:
     assert h.view.error is not None and h.view.error.message.key == "error.idcard_no_card"
     h = ready(auto=False)
     (read,) = h.send(Choose("idcard"))
+    assert isinstance(read, fx.ReadIdCard)
     h.send(EffectFailed("ReadIdCard", "idcard.link_error", read.key))
     assert h.view.error is not None and h.view.error.message.key == "error.idcard_device"
 
