@@ -293,6 +293,11 @@ def run_journey(
     if journey.shows_essc:
         hardware.camera_source = str(hardware.essc_video)  # the phone, once a step shows it
     config = hardware.config()
+    if journey.policy:
+        policy = type(config.policy).model_validate(
+            {**config.policy.model_dump(), **journey.policy}
+        )
+        config = config.model_copy(update={"policy": policy})
     terminal = LiveTerminal(config, backend, verifier=verifier).start()
     try:
         assert terminal.outbox is not None

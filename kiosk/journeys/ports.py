@@ -94,6 +94,8 @@ def build_ports(
         id_card=id_card,
         qr=qr,
         essc=services,
+        live_face=identity,
+        idcard_session=services,
     )
     return RealPorts(ports, card, identity, services, outbox)
 

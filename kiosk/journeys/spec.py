@@ -179,6 +179,9 @@ class Journey(_Strict):
     # receipt printer is attached.
     id_card: str = ""
     printer: bool = False
+    # [policy] keys this journey's terminal runs with (e.g. idcard_login = true: a login the
+    # default policy does not offer), validated as the terminal's config would be.
+    policy: dict[str, bool | int | float | str] = Field(default_factory=dict)
     step: tuple[Step, ...] = Field(min_length=1)
     outcome: Outcome
 

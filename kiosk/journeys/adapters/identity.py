@@ -5,6 +5,9 @@ fetch it (the check a token credential needs, `FaceProof` names that photo by di
 card's own EF08 photo; liveness by the head-turn challenges (a generated stream is asked what
 it can do, as `kiosk face verify` does). Fingerprint: 1:1 in the module's RAM against the
 central's reference template; enrolment captures a new template and hands it to the central.
+The ID card login's face (`capture_live_face`): liveness and one followed face with no reference
+here; the aligned crop of a closing frame waits in `proofs.live_face` for the central, which
+alone matches it, and is zeroed once sent or when the session ends.
 Photos, templates and frames live only inside each call; what survives is the decision, kept
 in `proofs` for the central session's `session.elevate` and wiped with the session.
 """
@@ -28,31 +31,54 @@ from drivers.fingerprint.driver import FingerprintDriver
 from drivers.fingerprint.errors import FingerprintError
 from drivers.personal import wipe_bytes
 from drivers.vocabulary import ErrorCode
-from kiosk.contract import FaceProof, FingerprintProof
+from kiosk.contract import FaceProof, FingerprintProof, LivenessStatement
 from kiosk.session.events import (
     Event,
     FaceFailed,
+    FaceLive,
     FaceMatched,
     FingerprintEnrolled,
     FingerprintFailed,
     FingerprintMatched,
 )
 
-__all__ = ["CameraAndScanner", "Proofs", "ReferenceSource"]
+__all__ = ["CameraAndScanner", "LiveFace", "Proofs", "ReferenceSource"]
 
 log = logging.getLogger("kiosk.journeys.identity")
 
 
 @dataclass(slots=True)
+class LiveFace:
+    """The ID card login's live check: the statement and the aligned crop (JPEG) the central
+    matches. The crop is a bytearray, zeroed by `wipe` (after sending, or at the session end)."""
+
+    statement: LivenessStatement
+    chip_jpeg: bytearray
+
+    def wipe(self) -> None:
+        wipe_bytes(self.chip_jpeg)
+
+
+@dataclass(slots=True)
 class Proofs:
-    """The decisions of this session's on-site checks (no biometric data), for the central."""
+    """The decisions of this session's on-site checks, for the central; biometric data only in
+    `live_face` (the ID card login's crop), until the central has it."""
 
     face: FaceProof | None = None
     fingerprint: FingerprintProof | None = None
+    live_face: LiveFace | None = None
+
+    def take_live_face(self) -> LiveFace | None:
+        """The crop for one `session.open_idcard` (the caller wipes it after the call)."""
+        live, self.live_face = self.live_face, None
+        return live
 
     def clear(self) -> None:
         self.face = None
         self.fingerprint = None
+        if self.live_face is not None:
+            self.live_face.wipe()
+            self.live_face = None
 
 
 class ReferenceSource:
@@ -157,6 +183,41 @@ class CameraAndScanner:
                     matched=True, liveness=True, score=score, reference_sha256=digest
                 )
             return FaceMatched(score=score)
+
+    def capture_live_face(self, attempt: int, challenges: int) -> Event:
+        """`LiveFacePort`: the ID card login's check (liveness, one face from the first frame
+        to the last, no reference here); a passed check leaves its crop in `proofs.live_face`."""
+        with self._lock:
+            self.proofs.clear()
+            asked = script_challenges(self._source.source)
+            fixed: tuple[Challenge, ...] | None = asked[:challenges] if asked else None
+            own = self._camera is None
+            camera = self._camera or FrameSource(self._source, name=f"live-face-{attempt}")
+            try:
+                verifier = self._face_verifier()
+                if own:
+                    camera.start()
+                live = verifier.check_live(
+                    camera.frames(timeout=self._frame_timeout_s), challenges=fixed
+                )
+            except CameraError as e:
+                return FaceFailed(reason=str(e.code.value))
+            finally:
+                if own:
+                    camera.stop()
+            result = live.result
+            if result.match is None:
+                return FaceFailed(reason=ErrorCode.FACE_NOT_FOUND.value)
+            if live.chip_jpeg is None or result.liveness is None:
+                live.wipe()
+                return FaceFailed(reason=ErrorCode.LIVENESS_FAILED.value)
+            statement = LivenessStatement(
+                live=result.liveness.live,
+                challenges=result.liveness.passed_steps,
+                same_face=result.identity is not None and result.identity.held,
+            )
+            self.proofs.live_face = LiveFace(statement, live.chip_jpeg)
+            return FaceLive()
 
     def verify_finger(self) -> Event:
         """1:1 against the central's template, in the module's RAM."""

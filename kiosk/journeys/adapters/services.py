@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from drivers.card.errors import CardError
+from drivers.idcard.layouts import IdCardHolder
 from drivers.personal import Masked, PersonalKind
 from kiosk.clock import Clock
 from kiosk.contract import (
@@ -56,6 +57,7 @@ from kiosk.services.errors import (
 )
 from kiosk.services.essc import EsscLoginClient
 from kiosk.services.fingerprint import FingerprintReferenceError, enroll_fingerprint
+from kiosk.services.idcard_login import IdCardLoginClient
 from kiosk.services.inquiry import InquiryService
 from kiosk.services.payment import PaymentService
 from kiosk.services.pension import PensionService
@@ -262,6 +264,28 @@ class CentralServices:
                 self._session = EsscLoginClient(self.rpc).login(code)
             except ServiceError as e:
                 return CentralSessionRefused(reason=session_code(e))
+            s = self._session
+            return CentralSessionOpened(
+                token=s.token, credentials=frozenset(str(c.value) for c in s.credentials)
+            )
+
+    def open_idcard_session(self, holder: IdCardHolder) -> Event:
+        """`IdCardSessionPort`: the ID card as read and the live check's crop (taken from the
+        identity port's proofs and zeroed after the call) to ``session.open_idcard``; the
+        session the central opens (credential ``idcard_face``, records lookup only) is this
+        port's from now on. Refusals: ``forbidden``, ``idcard.*``, ``sync.offline``."""
+        with self._lock:
+            live = self._proofs.take_live_face()
+            if live is None:
+                return CentralSessionRefused(reason="face.not_found")
+            try:
+                self._session = IdCardLoginClient(self.rpc).login(
+                    holder, live.statement, live.chip_jpeg
+                )
+            except ServiceError as e:
+                return CentralSessionRefused(reason=session_code(e))
+            finally:
+                live.wipe()
             s = self._session
             return CentralSessionOpened(
                 token=s.token, credentials=frozenset(str(c.value) for c in s.credentials)
