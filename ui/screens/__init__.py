@@ -66,6 +66,7 @@ _BY_STATE: dict[str, str] = {
     "consent": "consent",
     "face_check": "identity",
     "qr_scan": "identity",  # the camera preview while the e-SSC code is held up
+    "idcard_read": "reading",  # the ID card login: the card on the reader
     "finger_check": "identity",
     "identity_retry": "identity",
     "inquiry": "inquiry",
