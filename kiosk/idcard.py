@@ -10,9 +10,10 @@ time (``idcard.no_card``), impossible data such as a bad GB 11643 check digit
 ``idcard.link_error``). What it read is compared with the social security card's holder in the
 session core (kiosk/session/activation.py), never here and never logged.
 
-The ID card is not offered as a login: the central system trusts only a proven person, and an ID
-card proves nothing to it (no licensed photo decoder, no SAM channel to the central:
-docs/idcard-reader.md).
+The ID card is a login only where policy allows it, and then for records lookup: the card read
+proves nothing to the central by itself (no licensed photo decoder, no SAM channel to it), so
+the central matches a live face with its own photo (kiosk/session/idcard_login.py,
+central/idcard_login.py, docs/idcard-reader.md).
 """
 
 from __future__ import annotations
