@@ -11,6 +11,7 @@ its own reference photo with the same model and threshold the kiosk uses
 
 from __future__ import annotations
 
+import io
 import logging
 import statistics
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ import cv2
 import dlib
 import numpy as np
 import numpy.typing as npt
+from PIL import Image as PILImage
 
 from drivers.camera.detect import FaceDetector
 from drivers.camera.errors import FaceModelError, FrameInvalidError, ReferencePhotoError
@@ -148,7 +150,16 @@ class FaceEmbedder:
 
     def embed_chip_jpeg(self, data: bytes) -> Embedding:
         """`embed_chip` of a JPEG-encoded crop (what the central receives); the decoded pixels
-        are zeroed before returning. `FrameInvalidError` when it is no such crop."""
+        are zeroed before returning. `FrameInvalidError` when it is no such crop. The header is
+        read first (Pillow, no pixels decoded): a small file declaring a huge image is refused
+        before the decoder allocates it."""
+        try:
+            with PILImage.open(io.BytesIO(data)) as header:
+                size, kind = header.size, header.format
+        except (OSError, ValueError, PILImage.DecompressionBombError) as e:
+            raise FrameInvalidError("not an image", detail=type(e).__name__) from None
+        if kind != "JPEG" or size != (CHIP_SIZE, CHIP_SIZE):
+            raise FrameInvalidError("not an aligned face crop", detail=f"{kind} {size}")
         chip = decode_jpeg(data)
         try:
             return self.embed_chip(chip)

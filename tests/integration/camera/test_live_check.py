@@ -7,8 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pytest
 
-from drivers.camera.frames import decode_jpeg
+import drivers.camera.verify as verify
+from drivers.camera.errors import FrameInvalidError
+from drivers.camera.frames import decode_jpeg, encode_jpeg
 from drivers.camera.results import Challenge, Frame, IdentityOutcome
 from drivers.camera.service import FaceVerifier
 from drivers.camera.settings import FaceSettings
@@ -76,3 +79,22 @@ def test_a_still_photo_and_a_swapped_face_give_no_crop(
     assert swapped.result.identity is None or swapped.result.identity.outcome is not (
         IdentityOutcome.HELD
     )
+
+
+def test_a_crop_declaring_a_huge_image_is_refused_before_any_pixel_is_decoded(
+    face_verifier: FaceVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the central receives is hostile input: the header says 60000x60000 in a few
+    bytes; the decoder must never be asked to allocate it."""
+    small = bytearray(encode_jpeg(np.zeros((8, 8, 3), np.uint8)))
+    sof = small.index(b"\xff\xc0")
+    small[sof + 5 : sof + 9] = (60000).to_bytes(2, "big") * 2
+
+    def never(data: bytes) -> None:
+        raise AssertionError("decoded")
+
+    monkeypatch.setattr(verify, "decode_jpeg", never)
+    with pytest.raises(FrameInvalidError):
+        face_verifier.embedder.embed_chip_jpeg(bytes(small))
+    with pytest.raises(FrameInvalidError):
+        face_verifier.embedder.embed_chip_jpeg(b"\x89PNG\r\n\x1a\n not a crop")

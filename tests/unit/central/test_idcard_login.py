@@ -145,6 +145,18 @@ def _opened(resp: RpcResponse) -> SessionTokenResult:
 PERSON = {"id_number": TEST_HOLDER_ID}
 
 
+def _jpeg_declaring(width: int, height: int) -> str:
+    """A tiny JPEG whose header declares `width` x `height` (a decompression bomb)."""
+    small = bytearray(encode_jpeg(np.zeros((8, 8, 3), np.uint8)))
+    sof = small.index(b"\xff\xc0")
+    small[sof + 5 : sof + 9] = height.to_bytes(2, "big") + width.to_bytes(2, "big")
+    return base64.b64encode(bytes(small)).decode()
+
+
+_BOMB = _jpeg_declaring(60000, 60000)
+_FRAME = base64.b64encode(encode_jpeg(np.full((480, 640, 3), 128, np.uint8))).decode()
+
+
 def test_the_holder_with_the_id_card_and_the_own_face_gets_a_records_session(
     db: Storage, chips: Chips
 ) -> None:
@@ -204,6 +216,8 @@ def test_policy_off_refuses_whatever_the_terminal_sends(db: Storage, chips: Chip
         ({"liveness": {"live": True, "challenges": 0, "same_face": True}}, "forbidden"),
         ({"face_jpeg_b64": base64.b64encode(b"\xff\xd8 not a jpeg " * 4).decode()}, "forbidden"),
         ({"face_jpeg_b64": "!!!! not base64 !!!!"}, "forbidden"),
+        ({"face_jpeg_b64": _BOMB}, "forbidden"),  # 60000x60000 declared in a few bytes
+        ({"face_jpeg_b64": _FRAME}, "forbidden"),  # a whole frame, not the aligned crop
     ],
 )
 def test_each_refusal_has_its_code_and_names_nobody(
