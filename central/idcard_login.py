@@ -35,11 +35,11 @@ import time
 from collections.abc import Callable
 
 from central.config import TrustConfig
-from central.errors import RejectedError
+from central.errors import CentralError, RejectedError
 from central.idnumber import is_valid_id_number, mask_id
 from central.storage import Storage
 from central.trust import ForbiddenError, SessionTrust
-from drivers.camera.errors import CameraError
+from drivers.camera.errors import CameraError, FaceModelError, ReferencePhotoError
 from drivers.camera.settings import FaceSettings
 from drivers.camera.verify import FaceEmbedder, distance, wipe
 from kiosk.contract import IdCardLoginParams, SessionTokenResult
@@ -54,6 +54,7 @@ __all__ = [
 ]
 
 audit = logging.getLogger("central.audit.idcard_login")
+_NOT_RECOGNISED = "this ID card is not recognised: please use the counter"
 
 
 class RateLimitedError(RejectedError):
@@ -143,7 +144,7 @@ class IdCardLogin:
         self._count(db, terminal_id, id_number, masked)
         try:
             result = self._check(db, matcher, terminal_id, id_number, p)
-        except RejectedError as e:
+        except CentralError as e:
             self._outcome(db, terminal_id, id_number, e.code)
             self._refused(terminal_id, masked, e.code)
             raise
@@ -160,15 +161,18 @@ class IdCardLogin:
         p: IdCardLoginParams,
     ) -> SessionTokenResult:
         if not is_valid_id_number(id_number):
-            raise NotRecognisedError("this ID card is not recognised: please use the counter")
+            raise NotRecognisedError(_NOT_RECOGNISED)
         if p.valid_until:
-            until = dt.date.fromisoformat(p.valid_until)
+            try:
+                until = dt.date.fromisoformat(p.valid_until)
+            except ValueError:
+                raise NotRecognisedError(_NOT_RECOGNISED) from None
             today = dt.datetime.fromtimestamp(self._clock()).date()
             if until < today:
                 raise IdCardExpiredError("this ID card has expired")
         row = db.one("SELECT name, status, photo FROM persons WHERE id_number = ?", (id_number,))
         if row is None or str(row[0]) != p.name.strip():
-            raise NotRecognisedError("this ID card is not recognised: please use the counter")
+            raise NotRecognisedError(_NOT_RECOGNISED)
         if row[1] == "deceased":
             raise ForbiddenError("this ID card cannot be served here: please ask the staff")
         live = p.liveness
@@ -182,6 +186,10 @@ class IdCardLogin:
             raise ForbiddenError("the face image is not valid") from None
         try:
             d = matcher.distance(bytes(row[2]), chip)
+        except FaceModelError as e:  # the central's own fault, not the citizen's
+            raise CentralError(f"face models: {e}", code="internal") from None
+        except ReferencePhotoError:
+            raise ForbiddenError("no usable reference photo is held: use the counter") from None
         except CameraError:
             raise ForbiddenError("the face image is not valid") from None
         finally:

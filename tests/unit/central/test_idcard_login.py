@@ -208,6 +208,7 @@ def test_policy_off_refuses_whatever_the_terminal_sends(db: Storage, chips: Chip
     ("change", "code"),
     [
         ({"valid_until": "2026-09-20"}, "idcard.expired"),
+        ({"valid_until": "2026-02-30"}, "idcard.not_recognised"),  # no such day
         ({"name": "测试"}, "idcard.not_recognised"),
         ({"id_number": "110105194912310029"}, "idcard.not_recognised"),  # bad check digit
         ({"id_number": "110101199003070035"}, "idcard.not_recognised"),  # nobody insured
@@ -226,6 +227,19 @@ def test_each_refusal_has_its_code_and_names_nobody(
     clock = Clock()
     svc = _service(db, clock)
     _refused(_login(svc, clock, chips["astronaut"], **change), code)
+
+
+def test_a_reference_photo_without_a_face_refuses_and_the_attempt_is_recorded(
+    db: Storage, chips: Chips
+) -> None:
+    db.execute(
+        "UPDATE persons SET photo = ? WHERE id_number = ?",
+        (encode_jpeg(np.full((125, 100, 3), 200, np.uint8)), TEST_HOLDER_ID),
+    )
+    clock = Clock()
+    msg = _refused(_login(_service(db, clock), clock, chips["astronaut"]), "forbidden")
+    assert "reference photo" in msg
+    assert db.query("SELECT outcome FROM idcard_login_attempts") == [("forbidden",)]
 
 
 def test_unknown_holder_and_wrong_name_answer_alike(db: Storage, chips: Chips) -> None:
