@@ -231,3 +231,29 @@ def test_every_new_message_is_in_both_catalogs() -> None:
     for lang in ("zh_CN", "en"):
         missing = sorted(k for k in keys if not catalog(lang).get(k))
         assert not missing, (lang, missing)
+
+
+@pytest.mark.parametrize("missing", ["id_card", "live_face", "idcard_session"])
+def test_the_runner_offers_no_id_card_login_without_its_ports(missing: str) -> None:
+    from dataclasses import replace
+
+    from kiosk.clock import FakeClock
+    from kiosk.session.runner import SessionRunner
+    from tests.unit.session.fakes import FakePorts
+
+    ports = FakePorts()
+    full = ports.bundle()
+    bundle = {
+        "id_card": replace(full, id_card=None),
+        "live_face": replace(full, live_face=None),
+        "idcard_session": replace(full, idcard_session=None),
+    }[missing]
+    online = DeviceHealthChanged(DeviceKind.ID_CARD_READER, DeviceHealth.ONLINE)
+    with SessionRunner(make_policy(idcard=True), bundle, FakeClock(), tick_s=0) as r:
+        r.post(online)
+        assert r.wait_idle(5)
+        assert "idcard" not in {c.id for c in r.view.choices}
+    with SessionRunner(make_policy(idcard=True), ports.bundle(), FakeClock(), tick_s=0) as r:
+        r.post(online)
+        assert r.wait_idle(5)
+        assert "idcard" in {c.id for c in r.view.choices}
