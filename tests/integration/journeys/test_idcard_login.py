@@ -28,13 +28,17 @@ from kiosk.contract import (
     PersonSummary,
     RpcMethod,
 )
-from kiosk.journeys.rig import EmulatedHardware
+from kiosk.journeys.live import LiveTerminal
+from kiosk.journeys.rig import EmulatedHardware, profile_secrets
+from kiosk.journeys.runner import JourneyRunner
+from kiosk.journeys.spec import load_journey
 from kiosk.services.errors import ForbiddenError, ServiceError, call
 from kiosk.services.idcard_login import IdCardLoginClient
 from tests.fixtures.faces import ScriptFrames
 from tests.fixtures.journeys import JourneyStack
 from tests.fixtures.pcscd import PcscdService
 from tests.integration.journeys.test_journeys import events_of, holder_id, run, wait_for
+from tests.integration.journeys.test_wipe import _holding
 
 HOLDER = "ssc3_retiree"  # resident_retiree's ID card is this card holder's
 BOTH = (Challenge.TURN_LEFT, Challenge.TURN_RIGHT)
@@ -186,3 +190,40 @@ def test_a_replayed_login_is_stopped_by_the_rate_limit(
         assert limited.value.remote_code == "idcard.rate_limited"
     finally:
         _central_with(idcard_stack, idcard_login=True, idcard_login_attempts=20)
+
+
+def test_nothing_of_the_citizen_survives_an_id_card_session(
+    idcard_stack: JourneyStack, hall: EmulatedHardware
+) -> None:
+    """The ID card's number and name, the crop: reachable while the session runs, nowhere in
+    the ports, the runner or the ID card reader once it ended."""
+    journey = load_journey("idcard_query")
+    holder = _id_card()
+    secrets = [holder.id_number.reveal(), holder.name.reveal()]
+    hall.empty_slot()
+    hall.camera_source = journey.camera
+    hall.use_hall_devices(id_card=journey.id_card, printer=False)
+    config = hall.config()
+    config = config.model_copy(
+        update={"policy": config.policy.model_copy(update={"idcard_login": True})}
+    )
+    live = LiveTerminal(config, idcard_stack.backend()).start()
+    try:
+        assert live.ports is not None and live.runner is not None
+        roots = [live.ports, live.runner, live.id_card]
+        mid = JourneyRunner(
+            journey.model_copy(update={"step": journey.step[:3]}),
+            hall, live, None, profile_secrets(journey.card),
+        ).run()
+        assert mid.ok, [p for s in mid.steps for p in s.problems]
+        assert _holding(roots, secrets)  # the search does find the holder mid-session
+        rest = JourneyRunner(
+            journey.model_copy(update={"step": journey.step[-1:]}),
+            hall, live, None, profile_secrets(journey.card),
+        ).run()
+        assert rest.ok, [p for s in rest.steps for p in s.problems]
+        assert live.runner.wait_idle(10)
+        assert _holding(roots, secrets) == []
+        assert live.ports.identity.proofs.live_face is None
+    finally:
+        live.stop()
