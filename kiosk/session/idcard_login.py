@@ -35,7 +35,7 @@ from kiosk.session.services import Credential
 from kiosk.session.states import StateName
 from kiosk.session.view import text
 
-__all__ = ["HANDLERS", "PURPOSE", "active", "idcard_offered", "start_idcard"]
+__all__ = ["HANDLERS", "PURPOSE", "active", "idcard_offered", "start_idcard", "timed_out"]
 
 S = StateName
 PURPOSE = "idcard_login"  # the consent's purpose (consent.purpose.idcard_login)
@@ -92,6 +92,12 @@ def _refused(st: MachineState, now: float, code: str) -> Transition:
     info = ResultInfo(title=text("result.idcard_login_refused"), success=False,
                       error=error_info(words), offer_menu=False)
     return Transition(show_result(st, now, info))
+
+
+def timed_out(st: MachineState, now: float) -> Transition:
+    """A device or the central did not answer in time while the ID card holder was being
+    proven: refused in plain words (a result without the menu: there is no identity yet)."""
+    return _refused(st, now, "no_answer")
 
 
 def _holder(s: Session) -> IdCardHolder:

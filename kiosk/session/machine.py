@@ -124,6 +124,8 @@ def _expire(st: MachineState, now: float, pol: Policy) -> Transition | None:
     if st.name in BUSY:
         if st.name is S.READING_CARD:
             return end_session(st, now, "card_unreadable", pol, notice="error.card_unreadable")
+        if idcard_login.active(st):  # no identity yet: no menu to go back to
+            return idcard_login.timed_out(st, now)
         s = st.session
         if st.name is S.ACTIVATION_WRITING:
             return Transition(fail(st, now, "activation_pending", staff=True))

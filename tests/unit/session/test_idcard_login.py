@@ -31,6 +31,7 @@ from kiosk.session.intents import (
     ConsentRefused,
 )
 from kiosk.session.messages import catalog, dynamic_keys
+from kiosk.session.model import Input
 from kiosk.session.services import IDCARD_LOOKUPS, MenuGroup
 from tests.unit.session.fakes import ID_NUMBER, NAME, Harness, id_card, make_policy
 from tests.unit.session.test_journeys import of
@@ -257,3 +258,25 @@ def test_the_runner_offers_no_id_card_login_without_its_ports(missing: str) -> N
         r.post(online)
         assert r.wait_idle(5)
         assert "idcard" in {c.id for c in r.view.choices}
+
+
+@pytest.mark.parametrize("answered", [0, 2, 3])
+def test_no_answer_in_time_refuses_without_a_menu(answered: int) -> None:
+    """The reader, the camera or the central silent past the busy guard: refused, and no way
+    into a menu without an identity."""
+    from kiosk.session.events import FaceLive
+
+    h = ready(auto=False)
+    (read,) = h.send(Choose("idcard"))
+    assert isinstance(read, fx.ReadIdCard)
+    steps: list[Input] = [IdCardRead(read.key, id_card()), ConsentGiven(), FaceLive()]
+    steps = steps[:answered]
+    for step in steps:
+        h.send(step)
+    h.wait(h.pol.session.busy_timeout_s + 1)
+    v = h.view
+    assert h.state == "result" and v.error is not None
+    assert v.error.message.key == "error.no_answer"
+    assert "Choose" not in v.intents
+    h.send(Confirm())
+    assert h.state == "idle" and h.st.session is None
