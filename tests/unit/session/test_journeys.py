@@ -23,6 +23,8 @@ from kiosk.session.events import (
     PinChangeFailed,
     PinRejected,
     PinVerified,
+    QueryAnswered,
+    QueryFailed,
 )
 from kiosk.session.intents import (
     Back,
@@ -37,6 +39,7 @@ from kiosk.session.intents import (
     PrevPage,
     Reveal,
 )
+from kiosk.session.messages import render
 from kiosk.session.view import text
 from tests.unit.session.fakes import (
     ADDRESS,
@@ -243,6 +246,46 @@ def test_flexible_contribution_quote_confirm_pay() -> None:
     assert isinstance(p, fx.SubmitPayment) and (p.purpose, p.reference) == ("contribution",
                                                                            "202612")
     assert h.view.title.key == "result.paid"
+
+
+def _quote_says(code: str) -> Any:
+    def call(service: str, action: str, params: Any, key: str) -> Any:
+        if (service, action) == ("contribution", "quote"):
+            return QueryFailed(key, code)
+        return QueryAnswered(key, {})
+
+    return call
+
+
+def test_a_month_already_paid_is_not_offered_for_payment() -> None:
+    """The central's quote refuses a paid month (``already_paid``): the citizen is told so in
+    plain words and is never shown the confirm step, so no charge can even be asked for."""
+    h = at_menu(Harness(ports=FakePorts(overrides={"call": _quote_says("already_paid")})))
+    choose(h, "payments", "flexible_contribution")
+    h.enter_pin()
+    assert h.state == "result" and not of(h, fx.SubmitPayment)
+    assert h.st.session is not None and "confirm" not in h.st.session.data
+    error = h.view.error
+    assert error is not None and error.code == "already_paid"
+    assert error.next_step.key == "next.menu"
+    assert render(error.message, "en") == (
+        "The contribution for this month has already been paid. Nothing was charged."
+    )
+    assert render(error.message, "zh_CN") == "这个月份的缴费已经缴过，本次没有扣款。"
+    assert h.st.session is not None and h.st.session.data["failure"] == "already_paid"
+
+
+def test_a_month_paid_meanwhile_is_declined_already_paid_in_plain_words() -> None:
+    """Quoted unpaid, paid at another kiosk before this Confirm: the ledger declines the second
+    key ``already_paid`` and the screen says so (not the generic refusal)."""
+    ports = FakePorts(overrides={"pay": lambda *a: PaymentDeclined(a[3], "already_paid")})
+    h = at_menu(Harness(ports=ports))
+    choose(h, "payments", "flexible_contribution")
+    h.enter_pin()
+    h.send(Confirm())
+    assert len(of(h, fx.SubmitPayment)) == 1
+    assert h.view.error is not None and h.view.error.code == "already_paid"
+    assert h.view.error.message.key == "error.already_paid"
 
 
 def test_back_from_confirm_then_confirm_again_uses_a_new_screen_key_once() -> None:
