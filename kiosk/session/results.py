@@ -76,6 +76,7 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
     "consent_refused": ("error.consent_refused", "next.counter_alternative"),
     "no_answer": ("error.no_answer", "next.later_or_counter"),
     "activation_refused": ("error.activation_refused", "next.counter"),
+    "fingerprint_not_recorded": ("error.fingerprint_not_recorded", "next.counter"),
     "activation_pending": ("error.activation_pending", "next.activation_pending"),
     "already_activated": ("error.already_activated", "next.menu"),
     "already_qualified": ("error.already_qualified", "next.menu"),

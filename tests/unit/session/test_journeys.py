@@ -16,6 +16,7 @@ from kiosk.session.events import (
     CentralReachability,
     CentralSessionRefused,
     DeviceHealthChanged,
+    EnrolmentRefused,
     FaceFailed,
     PaymentDeclined,
     PaymentUnknown,
@@ -362,6 +363,7 @@ def test_activation_wizard_end_to_end() -> None:
                                                                     "EnrollFinger"]
     opens = [e.credentials for e in h.effects if isinstance(e, fx.OpenCentralSession)]
     assert opens[-1] == {"card", "pin", "face", "fingerprint"}
+    assert h.ports.held_enrolment and not of(h, fx.SubmitEnrolment)  # held until Confirm
     h.send(Confirm())
     run = of(h, fx.RunActivation)[0]
     assert isinstance(run, fx.RunActivation) and run.fingerprint_ref == "fp-ref-1"
@@ -373,6 +375,80 @@ def test_activation_wizard_end_to_end() -> None:
     assert len(consent) == 1 and consent[0].payload["decision"] == "given"
     assert set(consent[0].payload) <= {"decision", "service", "biometrics", "purpose",
                                        "terminal_id", "session_key", "at", "id_number"}
+
+
+def activation_to_confirm(h: Harness) -> None:
+    activation_to_form(h)
+    h.send(EnterText("phone", PHONE))
+    h.send(EnterText("address", ADDRESS))
+    h.send(Confirm())
+    h.enter_pin()
+    h.send(ConsentGiven())
+    assert h.state == "confirm" and h.ports.held_enrolment  # enrolled at the identity step
+
+
+def test_the_enrolled_fingerprint_goes_to_the_central_only_after_confirm() -> None:
+    """The template replaces the holder's reference, so it is the citizen's Confirm that sends
+    it, before the saga starts (approval, card write): its reference goes with the saga."""
+    h = at_menu()
+    activation_to_confirm(h)
+    assert h.ports.submitted_enrolments == []
+    h.send(Back())  # back to the form and forward again: still held, still unsent
+    assert h.state == "activation_form"
+    h.send(Confirm())
+    assert h.state == "confirm" and h.ports.submitted_enrolments == []
+    h.send(Confirm())
+    kinds = [type(e).__name__ for e in h.effects
+             if isinstance(e, fx.SubmitEnrolment | fx.RunActivation)]
+    assert kinds == ["SubmitEnrolment", "RunActivation"]
+    submit = of(h, fx.SubmitEnrolment)[0]
+    run = of(h, fx.RunActivation)[0]
+    assert isinstance(submit, fx.SubmitEnrolment) and isinstance(run, fx.RunActivation)
+    assert h.ports.submitted_enrolments == [submit.key] and run.key == submit.key
+    assert run.fingerprint_ref == "fp-ref-1" and not h.ports.held_enrolment
+    assert h.view.title.key == "result.activated"
+
+
+def _cancel(h: Harness) -> None:
+    h.send(Cancel())
+
+
+def _time_out(h: Harness) -> None:
+    h.wait(h.pol.session.answer_s + 0.1)
+
+
+def _pull_card(h: Harness) -> None:
+    h.send(CardRemoved())
+
+
+@pytest.mark.parametrize("end", [_cancel, _time_out, _pull_card], ids=lambda f: f.__name__)
+def test_no_confirm_leaves_the_reference_alone_and_no_template_here(end: Any) -> None:
+    """Cancel, timeout or the card pulled at the confirm step: nothing is sent to the central
+    (its reference stays as it was) and the session's end wipes the held template."""
+    h = at_menu()
+    activation_to_confirm(h)
+    end(h)
+    assert h.st.session is None and h.state in ("take_card", "idle")
+    assert not of(h, fx.SubmitEnrolment) and not of(h, fx.RunActivation)
+    assert of(h, fx.WipePersonalData) and not h.ports.held_enrolment
+    assert h.ports.submitted_enrolments == []
+    assert "submit_enrolment" not in [name for name, _ in h.ports.calls]
+
+
+def test_a_refused_enrolment_starts_no_activation_and_says_so() -> None:
+    ports = FakePorts(overrides={"submit_enrolment": lambda key: EnrolmentRefused(key,
+                                                                                "forbidden")})
+    h = at_menu(Harness(ports=ports))
+    activation_to_confirm(h)
+    h.send(Confirm())
+    assert not of(h, fx.RunActivation)  # nothing approved, nothing written to the card
+    assert h.view.error is not None and h.view.error.code == "forbidden"
+    unknown = FakePorts(overrides={"submit_enrolment": lambda key: EnrolmentRefused(key, "x.y")})
+    h = at_menu(Harness(ports=unknown))
+    activation_to_confirm(h)
+    h.send(Confirm())
+    assert h.view.error is not None and h.view.error.code == "fingerprint_not_recorded"
+    assert render(h.view.error.message, "en").startswith("Your new fingerprint could not")
 
 
 def test_activation_swap_with_another_card_ends_the_session() -> None:
