@@ -6,6 +6,13 @@ another amount (tampered, or quoting from stale data) is declined ``amount_misma
 nothing charged. The base is the person's latest pension contribution base up to the period
 (flexible employment keeps the base last declared); the rate is `[ledger]
 flexible_pension_rate_permille` (State Council Guofa [2005] 38: 20 %).
+
+A month is paid once: a period the person's record shows paid, or one a flexible-employment
+payment already paid (`contribution_payments`), is ``already_paid``. The quote refuses it, so
+the kiosk never offers the payment; the ledger re-checks it in the paying transaction with the
+table's primary key (`claim_period`), so two payments racing for the same month (two keys, two
+workers) cannot both charge. The same payment key replayed still answers its first outcome
+(the ledger looks the key up before anything else).
 """
 
 from __future__ import annotations
@@ -15,13 +22,22 @@ from dataclasses import dataclass
 
 from central.storage import Storage
 
-__all__ = ["ContributionDue", "NoContributionDueError", "contribution_due"]
+__all__ = [
+    "FLEXIBLE_INSURANCE",
+    "ContributionDue",
+    "NoContributionDueError",
+    "claim_period",
+    "contribution_due",
+]
 
 _PERIOD = re.compile(r"^[0-9]{4}(0[1-9]|1[0-2])$")
+FLEXIBLE_INSURANCE = "pension"
+"""The insurance a flexible-employment contribution pays (the only one the ledger prices)."""
 
 
 class NoContributionDueError(Exception):
-    """Nothing can be quoted: `reason` is ``invalid_period`` or ``no_contribution_base``."""
+    """Nothing can be quoted: `reason` is ``invalid_period``, ``already_paid`` or
+    ``no_contribution_base``."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -42,10 +58,19 @@ def contribution_due(
     """The amount due for `period` (YYYYMM); `NoContributionDueError` when there is none."""
     if not _PERIOD.match(period):
         raise NoContributionDueError("invalid_period")
+    holder = id_number.upper()
+    paid = db.one(
+        "SELECT 1 FROM contributions WHERE id_number = ? AND insurance = ? AND period = ?"
+        " AND paid = 1 UNION ALL SELECT 1 FROM contribution_payments WHERE id_number = ?"
+        " AND insurance = ? AND period = ?",
+        (holder, FLEXIBLE_INSURANCE, period, holder, FLEXIBLE_INSURANCE, period),
+    )
+    if paid is not None:
+        raise NoContributionDueError("already_paid")
     row = db.one(
-        "SELECT base_cents FROM contributions WHERE id_number = ? AND insurance = 'pension'"
+        "SELECT base_cents FROM contributions WHERE id_number = ? AND insurance = ?"
         " AND period <= ? ORDER BY period DESC LIMIT 1",
-        (id_number.upper(), period),
+        (holder, FLEXIBLE_INSURANCE, period),
     )
     base = int(row[0]) if row is not None else 0
     # Integer fen, rounded half up (no float on money).
@@ -53,3 +78,20 @@ def contribution_due(
     if amount <= 0:
         raise NoContributionDueError("no_contribution_base")
     return ContributionDue(period, base, rate_permille, amount)
+
+
+def claim_period(
+    db: Storage, id_number: str, period: str, payment_key: str, amount_cents: int, now: float
+) -> bool:
+    """Record `period` as paid by `payment_key`, in the caller's paying transaction; False when
+    another payment holds it already. ``ON CONFLICT DO NOTHING`` on the primary key: on
+    PostgreSQL a concurrent claim of the same month waits for the first transaction and then
+    finds the row (or, if that one rolled back, takes the month); on SQLite `BEGIN IMMEDIATE`
+    serialises the two."""
+    claimed = db.query(
+        "INSERT INTO contribution_payments (id_number, insurance, period, payment_key,"
+        " amount_cents, paid_at) VALUES (?,?,?,?,?,?)"
+        " ON CONFLICT (id_number, insurance, period) DO NOTHING RETURNING period",
+        (id_number.upper(), FLEXIBLE_INSURANCE, period, payment_key, amount_cents, now),
+    )
+    return bool(claimed)

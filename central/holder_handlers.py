@@ -96,7 +96,8 @@ class HolderHandlers:
     def handle_contribution_quote(
         self, _t: str, _r: RpcRequest, p: ContributionQuoteParams
     ) -> Message:
-        """What the flexible-employment contribution for `period` costs (the ledger's rule)."""
+        """What the flexible-employment contribution for `period` costs (the ledger's rule);
+        a month already paid is refused ``already_paid``, so the kiosk offers no payment."""
         holder = self._holder(p.id_number)
         rate = self._ledger.config.flexible_pension_rate_permille
         try:

@@ -7,7 +7,9 @@ a second delivery, even concurrent on another worker, finds the key and answers 
 On PostgreSQL a concurrent insert of the same key waits for the first transaction and then does
 nothing; on SQLite `BEGIN IMMEDIATE` serialises writers. Money rules are enforced here, centrally:
 a payment received after its deadline is declined and its key recorded; a utility bill and a
-flexible-employment contribution must carry the amount the central computes; `payment.status`
+flexible-employment contribution must carry the amount the central computes, and each is paid
+once (a bill by its status, a contribution month by `contribution_payments`' primary key:
+``bill_already_paid`` / ``already_paid`` for a second key); `payment.status`
 of a key never seen voids it, so a late submit with that key can never charge
 (kiosk/contract.py).
 """
@@ -21,7 +23,7 @@ import time
 from collections.abc import Callable
 
 from central.config import LedgerConfig
-from central.contributions import NoContributionDueError, contribution_due
+from central.contributions import NoContributionDueError, claim_period, contribution_due
 from central.errors import RejectedError, StorageError
 from central.idnumber import mask_id
 from central.storage import Row, Storage
@@ -185,6 +187,10 @@ class Ledger:
                 raise _DeclinedError(e.reason) from None
             if due.amount_cents != p.amount_cents:
                 raise _DeclinedError("amount_mismatch")
+            # One payment per month, whatever its key: the check above read before a racing
+            # twin committed; the primary key decides (rolled back with the rest on decline).
+            if not claim_period(db, p.id_number, p.reference, p.payment_key, p.amount_cents, now):
+                raise _DeclinedError("already_paid")
         rows = db.query(
             "UPDATE wallets SET balance_cents = balance_cents - ?"
             " WHERE id_number = ? AND balance_cents >= ? RETURNING balance_cents",

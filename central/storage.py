@@ -55,6 +55,17 @@ SCHEMA: tuple[str, ...] = (
         personal_cents BIGINT NOT NULL,
         paid INTEGER NOT NULL,
         PRIMARY KEY (id_number, insurance, period))""",
+    # One flexible-employment contribution per person, insurance and month, whatever the
+    # payment key (central/ledger.py): the primary key is what makes a second payment of the
+    # same month fail, also when two arrive at once on two workers.
+    """CREATE TABLE IF NOT EXISTS contribution_payments (
+        id_number TEXT NOT NULL,
+        insurance TEXT NOT NULL,
+        period TEXT NOT NULL,
+        payment_key TEXT NOT NULL,
+        amount_cents BIGINT NOT NULL,
+        paid_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (id_number, insurance, period))""",
     """CREATE TABLE IF NOT EXISTS accounts (
         id_number TEXT NOT NULL,
         kind TEXT NOT NULL,
@@ -385,6 +396,7 @@ class Storage:
             "meta",
             "persons",
             "contributions",
+            "contribution_payments",
             "accounts",
             "benefits",
             "wallets",

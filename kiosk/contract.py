@@ -531,7 +531,8 @@ class RpcRequest(Envelope):
 
 class RpcError(Message):
     """Why a call failed. `code`: ``not_found``, ``invalid_params``, ``deadline_passed``,
-    ``declined``, ``unsupported_version``, ``internal``..."""
+    ``declined``, ``unsupported_version``, ``internal``... and, for ``contribution.quote``,
+    ``already_paid`` (the month is paid), ``no_contribution_base``, ``invalid_period``."""
 
     code: str = Field(max_length=64)
     message: str = Field(default="", max_length=500)
@@ -821,7 +822,9 @@ class ContributionQuoteParams(Message):
 
 class ContributionQuote(Message):
     """Result of ``contribution.quote``: the base of the person's latest pension contribution
-    up to `period`, the rate in per mille, and the amount due."""
+    up to `period`, the rate in per mille, and the amount due. A month already paid is not
+    quoted (error ``already_paid``), and a second payment of it with another key is declined
+    with reason ``already_paid``; the same key replayed answers its first outcome."""
 
     period: str
     base_cents: int = Field(ge=0)

@@ -5,6 +5,12 @@ policy allows, the ID number typed and checked) → bank card swap (the SSC may 
 returns and is re-checked) → application form, field by field → consent → face → fingerprint
 enrolment → submit → the activation saga's progress (approval, card write, read-back,
 confirmation) → result. Identity steps reuse identity.py through `continue_service`.
+
+The fingerprint enrolled at the identity step replaces the holder's reference at the central,
+so it is sent only once the citizen confirms the summary (`SubmitEnrolment`, then the saga):
+until then the identity port holds it, unsent, and a cancel, a timeout or a card pulled before
+Confirm ends the session, which wipes it (`WipePersonalData`): the central's reference is
+untouched and the kiosk keeps no template.
 """
 
 from __future__ import annotations
@@ -18,7 +24,13 @@ from drivers.idcard.layouts import IdCardHolder
 from drivers.personal import Masked, PersonalKind
 from drivers.vocabulary import DeviceKind
 from kiosk.session.core import back_to_menu, end_session, fail, goto, show_result
-from kiosk.session.effects import ReadBankCard, ReadCard, ReadIdCard, RunActivation
+from kiosk.session.effects import (
+    ReadBankCard,
+    ReadCard,
+    ReadIdCard,
+    RunActivation,
+    SubmitEnrolment,
+)
 from kiosk.session.events import (
     ActivationFinished,
     ActivationProgressed,
@@ -29,13 +41,15 @@ from kiosk.session.events import (
     CardReadFailed,
     CardRemoved,
     EffectFailed,
+    EnrolmentRefused,
+    EnrolmentSubmitted,
     IdCardRead,
     IdCardReadFailed,
 )
 from kiosk.session.forms import validate_field
 from kiosk.session.intents import Back, Choose, Confirm, EnterText
 from kiosk.session.model import Input, MachineState, Policy, Session, Transition
-from kiosk.session.results import ResultInfo
+from kiosk.session.results import ERROR_MESSAGES, ResultInfo
 from kiosk.session.states import StateName
 from kiosk.session.view import FieldView, text
 
@@ -259,7 +273,17 @@ def _on_form(st: MachineState, inp: Input, now: float, pol: Policy) -> Transitio
 
 
 def submit(st: MachineState, now: float, pol: Policy, spec: Any) -> Transition:
-    """Confirm on the activation summary: run the saga."""
+    """Confirm on the activation summary: the enrolled fingerprint to the central first (it
+    waited for this Confirm), then the saga."""
+    s = replace(_s(st), pending=spec.key)
+    if s.data.get("enrolment_held"):
+        s = s.with_data(progress=0.0, progress_step="fingerprint")
+        submit_enrolment = SubmitEnrolment(spec.key)
+        return Transition(goto(st, S.ACTIVATION_WRITING, now, session=s), (submit_enrolment,))
+    return _run_saga(goto(st, S.ACTIVATION_WRITING, now, session=s), "")
+
+
+def _run_saga(st: MachineState, fingerprint_ref: str) -> Transition:
     s = _s(st)
     h = s.holder
     form: dict[str, str | Masked] = dict(s.data.get("form", {}))
@@ -268,13 +292,22 @@ def submit(st: MachineState, now: float, pol: Policy, spec: Any) -> Transition:
         form.update(name=h.name, id_number=h.id_number, card_number=h.card_number)
     if isinstance(bank, Masked):
         form["bank_number"] = bank
-    effect = RunActivation(spec.key, form, str(s.data.get("fingerprint_ref", "")))
-    s = replace(s, pending=spec.key).with_data(progress=0.0, progress_step="approval")
-    return Transition(goto(st, S.ACTIVATION_WRITING, now, session=s), (effect,))
+    effect = RunActivation(s.pending, form, fingerprint_ref)
+    s = s.with_data(progress=0.0, progress_step="approval", enrolment_held=False)
+    return Transition(replace(st, session=s), (effect,))
 
 
 def _on_writing(st: MachineState, inp: Input, now: float, pol: Policy) -> Transition | None:
     s = _s(st)
+    if s.data.get("progress_step") == "fingerprint":
+        if isinstance(inp, EnrolmentSubmitted) and inp.key == s.pending:
+            return _run_saga(st, inp.ref)
+        if isinstance(inp, EnrolmentRefused | EffectFailed) and inp.key == s.pending:
+            # Nothing was approved or written: the activation did not start.
+            st = replace(st, session=replace(s, pending="").with_data(enrolment_held=False))
+            code = inp.code if inp.code in ERROR_MESSAGES else "fingerprint_not_recorded"
+            return Transition(fail(st, now, code))
+        return None
     if isinstance(inp, ActivationProgressed) and inp.key == s.pending:
         s = s.with_data(progress=max(0.0, min(1.0, inp.fraction)), progress_step=inp.step)
         return Transition(replace(st, session=s))

@@ -33,6 +33,7 @@ __all__ = [
     "RedeemEssc",
     "RunActivation",
     "ScanQr",
+    "SubmitEnrolment",
     "SubmitPayment",
     "VerifyFinger",
     "VerifyPin",
@@ -109,7 +110,17 @@ class VerifyFinger(Effect):
 
 @dataclass(frozen=True, slots=True)
 class EnrollFinger(Effect):
-    """Enrol a fingerprint and hand the template to the central (FingerprintEnrolled / ...)."""
+    """Check the finger against the central's reference, then enrol it anew (FingerprintEnrolled
+    / FingerprintFailed). The new template stays in the identity port, unsent, until the
+    citizen confirms (`SubmitEnrolment`); the session's end wipes it (`WipePersonalData`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitEnrolment(Effect):
+    """Hand the template the identity port holds to the central as the holder's new reference,
+    once per `key` (EnrolmentSubmitted / EnrolmentRefused). Only after a `Confirm`."""
+
+    key: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,8 @@ __all__ = [
     "DeviceHealthChanged",
     "DocumentPrinted",
     "EffectFailed",
+    "EnrolmentRefused",
+    "EnrolmentSubmitted",
     "Event",
     "FaceFailed",
     "FaceLive",
@@ -172,9 +174,25 @@ class FingerprintMatched(Event):
 
 @dataclass(frozen=True, slots=True)
 class FingerprintEnrolled(Event):
-    """A new template was captured and handed to the central (activation); `ref` its reference."""
+    """The finger matched the reference and a new template was enrolled (activation). The
+    template stays in the identity port, unsent, until the citizen confirms."""
 
-    ref: str = ""
+
+@dataclass(frozen=True, slots=True)
+class EnrolmentSubmitted(Event):
+    """The central took the held template as the holder's reference; `ref` names it (digest)."""
+
+    key: str
+    ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolmentRefused(Event):
+    """The held template did not become the reference (`code` in the session's words); the
+    port wiped it either way."""
+
+    key: str
+    code: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,7 +61,7 @@ __all__ = [
 ]
 
 S = StateName
-_DECLINE_REASONS = {"insufficient_balance", "bill_paid"}
+_DECLINE_REASONS = {"insufficient_balance", "bill_paid", "already_paid"}
 
 
 def _application(st: MachineState, now: float, pol: Policy, kind: str, what: str,

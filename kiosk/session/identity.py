@@ -295,7 +295,7 @@ def on_finger_check(st: MachineState, inp: Input, now: float, pol: Policy) -> Tr
     if isinstance(inp, FingerprintMatched | FingerprintEnrolled):
         data: dict[str, Any] = {}
         if isinstance(inp, FingerprintEnrolled):
-            data["fingerprint_ref"] = inp.ref
+            data["enrolment_held"] = True  # sent to the central only after Confirm
         s = replace(s, proven=s.proven | {"fingerprint"}, finger_attempts=s.finger_attempts + 1)
         return continue_service(replace(st, session=s.with_data(**data)), now, pol)
     if isinstance(inp, FingerprintFailed | EffectFailed):

@@ -70,7 +70,7 @@ def dynamic_keys() -> frozenset[str]:
         keys |= {f"maintenance.action.{action}", f"maintenance.done.{action}"}
     keys |= {f"pin.{p}" for p in ("old", "new", "repeat")}
     keys |= {f"progress.activation.{s}"
-             for s in ("approval", "card_write", "read_back", "confirmation")}
+             for s in ("fingerprint", "approval", "card_write", "read_back", "confirmation")}
     keys |= {"retry.face", "retry.finger", "status.paid", "status.unpaid"}
     keys |= {f"swap.{s}" for s in ("remove_ssc", "insert_bank", "reading_bank", "remove_bank",
                                    "remove_bank_retry", "insert_ssc", "reading_ssc")}

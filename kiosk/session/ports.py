@@ -68,11 +68,17 @@ class IdentityPort(Protocol):
         ...
 
     def enroll_finger(self) -> Event:
-        """FingerprintEnrolled or FingerprintFailed."""
+        """FingerprintEnrolled or FingerprintFailed. The new template is held here, unsent."""
+        ...
+
+    def submit_enrolment(self, key: str) -> Event:
+        """EnrolmentSubmitted or EnrolmentRefused: the held template to the central (once per
+        `key`), then wiped whatever the answer."""
         ...
 
     def forget(self) -> None:
-        """Drop reference photos and templates."""
+        """Drop reference photos and templates, and a held enrolment that was never submitted
+        (cancel, timeout, card pulled): the central's reference stays as it was."""
         ...
 
 

@@ -71,10 +71,12 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
     "payment.unknown": ("error.payment_unknown", "next.payment_unknown"),
     "insufficient_balance": ("error.insufficient_balance", "next.top_up"),
     "bill_paid": ("error.bill_paid", "next.menu"),
+    "already_paid": ("error.already_paid", "next.menu"),  # the contribution month is paid
     "payment_refused": ("error.payment_refused", "next.counter"),
     "consent_refused": ("error.consent_refused", "next.counter_alternative"),
     "no_answer": ("error.no_answer", "next.later_or_counter"),
     "activation_refused": ("error.activation_refused", "next.counter"),
+    "fingerprint_not_recorded": ("error.fingerprint_not_recorded", "next.counter"),
     "activation_pending": ("error.activation_pending", "next.activation_pending"),
     "already_activated": ("error.already_activated", "next.menu"),
     "already_qualified": ("error.already_qualified", "next.menu"),

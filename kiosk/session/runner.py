@@ -263,6 +263,8 @@ class SessionRunner:
             return [p.identity.verify_finger()]
         if isinstance(effect, fx.EnrollFinger):
             return [p.identity.enroll_finger()]
+        if isinstance(effect, fx.SubmitEnrolment):
+            return [p.identity.submit_enrolment(effect.key)]
         if isinstance(effect, fx.CallService):
             return [p.services.call(effect.service, effect.action, effect.params,
                                     effect.idempotency_key)]

@@ -4,12 +4,14 @@ Face: the live stream against the central's reference photo when the central ses
 fetch it (the check a token credential needs, `FaceProof` names that photo by digest), else the
 card's own EF08 photo; liveness by the head-turn challenges (a generated stream is asked what
 it can do, as `kiosk face verify` does). Fingerprint: 1:1 in the module's RAM against the
-central's reference template; enrolment captures a new template and hands it to the central.
+central's reference template; enrolment captures a new template and holds it until the citizen
+confirms the activation (`submit_enrolment` hands it to the central and wipes it; `forget`, at
+the session's end, wipes one never submitted).
 The ID card login's face (`capture_live_face`): liveness and one followed face with no reference
 here; the aligned crop of a closing frame waits in `proofs.live_face` for the central, which
 alone matches it, and is zeroed once sent or when the session ends.
-Photos, templates and frames live only inside each call; what survives is the decision, kept
-in `proofs` for the central session's `session.elevate` and wiped with the session.
+Photos and frames live only inside each call; what survives is the decision, kept in `proofs`
+for the central session's `session.elevate` and wiped with the session.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from drivers.personal import wipe_bytes
 from drivers.vocabulary import ErrorCode
 from kiosk.contract import FaceProof, FingerprintProof, LivenessStatement
 from kiosk.session.events import (
+    EnrolmentRefused,
+    EnrolmentSubmitted,
     Event,
     FaceFailed,
     FaceLive,
@@ -92,7 +96,7 @@ class ReferenceSource:
         central_photo: Callable[[], bytes] | None = None,
         card_photo: Callable[[], bytes] | None = None,
         template: Callable[[], bytes] | None = None,
-        enroll: Callable[[bytearray], str] | None = None,
+        enroll: Callable[[bytearray, str], str] | None = None,
     ) -> None:
         self.central_photo = central_photo
         self.card_photo = card_photo
@@ -123,6 +127,7 @@ class CameraAndScanner:
         self._camera = camera  # the composition root's running camera, else one per check
         self._lock = threading.RLock()
         self.proofs = Proofs()
+        self._enrolled: bytearray | None = None  # activation's new template, until Confirm
 
     def _face_verifier(self) -> FaceVerifier:
         if self._verifier is None:
@@ -248,9 +253,14 @@ class CameraAndScanner:
     def enroll_finger(self) -> Event:
         """Activation's fingerprint step: the live finger is first checked against the
         template the central holds (the proof its trust rules need: docs/central-trust.md),
-        then enrolled anew (two captures, the module builds the model); the new template goes
-        to the central through `references.enroll` and only its reference stays here."""
+        then enrolled anew (two captures, the module builds the model). The new template is
+        held here, unsent: it replaces the central's reference only once the citizen has
+        confirmed the activation (`submit_enrolment`)."""
         with self._lock:
+            if self._refs.enroll is None:
+                # Nowhere to hand it later: refuse before capturing anything.
+                log.error("fingerprint enrolment has no central to go to")
+                return FingerprintFailed(reason=ErrorCode.FINGERPRINT_MODULE.value)
             checked = self._verify_finger()
             if not isinstance(checked, FingerprintMatched):
                 return checked
@@ -259,21 +269,43 @@ class CameraAndScanner:
                 template = self._fp.enroll()
             except FingerprintError as e:
                 return FingerprintFailed(reason=_fp_code(e))
-            try:
-                if self._refs.enroll is None:
-                    # Nowhere to hand it: the template is dropped, the step fails (never kept).
-                    log.error("fingerprint enrolment has no central to go to")
-                    return FingerprintFailed(reason=ErrorCode.FINGERPRINT_MODULE.value)
-                ref = self._refs.enroll(template)
-            except Exception as e:
-                log.warning("fingerprint enrolment not accepted: %s", type(e).__name__)
-                return FingerprintFailed(reason=str(getattr(e, "code", "internal")))
-            finally:
-                wipe_bytes(template)
-            return FingerprintEnrolled(ref=ref)
+            self._drop_enrolment()  # a retried step: only the latest capture is kept
+            self._enrolled = template
+            return FingerprintEnrolled()
+
+    def submit_enrolment(self, key: str) -> Event:
+        """The held template to the central as the holder's reference, once per `key`; wiped
+        here whatever the answer (a refused one is not kept for another try)."""
+        with self._lock:
+            template, self._enrolled = self._enrolled, None
+        if template is None or self._refs.enroll is None:
+            return EnrolmentRefused(key=key, code="fingerprint_not_recorded")
+        try:
+            ref = self._refs.enroll(template, key)
+        except Exception as e:
+            log.warning("fingerprint enrolment not accepted: %s", type(e).__name__)
+            return EnrolmentRefused(key=key, code=str(getattr(e, "code", "") or "internal"))
+        finally:
+            wipe_bytes(template)
+        return EnrolmentSubmitted(key=key, ref=ref)
+
+    @property
+    def holds_enrolment(self) -> bool:
+        """True while an enrolled template waits for the citizen's Confirm (tests, doctor)."""
+        with self._lock:
+            return self._enrolled is not None
+
+    def _drop_enrolment(self) -> None:
+        template, self._enrolled = self._enrolled, None
+        if template is not None:
+            wipe_bytes(template)
 
     def forget(self) -> None:
-        """Drop the decisions of the ended session (no biometric data is ever kept)."""
+        """Drop the decisions of the ended session and a template enrolled but never submitted
+        (cancel, timeout, card pulled before Confirm): the central's reference stays as it
+        was, and no biometric data is left here."""
+        with self._lock:
+            self._drop_enrolment()
         self.proofs.clear()
 
 

@@ -38,7 +38,6 @@ from kiosk.contract import (
     RpcMethod,
     SessionPurpose,
     UtilityKind,
-    new_msg_id,
 )
 from kiosk.journal.store import Journal
 from kiosk.journeys.adapters.card import ReaderCard
@@ -100,14 +99,15 @@ _PERSONAL: dict[str, PersonalKind] = {
 }
 
 # The steps of the activation saga as the screen shows them (ActivationProgressed.fraction).
+# The names are the screen's keys (progress.activation.NAME, kiosk/session/messages.py).
 _SAGA_STEPS: dict[str, tuple[str, float]] = {
-    "created": ("approve", 0.1),
-    "approved": ("write", 0.35),
-    "written": ("write", 0.6),
-    "write-recorded": ("verify", 0.7),
-    "probed": ("verify", 0.7),
-    "read-back": ("confirm", 0.85),
-    "confirmed": ("confirm", 1.0),
+    "created": ("approval", 0.1),
+    "approved": ("card_write", 0.35),
+    "written": ("card_write", 0.6),
+    "write-recorded": ("read_back", 0.7),
+    "probed": ("read_back", 0.7),
+    "read-back": ("confirmation", 0.85),
+    "confirmed": ("confirmation", 1.0),
 }
 _SAGA_OUTCOME = {
     "done": "activated",
@@ -410,12 +410,13 @@ class CentralServices:
         )
         return _b64(result.image_b64)
 
-    def enroll_template(self, template: bytes | bytearray) -> str:
-        """Activation's new template to the central as the holder's reference; returns the
-        reference (a digest). The token is widened first with the face and the finger proven
-        against the reference being replaced (what `fingerprint.enroll` needs). One key per
-        enrolment, repeated once after a timeout. Raises `EnrolmentRefusedError` (its `code`
-        in the session's words). The caller wipes `template`."""
+    def enroll_template(self, template: bytes | bytearray, key: str) -> str:
+        """Activation's new template to the central as the holder's reference (after the
+        citizen's Confirm); returns the reference (a digest). The token is widened first with
+        the face and the finger proven against the reference being replaced (what
+        `fingerprint.enroll` needs). `key` is the enrolment's, repeated once after a timeout.
+        Raises `EnrolmentRefusedError` (its `code` in the session's words). The caller wipes
+        `template`."""
         wanted = frozenset(
             c.value
             for c in (Credential.CARD, Credential.PIN, Credential.FACE, Credential.FINGERPRINT)
@@ -425,7 +426,6 @@ class CentralServices:
             raise EnrolmentRefusedError(opened.reason)
         with self._lock:
             session = self.session
-        key = new_msg_id()
         for attempt in (1, 2):
             try:
                 result = enroll_fingerprint(

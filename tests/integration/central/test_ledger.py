@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from central.config import LedgerConfig, SeedConfig
-from central.contributions import contribution_due
+from central.contributions import NoContributionDueError, contribution_due
 from central.errors import RejectedError, StorageError
 from central.ledger import Ledger
 from central.storage import Storage
@@ -260,6 +260,111 @@ def test_concurrent_deliveries_of_one_key_charge_once(
     assert results == [PaymentState.ACCEPTED] * 20
     assert _wallet(db) == before - amount
     assert db.one("SELECT COUNT(*) FROM payments") == (1,)
+
+
+def _contribution(payer: str, amount: int, period: str = "202611") -> PaymentSubmitParams:
+    return PaymentSubmitParams(
+        payment_key=str(uuid.uuid4()),
+        id_number=payer,
+        purpose=PaymentPurpose.CONTRIBUTION,
+        reference=period,
+        amount_cents=amount,
+    )
+
+
+def test_a_contribution_month_is_paid_once_whatever_the_key(
+    central_db: tuple[Storage, SeedConfig],
+) -> None:
+    """The same key replayed answers its first outcome; another key for the same person and
+    month is declined ``already_paid`` with nothing charged, and the quote says so too."""
+    db, _ = central_db
+    ledger = _ledger(db)
+    payer = _contributor(db)
+    due = contribution_due(db, payer, "202611", 200).amount_cents
+    db.execute("UPDATE wallets SET balance_cents = ? WHERE id_number = ?", (due - 1, payer))
+    # A payment that was declined (no money) does not hold the month.
+    first = _contribution(payer, due)
+    poor = ledger.submit_payment(TERMINAL, "a", first, deadline=NOW + 30)
+    assert (poor.state, poor.reason) == (PaymentState.DECLINED, "insufficient_funds")
+    db.execute("UPDATE wallets SET balance_cents = ? WHERE id_number = ?", (due * 5, payer))
+    paid = ledger.submit_payment(
+        TERMINAL,
+        "b",
+        _contribution(payer, due).model_copy(update={"payment_key": "flex-month-1"}),
+        deadline=NOW + 30,
+    )
+    assert paid.state is PaymentState.ACCEPTED and paid.amount_cents == due
+    replay = ledger.submit_payment(
+        TERMINAL,
+        "c",
+        _contribution(payer, due).model_copy(update={"payment_key": "flex-month-1"}),
+        deadline=NOW + 30,
+    )
+    assert replay == paid  # idempotent replay: not a duplicate
+    twice = ledger.submit_payment(TERMINAL, "d", _contribution(payer, due), deadline=NOW + 30)
+    assert (twice.state, twice.reason, twice.amount_cents) == (
+        PaymentState.DECLINED,
+        "already_paid",
+        0,
+    )
+    assert _wallet(db, payer) == due * 5 - due
+    with pytest.raises(NoContributionDueError) as quoted:
+        contribution_due(db, payer, "202611", 200)
+    assert quoted.value.reason == "already_paid"
+    assert db.query(
+        "SELECT period, payment_key FROM contribution_payments WHERE id_number = ?", (payer,)
+    ) == [("202611", "flex-month-1")]
+    # Another month is still due; a month the record already shows paid is not.
+    nxt = contribution_due(db, payer, "202612", 200).amount_cents
+    other = ledger.submit_payment(
+        TERMINAL, "e", _contribution(payer, nxt, "202612"), deadline=NOW + 30
+    )
+    assert other.state is PaymentState.ACCEPTED
+    recorded = db.one(
+        "SELECT period FROM contributions WHERE id_number = ? AND insurance = 'pension'"
+        " AND paid = 1 ORDER BY period DESC",
+        (payer,),
+    )
+    assert recorded is not None
+    old = ledger.submit_payment(
+        TERMINAL, "f", _contribution(payer, due, str(recorded[0])), deadline=NOW + 30
+    )
+    assert (old.state, old.reason) == (PaymentState.DECLINED, "already_paid")
+    assert _wallet(db, payer) == due * 5 - due - nxt
+
+
+def test_concurrent_payments_of_one_month_with_two_keys_charge_once(
+    central_db: tuple[Storage, SeedConfig],
+) -> None:
+    """Four workers (own connections, own threads) each pay the same month with their own key
+    at the same time: one is charged, the others are declined ``already_paid``."""
+    db, _ = central_db
+    payer = _contributor(db)
+    due = contribution_due(db, payer, "202611", 200).amount_cents
+    db.execute("UPDATE wallets SET balance_cents = ? WHERE id_number = ?", (due * 10, payer))
+    results: list[tuple[PaymentState, str]] = []
+    barrier = threading.Barrier(4)
+
+    def worker() -> None:
+        with Storage(db.url) as own:
+            ledger = _ledger(own)
+            params = _contribution(payer, due)
+            barrier.wait()
+            result = ledger.submit_payment(TERMINAL, "r", params, deadline=NOW + 30)
+            results.append((result.state, result.reason))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(results) == sorted(
+        [(PaymentState.ACCEPTED, "")] + [(PaymentState.DECLINED, "already_paid")] * 3
+    )
+    assert _wallet(db, payer) == due * 10 - due
+    assert db.one(
+        "SELECT COUNT(*) FROM payments WHERE purpose = 'contribution' AND state = 'accepted'"
+    ) == (1,)
 
 
 def _event(kind: EventKind, data: dict[str, object], msg_id: str | None = None) -> BusinessEvent:

@@ -337,6 +337,19 @@ def test_flexible_employment_contribution_is_quoted_and_paid_exactly_once(
     after = db.one("SELECT balance_cents FROM wallets WHERE id_number = ?", (person,))
     assert before is not None and after is not None
     assert after[0] == before[0] - quote["amount_cents"]
+    # The month is paid now: not quoted again, and another key for it is declined.
+    requote = _call(
+        svc,
+        RpcMethod.CONTRIBUTION_QUOTE,
+        {"id_number": person, "period": "202611"},
+        token=token,
+        clock=clock,
+    )
+    assert requote.error is not None and requote.error.code == "already_paid"
+    again = {**pay, "payment_key": "flex-000003"}
+    twice = _ok(_call(svc, RpcMethod.PAYMENT_SUBMIT, again, token=token, clock=clock))
+    assert (twice["state"], twice["reason"]) == ("declined", "already_paid")
+    assert db.one("SELECT balance_cents FROM wallets WHERE id_number = ?", (person,)) == after
     # The quote is personal: only the person of the token is quoted.
     forbidden = _call(
         svc,

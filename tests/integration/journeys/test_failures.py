@@ -6,8 +6,13 @@ from __future__ import annotations
 
 import json
 
+from central.storage import Storage
 from drivers.card.emulator import read_profile
-from kiosk.journeys.rig import EmulatedHardware
+from drivers.fingerprint.emulator.fingers import finger_template
+from kiosk.journeys.live import LiveTerminal
+from kiosk.journeys.rig import EmulatedHardware, profile_secrets
+from kiosk.journeys.runner import JourneyRunner
+from kiosk.journeys.spec import load_journey
 from tests.fixtures.journeys import JourneyStack
 from tests.integration.journeys.test_journeys import events_of, holder_id, run, wait_for
 
@@ -191,3 +196,58 @@ def test_card_left_in_the_reader_alerts_staff(
     declared = read_profile("ssc3")
     for value in (declared.id_number, declared.card_number, declared.name):  # type: ignore[union-attr]
         assert str(value) not in json.dumps(alert, ensure_ascii=False)
+
+
+def test_activation_cancelled_at_confirm_keeps_the_central_reference(
+    journey_stack: JourneyStack, terminal: EmulatedHardware
+) -> None:
+    """The new fingerprint waits, unsent, in the identity port for the citizen's Confirm; a
+    cancel at the summary wipes it: the central's reference and its enrolment records are as
+    they were, no approval was asked for, and the kiosk keeps no template."""
+    id_number = holder_id("ssc3")
+    fresh = finger_template("f03")
+    stale = fresh[:12] + bytes(b ^ 0x5A for b in fresh[12:])  # an older enrolment, same finger
+    with Storage(journey_stack.central_config.storage.url) as db, db.transaction() as tx:
+        tx.execute("UPDATE persons SET finger_template = ? WHERE id_number = ?", (stale, id_number))
+
+    def recorded() -> tuple[bytes, int, int]:
+        held = journey_stack.query(
+            "SELECT finger_template FROM persons WHERE id_number = ?", (id_number,)
+        )
+        enrolments = journey_stack.query(
+            "SELECT COUNT(*) FROM affairs WHERE kind = 'fingerprint_enroll' AND id_number = ?",
+            (id_number,),
+        )
+        approvals = journey_stack.query(
+            "SELECT COUNT(*) FROM activations WHERE id_number = ?", (id_number,)
+        )
+        reference = bytes(held[0][0])  # type: ignore[call-overload]
+        return reference, int(str(enrolments[0][0])), int(str(approvals[0][0]))
+
+    before = recorded()
+    assert before[0] == stale
+    journey = load_journey("activation_cancelled")
+    at_confirm = next(
+        i for i, s in enumerate(journey.step) if s.expect and s.expect.screen == "confirm"
+    )
+    terminal.empty_slot()
+    terminal.card_profile = journey.card
+    terminal.camera_source = journey.camera
+    terminal.place_finger(journey.finger)
+    live = LiveTerminal(terminal.config(), journey_stack.backend()).start()
+    try:
+        assert live.ports is not None and live.runner is not None
+        secrets = profile_secrets(journey.card)
+        part = journey.model_copy(update={"step": journey.step[: at_confirm + 1]})
+        mid = JourneyRunner(part, terminal, live, None, secrets).run()
+        assert mid.ok, [p for s in mid.steps for p in s.problems]
+        assert live.ports.identity.holds_enrolment  # enrolled, checked, not sent
+        assert recorded() == before
+        rest = journey.model_copy(update={"step": journey.step[at_confirm + 1 :]})
+        end = JourneyRunner(rest, terminal, live, None, secrets).run()
+        assert end.ok, [p for s in end.steps for p in s.problems]
+        assert live.runner.wait_idle(10)
+        assert not live.ports.identity.holds_enrolment  # wiped with the session
+    finally:
+        live.stop()
+    assert recorded() == before  # the reference, no enrolment, no approval

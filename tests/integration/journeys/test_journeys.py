@@ -9,7 +9,9 @@ import hashlib
 import time
 from collections.abc import Callable
 
-from central.contributions import contribution_due
+import pytest
+
+from central.contributions import NoContributionDueError, contribution_due
 from central.storage import Storage
 from drivers.card.emulator import read_profile
 from drivers.fingerprint.emulator.fingers import finger_template
@@ -138,10 +140,27 @@ def test_flexible_contribution(journey_stack: JourneyStack, terminal: EmulatedHa
     )
     assert len(rows) == 1 and int(str(rows[0][0])) > 0
     # the amount charged is the central's quote for that period, not the kiosk's arithmetic
+    # (computed as the quote does; `contribution_due` itself now says the month is paid)
     rate = journey_stack.central_config.ledger.flexible_pension_rate_permille
-    with Storage(journey_stack.central_config.storage.url) as db:
-        due = contribution_due(db, holder_id("ssc2"), str(rows[0][1]), rate)
-    assert int(str(rows[0][0])) == due.amount_cents
+    base = journey_stack.query(
+        "SELECT base_cents FROM contributions WHERE id_number = ? AND insurance = 'pension'"
+        " AND period <= ? ORDER BY period DESC LIMIT 1",
+        (holder_id("ssc2"), str(rows[0][1])),
+    )
+    assert int(str(rows[0][0])) == (int(str(base[0][0])) * rate + 500) // 1000
+    with (
+        Storage(journey_stack.central_config.storage.url) as db,
+        pytest.raises(NoContributionDueError, match="already_paid"),
+    ):
+        contribution_due(db, holder_id("ssc2"), str(rows[0][1]), rate)
+    # The same month again at the kiosk: the quote says it is paid, no payment is offered.
+    wallet = journey_stack.wallet_cents(holder_id("ssc2"))
+    run(journey_stack, terminal, "contribution_already_paid")
+    again = journey_stack.query(
+        "SELECT state FROM payments WHERE id_number = ? AND purpose = 'contribution'",
+        (holder_id("ssc2"),),
+    )
+    assert again == [("accepted",)] and journey_stack.wallet_cents(holder_id("ssc2")) == wallet
 
 
 def test_applications_and_registrations_delivered_once(

@@ -95,3 +95,6 @@ def test_money_moves_once_per_key_and_never_after_a_void(
         row = db.one("SELECT balance_cents FROM wallets WHERE id_number = ?", (payer,))
         assert row is not None and int(row[0]) == start - int(accepted) >= 0
         assert db.one("SELECT COUNT(*) FROM payments")[0] <= len(KEYS)  # type: ignore[index]
+        # one month, many keys: charged at most once (the others: already_paid)
+        charged = db.one("SELECT COUNT(*) FROM payments WHERE state = 'accepted'")
+        assert charged is not None and int(charged[0]) <= 1

@@ -26,6 +26,8 @@ from kiosk.session.events import (
     CentralSessionOpened,
     DocumentPrinted,
     EffectFailed,
+    EnrolmentRefused,
+    EnrolmentSubmitted,
     Event,
     FaceLive,
     FaceMatched,
@@ -152,6 +154,8 @@ class FakePorts:
     alerts: list[tuple[str, str]] = field(default_factory=list)
     printed: list[Mapping[str, Any]] = field(default_factory=list)
     forgotten: int = 0
+    held_enrolment: bool = False  # a template enrolled and not yet submitted (identity port)
+    submitted_enrolments: list[str] = field(default_factory=list)  # what reached "the central"
     gate: threading.Event | None = None  # when set, calls wait for it (runner tests)
 
     def _do(self, name: str, default: Callable[[], Event], *args: Any) -> Event:
@@ -178,6 +182,7 @@ class FakePorts:
 
     def forget(self) -> None:
         self.forgotten += 1
+        self.held_enrolment = False  # the identity port wipes an unsent enrolment
 
     # identity
     def capture_face(self, attempt: int, challenges: int) -> Event:
@@ -187,7 +192,21 @@ class FakePorts:
         return self._do("verify_finger", FingerprintMatched)
 
     def enroll_finger(self) -> Event:
-        return self._do("enroll_finger", lambda: FingerprintEnrolled("fp-ref-1"))
+        def default() -> Event:
+            self.held_enrolment = True  # as the real port: held, unsent, until Confirm
+            return FingerprintEnrolled()
+
+        return self._do("enroll_finger", default)
+
+    def submit_enrolment(self, key: str) -> Event:
+        def default() -> Event:
+            held, self.held_enrolment = self.held_enrolment, False
+            if not held:
+                return EnrolmentRefused(key, "fingerprint_not_recorded")
+            self.submitted_enrolments.append(key)
+            return EnrolmentSubmitted(key, "fp-ref-1")
+
+        return self._do("submit_enrolment", default, key)
 
     # services
     def open_session(self, credentials: frozenset[str]) -> Event:
@@ -271,6 +290,8 @@ def answer(ports: FakePorts, effect: fx.Effect) -> list[Event]:
         out.append(ports.verify_finger())
     elif isinstance(effect, fx.EnrollFinger):
         out.append(ports.enroll_finger())
+    elif isinstance(effect, fx.SubmitEnrolment):
+        out.append(ports.submit_enrolment(effect.key))
     elif isinstance(effect, fx.CallService):
         out.append(ports.call(effect.service, effect.action, effect.params,
                               effect.idempotency_key))

@@ -16,6 +16,7 @@ from kiosk.session.events import (
     CentralReachability,
     CentralSessionRefused,
     DeviceHealthChanged,
+    EnrolmentRefused,
     FaceFailed,
     PaymentDeclined,
     PaymentUnknown,
@@ -23,6 +24,8 @@ from kiosk.session.events import (
     PinChangeFailed,
     PinRejected,
     PinVerified,
+    QueryAnswered,
+    QueryFailed,
 )
 from kiosk.session.intents import (
     Back,
@@ -37,6 +40,7 @@ from kiosk.session.intents import (
     PrevPage,
     Reveal,
 )
+from kiosk.session.messages import render
 from kiosk.session.view import text
 from tests.unit.session.fakes import (
     ADDRESS,
@@ -245,6 +249,46 @@ def test_flexible_contribution_quote_confirm_pay() -> None:
     assert h.view.title.key == "result.paid"
 
 
+def _quote_says(code: str) -> Any:
+    def call(service: str, action: str, params: Any, key: str) -> Any:
+        if (service, action) == ("contribution", "quote"):
+            return QueryFailed(key, code)
+        return QueryAnswered(key, {})
+
+    return call
+
+
+def test_a_month_already_paid_is_not_offered_for_payment() -> None:
+    """The central's quote refuses a paid month (``already_paid``): the citizen is told so in
+    plain words and is never shown the confirm step, so no charge can even be asked for."""
+    h = at_menu(Harness(ports=FakePorts(overrides={"call": _quote_says("already_paid")})))
+    choose(h, "payments", "flexible_contribution")
+    h.enter_pin()
+    assert h.state == "result" and not of(h, fx.SubmitPayment)
+    assert h.st.session is not None and "confirm" not in h.st.session.data
+    error = h.view.error
+    assert error is not None and error.code == "already_paid"
+    assert error.next_step.key == "next.menu"
+    assert render(error.message, "en") == (
+        "The contribution for this month has already been paid. Nothing was charged."
+    )
+    assert render(error.message, "zh_CN") == "这个月份的缴费已经缴过，本次没有扣款。"
+    assert h.st.session is not None and h.st.session.data["failure"] == "already_paid"
+
+
+def test_a_month_paid_meanwhile_is_declined_already_paid_in_plain_words() -> None:
+    """Quoted unpaid, paid at another kiosk before this Confirm: the ledger declines the second
+    key ``already_paid`` and the screen says so (not the generic refusal)."""
+    ports = FakePorts(overrides={"pay": lambda *a: PaymentDeclined(a[3], "already_paid")})
+    h = at_menu(Harness(ports=ports))
+    choose(h, "payments", "flexible_contribution")
+    h.enter_pin()
+    h.send(Confirm())
+    assert len(of(h, fx.SubmitPayment)) == 1
+    assert h.view.error is not None and h.view.error.code == "already_paid"
+    assert h.view.error.message.key == "error.already_paid"
+
+
 def test_back_from_confirm_then_confirm_again_uses_a_new_screen_key_once() -> None:
     h = at_menu()
     pay_power_bill(h)
@@ -319,6 +363,7 @@ def test_activation_wizard_end_to_end() -> None:
                                                                     "EnrollFinger"]
     opens = [e.credentials for e in h.effects if isinstance(e, fx.OpenCentralSession)]
     assert opens[-1] == {"card", "pin", "face", "fingerprint"}
+    assert h.ports.held_enrolment and not of(h, fx.SubmitEnrolment)  # held until Confirm
     h.send(Confirm())
     run = of(h, fx.RunActivation)[0]
     assert isinstance(run, fx.RunActivation) and run.fingerprint_ref == "fp-ref-1"
@@ -330,6 +375,80 @@ def test_activation_wizard_end_to_end() -> None:
     assert len(consent) == 1 and consent[0].payload["decision"] == "given"
     assert set(consent[0].payload) <= {"decision", "service", "biometrics", "purpose",
                                        "terminal_id", "session_key", "at", "id_number"}
+
+
+def activation_to_confirm(h: Harness) -> None:
+    activation_to_form(h)
+    h.send(EnterText("phone", PHONE))
+    h.send(EnterText("address", ADDRESS))
+    h.send(Confirm())
+    h.enter_pin()
+    h.send(ConsentGiven())
+    assert h.state == "confirm" and h.ports.held_enrolment  # enrolled at the identity step
+
+
+def test_the_enrolled_fingerprint_goes_to_the_central_only_after_confirm() -> None:
+    """The template replaces the holder's reference, so it is the citizen's Confirm that sends
+    it, before the saga starts (approval, card write): its reference goes with the saga."""
+    h = at_menu()
+    activation_to_confirm(h)
+    assert h.ports.submitted_enrolments == []
+    h.send(Back())  # back to the form and forward again: still held, still unsent
+    assert h.state == "activation_form"
+    h.send(Confirm())
+    assert h.state == "confirm" and h.ports.submitted_enrolments == []
+    h.send(Confirm())
+    kinds = [type(e).__name__ for e in h.effects
+             if isinstance(e, fx.SubmitEnrolment | fx.RunActivation)]
+    assert kinds == ["SubmitEnrolment", "RunActivation"]
+    submit = of(h, fx.SubmitEnrolment)[0]
+    run = of(h, fx.RunActivation)[0]
+    assert isinstance(submit, fx.SubmitEnrolment) and isinstance(run, fx.RunActivation)
+    assert h.ports.submitted_enrolments == [submit.key] and run.key == submit.key
+    assert run.fingerprint_ref == "fp-ref-1" and not h.ports.held_enrolment
+    assert h.view.title.key == "result.activated"
+
+
+def _cancel(h: Harness) -> None:
+    h.send(Cancel())
+
+
+def _time_out(h: Harness) -> None:
+    h.wait(h.pol.session.answer_s + 0.1)
+
+
+def _pull_card(h: Harness) -> None:
+    h.send(CardRemoved())
+
+
+@pytest.mark.parametrize("end", [_cancel, _time_out, _pull_card], ids=lambda f: f.__name__)
+def test_no_confirm_leaves_the_reference_alone_and_no_template_here(end: Any) -> None:
+    """Cancel, timeout or the card pulled at the confirm step: nothing is sent to the central
+    (its reference stays as it was) and the session's end wipes the held template."""
+    h = at_menu()
+    activation_to_confirm(h)
+    end(h)
+    assert h.st.session is None and h.state in ("take_card", "idle")
+    assert not of(h, fx.SubmitEnrolment) and not of(h, fx.RunActivation)
+    assert of(h, fx.WipePersonalData) and not h.ports.held_enrolment
+    assert h.ports.submitted_enrolments == []
+    assert "submit_enrolment" not in [name for name, _ in h.ports.calls]
+
+
+def test_a_refused_enrolment_starts_no_activation_and_says_so() -> None:
+    ports = FakePorts(overrides={"submit_enrolment": lambda key: EnrolmentRefused(key,
+                                                                                "forbidden")})
+    h = at_menu(Harness(ports=ports))
+    activation_to_confirm(h)
+    h.send(Confirm())
+    assert not of(h, fx.RunActivation)  # nothing approved, nothing written to the card
+    assert h.view.error is not None and h.view.error.code == "forbidden"
+    unknown = FakePorts(overrides={"submit_enrolment": lambda key: EnrolmentRefused(key, "x.y")})
+    h = at_menu(Harness(ports=unknown))
+    activation_to_confirm(h)
+    h.send(Confirm())
+    assert h.view.error is not None and h.view.error.code == "fingerprint_not_recorded"
+    assert render(h.view.error.message, "en").startswith("Your new fingerprint could not")
 
 
 def test_activation_swap_with_another_card_ends_the_session() -> None:

@@ -58,6 +58,7 @@ FAILURES: dict[str, Any] = {
                      lambda c: ev.CentralSessionRefused("forbidden")],
     "capture_face": [lambda a, c: ev.FaceFailed("face.liveness_failed")],
     "enroll_finger": [lambda: ev.FingerprintFailed("fingerprint.poor_image")],
+    "submit_enrolment": [lambda k: ev.EnrolmentRefused(k, "sync.rpc_timeout")],
     "pay": [lambda *a: ev.PaymentDeclined(a[3], "insufficient_balance"),
             lambda *a: ev.PaymentUnknown(a[3])],
     "call": [lambda *a: ev.QueryFailed(a[3], "sync.rpc_timeout")],
@@ -158,6 +159,11 @@ class SessionMachine(RuleBasedStateMachine):
                 assert before.session.id == t.state.session.id
                 assert e.payment_key not in self.payment_keys
                 self.payment_keys.add(e.payment_key)
+            if isinstance(e, fx.SubmitEnrolment):
+                # The holder's new reference leaves the kiosk only on the citizen's Confirm.
+                assert isinstance(inp, it.Confirm) and before.name is StateName.CONFIRM
+                assert before.session is not None and t.state.session is not None
+                assert before.session.id == t.state.session.id
         self.st = t.state
         self.outstanding.extend(t.effects)
 
