@@ -182,7 +182,7 @@ def _course_list(st: MachineState, pol: Policy) -> Parts:
     rows, page, pages = _paged(st, pol, tuple(s.data.get("courses", ())))
     table = Table(
         ("col.course", "col.starts", "col.seats"),
-        tuple((str(c.get("name", "")), str(c.get("starts", "")), str(c.get("seats_left", "")))
+        tuple((str(c.get("title", "")), str(c.get("starts", "")), str(c.get("seats_left", "")))
               for c in rows),
         page, pages, tuple(str(c.get("course_id", "")) for c in rows), text("training.none"),
     )

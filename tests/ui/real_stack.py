@@ -161,14 +161,17 @@ def type_on_keypad(ui: Any, digits: str) -> None:
         ui.key(48 + int(d))
 
 
-def open_with_pin(ui: Any, group: str, service: str, card: str = "ssc3") -> None:
-    """Card in, the service's tile (its group first when the menu groups them), the PIN typed
-    on the USB keypad and Enter."""
-    ui.hardware.insert_card(card)
+def open_with_pin(ui: Any, group: str, service: str, card: str = "ssc3", *,
+                  pin: str | None = None, insert: bool = True) -> None:
+    """Card in (unless `insert` is off: the test put one in), the service's tile (its group
+    first when the menu groups them), the PIN (the profile's by default) typed on the USB
+    keypad and Enter."""
+    if insert:
+        ui.hardware.insert_card(card)
     ui.wait_screen("menu", timeout=30)
     choose_service(ui, group, service)
     ui.wait_screen("pin", timeout=15)
-    type_on_keypad(ui, profile_secrets(card).pin)
+    type_on_keypad(ui, pin or profile_secrets(card).pin)
     ui.key(ENTER)
     ui.taps = 0
 

@@ -135,8 +135,8 @@ ANSWERS: dict[tuple[str, str], dict[str, Any]] = {
     ]},
     ("contribution", "quote"): {"period": "202612", "amount_cents": 98000, "base_cents": 400000},
     ("training", "courses"): {"courses": [
-        {"course_id": "C-1", "name": "Elder care", "starts": "2027-01-10", "seats_left": 3},
-        {"course_id": "C-2", "name": "Electrician", "starts": "2027-02-01", "seats_left": 0},
+        {"course_id": "C-1", "title": "Elder care", "starts": "2027-01-10", "seats_left": 3},
+        {"course_id": "C-2", "title": "Electrician", "starts": "2027-02-01", "seats_left": 0},
     ]},
     ("pension", "qualify"): {"year": 2026, "valid_until": "2027-12-31"},
     ("card", "report_loss"): {"state": "temporary"},
