@@ -108,7 +108,41 @@ class KButton(HiddenIgnoresTouch, ButtonBehavior, BoxLayout):
 
 
 class Body(BoxLayout):
-    """The content area of a Frame (children of a Frame in kv land here)."""
+    """The content area of a Frame (children of a Frame in kv land here).
+
+    A screen's kv lists every part it may show (error banner, notice, fields, table...) and
+    collapses the ones a view leaves empty to height 0. A plain BoxLayout still puts its
+    spacing around each of them, so a screen with five empty parts loses five gaps of height
+    and a long table pushes the title off the top: here the spacing separates shown parts only.
+    """
+
+    def do_layout(self, *largs: Any) -> None:
+        shown = [c for c in self.children if not _collapsed(c)]
+        if not shown:
+            super().do_layout(*largs)
+            return
+        sizes = [(c.size, c.size_hint, c.pos_hint, c.size_hint_min, c.size_hint_max)
+                 for c in shown]
+        for i, x, y, w, h in self._iterate_layout(sizes):
+            c = shown[i]
+            c.pos = x, y
+            shw, shh = c.size_hint
+            if shw is None:
+                if shh is not None:
+                    c.height = h
+            elif shh is None:
+                c.width = w
+            else:
+                c.size = (w, h)
+        for c in self.children:
+            if _collapsed(c):
+                c.width = self.width - self.padding[0] - self.padding[2]
+                c.pos = self.x + self.padding[0], self.top - self.padding[1]
+
+
+def _collapsed(widget: Widget) -> bool:
+    """A part of fixed height 0: nothing of it shows, so no gap for it either."""
+    return widget.size_hint_y is None and widget.height <= 0
 
 
 class FrameHeader(BoxLayout):

@@ -103,7 +103,7 @@ def _on_course_list(st: MachineState, inp: Input, now: float, pol: Policy) -> Tr
             return None
         fields = (
             *holder_fields(s),
-            FieldView("course", text("field.course"), str(course.get("name", ""))),
+            FieldView("course", text("field.course"), str(course.get("title", ""))),
             FieldView("starts", text("field.starts"), str(course.get("starts", ""))),
         )
         spec = ConfirmSpec(kind="registration", title=text("confirm.training"), fields=fields,

@@ -3,7 +3,7 @@ result and the activation wizard (views.py has the frame and the other states)."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from kiosk.session import activation
@@ -27,6 +27,7 @@ from kiosk.session.view import (
     Progress,
     Series,
     Table,
+    Text,
     TextKind,
     TextSpec,
     text,
@@ -119,14 +120,33 @@ def _certificate(st: MachineState, pol: Policy) -> Parts:
     s = _s(st)
     cert: dict[str, Any] = dict(s.data.get("certificate", {}))
     doc: dict[str, Any] = dict(cert.get("document", cert))
+    # The central's document masks the holder itself (family name; ID number first 3, last 4).
     fields = [
-        FieldView("holder", text("field.holder"), str(doc.get("holder", ""))),
-        FieldView("periods", text("field.insured_periods"), str(doc.get("periods", ""))),
+        FieldView("holder", text("field.holder"), str(doc.get("holder_name_masked", ""))),
+        FieldView("id_number", text("field.id_number"), str(doc.get("id_number_masked", ""))),
+        FieldView("periods", text("field.insured_periods"), _insured_periods(doc)),
         FieldView("code", text("field.verification_code"), str(cert.get("verification_code", ""))),
     ]
     # The print choice and its notices come from printing.py (only with a healthy printer).
     qr = str(cert.get("qr") or cert.get("verification_code") or "") or None
     return {"fields": tuple(fields), "qr": qr, "body": (text("certificate.body"),)}
+
+
+def _insured_periods(doc: Mapping[str, Any]) -> Text:
+    """The document's periods in a line a citizen reads: how many insurances, first and last
+    insured month (the printed certificate lists every period)."""
+    periods = [p for p in doc.get("periods", ()) if isinstance(p, Mapping)]
+    if not periods:
+        return text("certificate.no_periods")
+    kinds = {str(p.get("insurance", "")) for p in periods}
+
+    def month(period: object) -> str:
+        value = str(period)
+        return f"{value[:4]}-{value[4:]}" if len(value) == 6 else value
+
+    return text("certificate.periods", count=len(kinds),
+                start=month(min(str(p.get("from_period", "")) for p in periods)),
+                end=month(max(str(p.get("to_period", "")) for p in periods)))
 
 
 def _utility_kind(st: MachineState, pol: Policy) -> Parts:
@@ -162,7 +182,7 @@ def _course_list(st: MachineState, pol: Policy) -> Parts:
     rows, page, pages = _paged(st, pol, tuple(s.data.get("courses", ())))
     table = Table(
         ("col.course", "col.starts", "col.seats"),
-        tuple((str(c.get("name", "")), str(c.get("starts", "")), str(c.get("seats_left", "")))
+        tuple((str(c.get("title", "")), str(c.get("starts", "")), str(c.get("seats_left", "")))
               for c in rows),
         page, pages, tuple(str(c.get("course_id", "")) for c in rows), text("training.none"),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +108,7 @@ def ui(ui_driver: Any) -> Iterator[Any]:
     yield from connect(ui_driver)
 
 
-def connect(driver: Any, core: Any = None) -> Iterator[Any]:
+def connect(driver: Any, core: Any = None) -> Generator[Any, None, None]:
     """Connect the app to `core` (a RunnerCore on FakePorts by default, or a live terminal)."""
     core = core or RunnerCore()
     driver.holder["core"] = core
@@ -122,3 +122,7 @@ def connect(driver: Any, core: Any = None) -> Iterator[Any]:
         unsubscribe()
         core.stop()
         driver.core = None
+
+
+# The real app over the real core (tests/ui/test_real_stack*.py): `open_live`, `live`.
+from tests.ui.real_stack import live, open_live  # noqa: E402, F401

@@ -478,7 +478,8 @@ def _courses(s: CentralServices, t: CentralSession, p: Mapping[str, Any], k: str
     courses = s.affairs.training_catalogue(t, category=_s(p, "category"))
     return {
         "courses": [
-            {**c.model_dump(mode="json"), "name": c.title, "starts": c.start_date} for c in courses
+            # "title", never "name": a "name" is the holder's and would be masked on screen
+            {**c.model_dump(mode="json"), "starts": c.start_date} for c in courses
         ]
     }
 

@@ -125,7 +125,11 @@ ANSWERS: dict[tuple[str, str], dict[str, Any]] = {
                                             "months": 30, "as_of": "2026-11-30"}]},
     ("inquiry", "benefits"): {"payments": [{"period": "202610", "kind": "pension",
                                             "amount_cents": 320000, "paid_on": "2026-10-15"}]},
-    ("certificate", "issue"): {"document": {"holder": "欧*** ", "periods": "202001-202612"},
+    # the shape the services adapter hands over: the central's signed document, masked by it
+    ("certificate", "issue"): {"document": {
+        "holder_name_masked": "欧*", "id_number_masked": "110***0013",
+        "periods": [{"insurance": "pension", "from_period": "202001", "to_period": "202612",
+                     "months": 84}]},
                                "verification_code": "VC-7F3K-99QX", "qr": "ssk:verify:VC-7F3K"},
     ("utility", "bills"): {"bills": [
         {"bill_id": "B-1", "utility": "power", "account_number": "12345678",
@@ -135,8 +139,8 @@ ANSWERS: dict[tuple[str, str], dict[str, Any]] = {
     ]},
     ("contribution", "quote"): {"period": "202612", "amount_cents": 98000, "base_cents": 400000},
     ("training", "courses"): {"courses": [
-        {"course_id": "C-1", "name": "Elder care", "starts": "2027-01-10", "seats_left": 3},
-        {"course_id": "C-2", "name": "Electrician", "starts": "2027-02-01", "seats_left": 0},
+        {"course_id": "C-1", "title": "Elder care", "starts": "2027-01-10", "seats_left": 3},
+        {"course_id": "C-2", "title": "Electrician", "starts": "2027-02-01", "seats_left": 0},
     ]},
     ("pension", "qualify"): {"year": 2026, "valid_until": "2027-12-31"},
     ("card", "report_loss"): {"state": "temporary"},
