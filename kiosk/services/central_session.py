@@ -38,6 +38,7 @@ __all__ = [
     "CentralSession",
     "CentralSessionClient",
     "ChannelCardResponder",
+    "session_from_result",
 ]
 
 
@@ -143,7 +144,7 @@ class CentralSessionClient:
             ),
             SessionTokenResult,
         )
-        return _session(result, card.card_number)
+        return session_from_result(result, card.card_number)
 
     def elevate(
         self,
@@ -175,10 +176,12 @@ class CentralSessionClient:
             SessionTokenResult,
             token=session.token,
         )
-        return replace(_session(result, session.card_number), purpose=session.purpose)
+        return replace(session_from_result(result, session.card_number), purpose=session.purpose)
 
 
-def _session(result: SessionTokenResult, card_number: str) -> CentralSession:
+def session_from_result(result: SessionTokenResult, card_number: str = "") -> CentralSession:
+    """The kiosk's session from the central's token answer (`card_number` empty for the
+    logins without the card: e-SSC, ID card)."""
     return CentralSession(
         token=result.token,
         expires_at=result.expires_at,

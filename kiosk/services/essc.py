@@ -13,7 +13,7 @@ import logging
 
 from drivers.camera.qr import payload_hash
 from kiosk.contract import EsscLoginParams, RpcMethod, SessionTokenResult
-from kiosk.services.central_session import CentralSession
+from kiosk.services.central_session import CentralSession, session_from_result
 from kiosk.services.errors import ForbiddenError, call
 from kiosk.sync.rpc import RpcClient
 
@@ -38,13 +38,4 @@ class EsscLoginClient:
         result = call(
             self._rpc, RpcMethod.ESSC_LOGIN, EsscLoginParams(token=code), SessionTokenResult
         )
-        return CentralSession(
-            token=result.token,
-            expires_at=result.expires_at,
-            credentials=frozenset(result.credentials),
-            id_number=result.id_number,
-            id_number_masked=result.id_number_masked,
-            card_number="",
-            purpose=result.purpose,
-            card_state=result.card_state,
-        )
+        return session_from_result(result)

@@ -13,7 +13,7 @@ import logging
 
 from drivers.idcard.layouts import IdCardHolder
 from kiosk.contract import IdCardLoginParams, LivenessStatement, RpcMethod, SessionTokenResult
-from kiosk.services.central_session import CentralSession
+from kiosk.services.central_session import CentralSession, session_from_result
 from kiosk.services.errors import call
 from kiosk.sync.rpc import RpcClient
 
@@ -45,13 +45,4 @@ class IdCardLoginClient:
         )
         _log.info("ID card login of %s", holder.id_number)  # Masked in the log
         result = call(self._rpc, RpcMethod.IDCARD_LOGIN, params, SessionTokenResult)
-        return CentralSession(
-            token=result.token,
-            expires_at=result.expires_at,
-            credentials=frozenset(result.credentials),
-            id_number=result.id_number,
-            id_number_masked=result.id_number_masked,
-            card_number="",
-            purpose=result.purpose,
-            card_state=result.card_state,
-        )
+        return session_from_result(result)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ import pytest
 from kiosk.clock import FakeClock
 from kiosk.config.ui import UiConfig
 from kiosk.session.runner import SessionRunner
-from kiosk.session.view import View
+from tests.ui.runner_view import RunnerView
 from tests.unit.session.fakes import FakePorts, make_policy
 from ui.i18n import UI_LOCALE
 from ui.runtime import start_kivy
@@ -42,7 +42,7 @@ class ThreadSafeClock(FakeClock):
             super().advance(seconds)
 
 
-class RunnerCore:
+class RunnerCore(RunnerView):
     """The real session machine and runner behind the UI, its devices answered by FakePorts."""
 
     def __init__(self, ports: FakePorts | None = None, **session: Any) -> None:
@@ -56,21 +56,6 @@ class RunnerCore:
         self.runner.post(intent)
 
     post = send
-
-    def subscribe(self, callback: Callable[[View], None]) -> Callable[[], None]:
-        unsubscribe = self.runner.subscribe(callback)
-        callback(self.runner.view)
-        return unsubscribe
-
-    @property
-    def view(self) -> View:
-        return self.runner.view
-
-    def wait_idle(self, timeout: float) -> bool:
-        return self.runner.wait_idle(timeout)
-
-    def heartbeat_age(self) -> float:
-        return 0.0
 
     def stop(self) -> None:
         self.runner.stop()

@@ -23,6 +23,7 @@ from kiosk.journeys.rig import EmulatedHardware, profile_secrets
 from kiosk.preview import CameraPreview
 from kiosk.session.view import View
 from tests.fixtures.journeys import JourneyStack
+from tests.ui.runner_view import RunnerView
 
 __all__ = ["ENTER", "LiveCore", "finish", "open_live", "open_with_pin", "type_on_keypad",
            "wait_rows", "wait_state", "wait_text"]
@@ -30,7 +31,7 @@ __all__ = ["ENTER", "LiveCore", "finish", "open_live", "open_with_pin", "type_on
 ENTER = 13
 
 
-class LiveCore:
+class LiveCore(RunnerView):
     """What `kiosk ui`'s core offers the app (ui/host.py `Core`), on the live terminal."""
 
     def __init__(self, terminal: LiveTerminal, camera: FrameSource | None = None) -> None:
@@ -42,21 +43,6 @@ class LiveCore:
 
     def send(self, intent: Any) -> None:
         self.terminal.send(intent)
-
-    def subscribe(self, callback: Callable[[View], None]) -> Callable[[], None]:
-        unsubscribe = self.runner.subscribe(callback)
-        callback(self.runner.view)
-        return unsubscribe
-
-    @property
-    def view(self) -> View:
-        return self.runner.view
-
-    def wait_idle(self, timeout: float) -> bool:
-        return self.runner.wait_idle(timeout)
-
-    def heartbeat_age(self) -> float:
-        return 0.0
 
     def stop(self) -> None:
         self.terminal.stop()

@@ -7,13 +7,12 @@ recorded."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 
 from drivers.card.emulator import read_profile
 from kiosk.journeys.rig import profile_secrets
 from tests.fixtures.journeys import JourneyStack
+from tests.integration.journeys.test_journeys import wait_for
 from tests.ui.real_stack import (
     ENTER,
     choose_service,
@@ -32,12 +31,6 @@ def _events(stack: JourneyStack, kind: str) -> list[dict[str, Any]]:
     rows = stack.query("SELECT data FROM event_receipts WHERE kind = ?", (kind,))
     return [json.loads(str(r[0])) for r in rows]
 
-
-def _wait_for(what: str, check: Callable[[], bool], timeout_s: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        assert time.monotonic() < deadline, f"{what} within {timeout_s} s"
-        time.sleep(0.1)
 
 
 def _confirm_and_submit(ui: Any) -> None:
@@ -60,8 +53,8 @@ def test_employment_certificate_and_unemployment_registration_reach_the_central(
         assert ui.taps <= 2, f"{service}: {ui.taps} taps after the PIN"
         finish(ui, card=CARD)
     holder = profile_secrets(CARD).id_number
-    _wait_for("the application", lambda: len(_events(journey_stack, "application")) == 1)
-    _wait_for("the registration", lambda: len(_events(journey_stack, "registration")) == 1)
+    wait_for("the application", lambda: len(_events(journey_stack, "application")) == 1)
+    wait_for("the registration", lambda: len(_events(journey_stack, "registration")) == 1)
     (application,) = _events(journey_stack, "application")
     (registration,) = _events(journey_stack, "registration")
     assert "employment_certificate" in json.dumps(application)
@@ -88,12 +81,12 @@ def test_training_sign_up_from_the_centrals_catalogue(
     _confirm_and_submit(ui)
     assert ui.taps <= 2
     finish(ui, card=CARD)
-    _wait_for("the sign-up", lambda: any(
+    wait_for("the sign-up", lambda: any(
         "training" in json.dumps(e) for e in _events(journey_stack, "registration")))
     signed = [e for e in _events(journey_stack, "registration") if "training" in json.dumps(e)]
     assert chosen in json.dumps(signed[-1]), "the course the citizen touched"
     holder = profile_secrets(CARD).id_number
-    _wait_for("the seat taken", lambda: bool(journey_stack.query(
+    wait_for("the seat taken", lambda: bool(journey_stack.query(
         "SELECT 1 FROM course_signups WHERE course_id = ? AND id_number = ?", (chosen, holder))))
 
 

@@ -20,11 +20,12 @@ import hashlib
 import logging
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from drivers.camera.errors import CameraError
-from drivers.camera.results import Challenge
+from drivers.camera.results import Challenge, Frame
 from drivers.camera.service import FaceVerifier
 from drivers.camera.settings import FaceSettings, SourceSettings
 from drivers.camera.source import FrameSource
@@ -148,6 +149,26 @@ class CameraAndScanner:
             raise LookupError("no reference photo")
         return bytearray(self._refs.card_photo()), False
 
+    def _challenges(self, count: int) -> tuple[Challenge, ...] | None:
+        """The head turns a generated stream makes (it cannot answer others), else None: the
+        verifier draws them."""
+        asked = script_challenges(self._source.source)
+        return asked[:count] if asked else None
+
+    @contextmanager
+    def _frames(self, name: str) -> Iterator[Iterator[Frame]]:
+        """The composition root's running camera (the preview shows the same frames), else a
+        camera opened for this one check and closed after it."""
+        if self._camera is not None:
+            yield self._camera.frames(timeout=self._frame_timeout_s)
+            return
+        camera = FrameSource(self._source, name=name)
+        camera.start()
+        try:
+            yield camera.frames(timeout=self._frame_timeout_s)
+        finally:
+            camera.stop()
+
     # -- IdentityPort --------------------------------------------------------------------------
 
     def capture_face(self, attempt: int, challenges: int) -> Event:
@@ -158,22 +179,15 @@ class CameraAndScanner:
             except Exception:
                 return FaceFailed(reason=ErrorCode.FACE_NOT_FOUND.value)
             digest = hashlib.sha256(photo).hexdigest()
-            asked = script_challenges(self._source.source)
-            fixed: tuple[Challenge, ...] | None = asked[:challenges] if asked else None
-            own = self._camera is None
-            camera = self._camera or FrameSource(self._source, name=f"face-{attempt}")
             try:
                 verifier = self._face_verifier()
-                if own:
-                    camera.start()
-                result = verifier.check(
-                    bytes(photo), camera.frames(timeout=self._frame_timeout_s), challenges=fixed
-                )
+                with self._frames(f"face-{attempt}") as frames:
+                    result = verifier.check(
+                        bytes(photo), frames, challenges=self._challenges(challenges)
+                    )
             except CameraError as e:
                 return FaceFailed(reason=str(e.code.value))
             finally:
-                if own:
-                    camera.stop()
                 wipe_bytes(photo)
             match, live = result.match, result.liveness
             if match is None:
@@ -194,22 +208,12 @@ class CameraAndScanner:
         to the last, no reference here); a passed check leaves its crop in `proofs.live_face`."""
         with self._lock:
             self.proofs.clear()
-            asked = script_challenges(self._source.source)
-            fixed: tuple[Challenge, ...] | None = asked[:challenges] if asked else None
-            own = self._camera is None
-            camera = self._camera or FrameSource(self._source, name=f"live-face-{attempt}")
             try:
                 verifier = self._face_verifier()
-                if own:
-                    camera.start()
-                live = verifier.check_live(
-                    camera.frames(timeout=self._frame_timeout_s), challenges=fixed
-                )
+                with self._frames(f"live-face-{attempt}") as frames:
+                    live = verifier.check_live(frames, challenges=self._challenges(challenges))
             except CameraError as e:
                 return FaceFailed(reason=str(e.code.value))
-            finally:
-                if own:
-                    camera.stop()
             result = live.result
             if result.match is None:
                 return FaceFailed(reason=ErrorCode.FACE_NOT_FOUND.value)

@@ -249,10 +249,7 @@ class CentralServices:
                 return CentralSessionRefused(reason=session_code(e))
             except CardError as e:
                 return CentralSessionRefused(reason=str(e.code.value))
-            s = self._session
-            return CentralSessionOpened(
-                token=s.token, credentials=frozenset(str(c.value) for c in s.credentials)
-            )
+            return _opened(self._session)
 
     def redeem_essc(self, code: str) -> Event:
         """`EsscPort`: have the central redeem an e-SSC code; the session it opens (credential
@@ -264,10 +261,7 @@ class CentralServices:
                 self._session = EsscLoginClient(self.rpc).login(code)
             except ServiceError as e:
                 return CentralSessionRefused(reason=session_code(e))
-            s = self._session
-            return CentralSessionOpened(
-                token=s.token, credentials=frozenset(str(c.value) for c in s.credentials)
-            )
+            return _opened(self._session)
 
     def open_idcard_session(self, holder: IdCardHolder) -> Event:
         """`IdCardSessionPort`: the ID card as read and the live check's crop (taken from the
@@ -286,10 +280,7 @@ class CentralServices:
                 return CentralSessionRefused(reason=session_code(e))
             finally:
                 live.wipe()
-            s = self._session
-            return CentralSessionOpened(
-                token=s.token, credentials=frozenset(str(c.value) for c in s.credentials)
-            )
+            return _opened(self._session)
 
     def _open(self) -> CentralSession:
         try:
@@ -543,3 +534,10 @@ def _b64(text: str) -> bytes:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise ServiceError("the central sent an undecodable reference") from None
+
+
+def _opened(s: CentralSession) -> CentralSessionOpened:
+    """What the session core learns of a central session: its token and credentials."""
+    return CentralSessionOpened(
+        token=s.token, credentials=frozenset(str(c.value) for c in s.credentials)
+    )

@@ -23,6 +23,7 @@ from kiosk.contract import (
     topic,
 )
 from tests.fixtures.broker import Broker
+from tests.fixtures.central import TEST_CARD_NUMBER, TEST_HOLDER_ID
 from tests.fixtures.soft_card import SoftCard, holder_soft_card
 
 TERMINAL = "SSK-T-0001"
@@ -196,3 +197,12 @@ def wait_central_online(broker: Broker, timeout: float = 20.0) -> dict[str, Any]
     finally:
         client.loop_stop()
         client.disconnect()
+
+
+def assert_refused(answer: dict[str, Any], code: str = "forbidden") -> None:
+    """The central refused with `code` and its answer carries nothing of the test holder."""
+    assert not answer["ok"] and answer["result"] is None, answer
+    assert answer["error"]["code"] == code, answer["error"]
+    text = json.dumps(answer, ensure_ascii=False)
+    for secret in (TEST_HOLDER_ID, "测试员", TEST_CARD_NUMBER):
+        assert secret not in text
