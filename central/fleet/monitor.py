@@ -181,10 +181,13 @@ class FleetMonitor:
         record = self.state.record_command(
             terminal_id, command.command_id, command.name, command.expires_at
         )
+        # The answer describes the send; taken now, since the record follows the acks and one
+        # may already have arrived by the time publish() returns. Later states are polled.
+        answer = record.as_json()
         try:
             self.mqtt.publish_command(terminal_id, command, self._command_expiry)
         except Exception:
             self.state.ack_failed_locally(terminal_id, command.command_id, "not sent")
             raise
         logger.info("command %s %s sent to %s", command.name, command.command_id, terminal_id)
-        return record.as_json()
+        return answer
