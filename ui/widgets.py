@@ -53,21 +53,35 @@ __all__ = [
 
 
 class HiddenIgnoresTouch:
-    """A widget hidden with opacity 0 takes no touches: Kivy lets a *disabled* widget swallow
-    every touch on its box, and hidden parts are disabled so the keypad skips them."""
+    """A widget not drawn takes no touches: Kivy lets a *disabled* widget swallow every touch
+    on its box, and hidden parts are disabled so the keypad skips them.
+
+    Hidden means its own opacity or any ancestor's is 0: a collapsed row (height 0, opacity 0)
+    still holds buttons of their own height, laid out where the row sits, and they covered the
+    header's language button on the menu.
+    """
+
+    def is_hidden(self) -> bool:
+        w: Any = self
+        while w is not None:
+            if getattr(w, "opacity", 1) == 0:
+                return True
+            parent = w.parent
+            w = None if parent is w else parent
+        return False
 
     def on_touch_down(self, touch: Any) -> bool:
-        if self.opacity == 0:  # type: ignore[attr-defined]
+        if self.is_hidden():
             return False
         return bool(super().on_touch_down(touch))  # type: ignore[misc]
 
     def on_touch_up(self, touch: Any) -> bool:
-        if self.opacity == 0:  # type: ignore[attr-defined]
+        if self.is_hidden():
             return False
         return bool(super().on_touch_up(touch))  # type: ignore[misc]
 
     def on_touch_move(self, touch: Any) -> bool:
-        if self.opacity == 0:  # type: ignore[attr-defined]
+        if self.is_hidden():
             return False
         return bool(super().on_touch_move(touch))  # type: ignore[misc]
 

@@ -46,8 +46,8 @@ class SessionConfig(ConfigSection):
     busy_timeout_s: float = Field(
         120.0, ge=5, le=900, title="Longest wait for a device or the central (s)"
     )
-    page_rows: int = Field(6, ge=2, le=20, title="Table rows per page")
-    page_rows_elderly: int = Field(4, ge=2, le=20, title="Table rows per page, elderly mode")
+    page_rows: int = Field(5, ge=2, le=20, title="Table rows per page")
+    page_rows_elderly: int = Field(3, ge=2, le=20, title="Table rows per page, elderly mode")
     scrambled_pin_pad: bool = Field(False, title="Shuffle the touchscreen PIN pad digits")
     pin_min_length: int = Field(6, ge=4, le=16, title="Shortest PIN the pad accepts")
     pin_max_length: int = Field(6, ge=4, le=16, title="Longest PIN the pad accepts")

@@ -11,6 +11,7 @@ from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
 from tests.ui.driver import visible
+from ui.widgets import HiddenIgnoresTouch, TimeoutOverlay
 
 MIN_TARGET_MM = 15.0
 
@@ -22,6 +23,13 @@ def mm(px: float) -> float:
 def window_box(w: Widget) -> tuple[float, float, float, float]:
     x, y = w.to_window(w.x, w.y)
     return x, y, x + w.width, y + w.height
+
+
+def overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float],
+            slack: float) -> bool:
+    """Two window boxes (x0, y0, x1, y1) intersect by more than `slack` pixels each way."""
+    return (a[0] < b[2] - slack and b[0] < a[2] - slack
+            and a[1] < b[3] - slack and b[1] < a[3] - slack)
 
 
 def clipped_labels(root: Widget) -> list[str]:
@@ -65,9 +73,9 @@ def overlapping_targets(root: Widget) -> list[str]:
     bad = []
     for i, (a, ba) in enumerate(boxes):
         for b, bb in boxes[i + 1:]:
-            if a in b.walk() or b in a.walk():
+            if a in b.walk(restrict=True) or b in a.walk(restrict=True):
                 continue
-            if ba[0] < bb[2] - 1 and bb[0] < ba[2] - 1 and ba[1] < bb[3] - 1 and bb[1] < ba[3] - 1:
+            if overlap(ba, bb, 1):
                 bad.append(f"{getattr(a, 'action', '')} / {getattr(b, 'action', '')}")
     return bad
 
@@ -80,12 +88,44 @@ def text_over_targets(root: Widget) -> list[str]:
     for lbl in visible(root):
         if not isinstance(lbl, Label) or not lbl.text.strip():
             continue
-        x0, y0, x1, y1 = window_box(lbl)
-        for t, (a, b, c, d) in targets:
-            if lbl in t.walk():
+        box = window_box(lbl)
+        for t, target_box in targets:
+            if lbl in t.walk(restrict=True):
                 continue
-            if x0 < c - 2 and a < x1 - 2 and y0 < d - 2 and b < y1 - 2:
+            if overlap(box, target_box, 2):
                 bad.append(f"{lbl.text[:30]!r} over {getattr(t, 'action', '')}")
+    return bad
+
+
+def _takes_touches(w: Widget) -> bool:
+    """Would Kivy hand this widget a touch on its box? Buttons do, and any disabled widget,
+    unless it or an ancestor lets touches pass (hidden, or an overlay not shown)."""
+    if not (w.disabled or isinstance(w, ButtonBehavior)):
+        return False
+    node: Any = w
+    while node is not None and node is not node.parent:
+        if isinstance(node, HiddenIgnoresTouch) and node.is_hidden():
+            return False
+        if isinstance(node, TimeoutOverlay) and not node.shown:
+            return False
+        node = node.parent
+    return True
+
+
+def hidden_touch_takers(root: Widget) -> list[str]:
+    """A widget not drawn that would still take the touch meant for a shown button."""
+    shown = set(visible(root))
+    targets = [(w, window_box(w)) for w in shown
+               if isinstance(w, ButtonBehavior) and not w.disabled]
+    bad = []
+    for w in root.walk(restrict=True):
+        if w in shown or w.width <= 0 or w.height <= 0 or not _takes_touches(w):
+            continue
+        box = window_box(w)
+        for t, target_box in targets:
+            if overlap(box, target_box, 1) and w not in t.walk(restrict=True):
+                bad.append(f"hidden {type(w).__name__} {getattr(w, 'action', '')!r} "
+                           f"over {getattr(t, 'action', '')}")
     return bad
 
 
@@ -94,4 +134,5 @@ def check_screen(root: Any) -> list[str]:
             + [f"small target {m}" for m in small_targets(root)]
             + [f"off window {m}" for m in off_window(root)]
             + [f"overlap {m}" for m in overlapping_targets(root)]
-            + [f"text over {m}" for m in text_over_targets(root)])
+            + [f"text over {m}" for m in text_over_targets(root)]
+            + [f"touch taken by {m}" for m in hidden_touch_takers(root)])

@@ -125,7 +125,7 @@ def test_inquiry_tabs_paging_and_chart() -> None:
     h.enter_pin()
     v = h.view
     assert h.state == "inquiry" and v.table is not None
-    assert (v.table.page, v.table.pages) == (1, 5)  # 30 months, 6 rows a page
+    assert (v.table.page, v.table.pages) == (1, 6)  # 30 months, 5 rows a page
     assert v.table.rows[0][:2] == ("202001", "5000.00")
     h.send(PrevPage())  # already on the first page: ignored
     assert h.view.table is not None and h.view.table.page == 1
@@ -152,7 +152,7 @@ def test_elderly_mode_pages_shorter_and_doubles_time() -> None:
     assert h.view.timeout is not None and h.view.timeout.total_s == 120
     choose(h, "query", "inquiry")
     h.enter_pin()
-    assert h.view.table is not None and h.view.table.pages == 8  # 4 rows a page
+    assert h.view.table is not None and h.view.table.pages == 10  # 3 rows a page
 
 
 # --------------------------------------------------------------------------- payments

@@ -62,7 +62,7 @@ def test_a_query_journey_through_the_runner(runner: SessionRunner, ports: FakePo
     runner.subscribe(lambda v: seen.append(v.state))
     view = drive(runner, CardInserted(), Choose("query"), ChooseService("inquiry"),
                  EnterPin(pin()))
-    assert view.state == "inquiry" and view.table is not None and view.table.pages == 5
+    assert view.state == "inquiry" and view.table is not None and view.table.pages == 6
     assert seen[:3] == ["idle", "reading_card", "menu"]
     assert "verifying_pin" in seen and seen[-1] == "inquiry"
     assert [c[0] for c in ports.calls][:3] == ["read_card", "verify_pin", "open_session"]
