@@ -54,7 +54,10 @@ from kiosk.session.services import Credential, ServiceId
 from kiosk.session.states import StateName
 from kiosk.session.view import text
 
-__all__ = ["HANDLERS", "continue_service", "essc_offered", "start_essc", "start_session"]
+__all__ = [
+    "HANDLERS", "continue_service", "essc_offered", "essc_pending", "essc_timed_out",
+    "start_essc", "start_session",
+]
 
 S = StateName
 BIOMETRIC = frozenset({"face", "fingerprint"})
@@ -99,6 +102,17 @@ def on_qr_scan(st: MachineState, inp: Input, now: float, pol: Policy) -> Transit
     if isinstance(inp, EffectFailed) and inp.key == s.pending:
         return _essc_refused(st, now, inp.code)
     return None
+
+
+def essc_pending(st: MachineState) -> bool:
+    """An e-SSC login whose session is not open yet: there is no identity to offer a menu to."""
+    return st.session is not None and st.session.login == "essc" and not st.session.token
+
+
+def essc_timed_out(st: MachineState, now: float) -> Transition:
+    """The camera or the central did not answer in time while the e-SSC was being redeemed:
+    refused in plain words, and a result without the menu."""
+    return _essc_refused(st, now, "no_answer")
 
 
 def _essc_refused(st: MachineState, now: float, code: str) -> Transition:

@@ -126,6 +126,8 @@ def _expire(st: MachineState, now: float, pol: Policy) -> Transition | None:
             return end_session(st, now, "card_unreadable", pol, notice="error.card_unreadable")
         if idcard_login.active(st):  # no identity yet: no menu to go back to
             return idcard_login.timed_out(st, now)
+        if identity.essc_pending(st):
+            return identity.essc_timed_out(st, now)
         s = st.session
         if st.name is S.ACTIVATION_WRITING:
             return Transition(fail(st, now, "activation_pending", staff=True))

@@ -22,6 +22,7 @@ from kiosk.session.events import (
     IdCardRead,
     IdCardReadFailed,
     QrScanFailed,
+    QrScanned,
 )
 from kiosk.session.intents import Back, Choose, ChooseService, Confirm, EnterText
 from kiosk.session.services import CARD_ONLY, MenuGroup
@@ -354,6 +355,25 @@ def test_no_code_in_time() -> None:
     h.send(Choose("essc"))
     assert h.view.error is not None and h.view.error.message.key == "error.qr_timeout"
     assert not of(h, fx.RedeemEssc)
+
+
+@pytest.mark.parametrize("scanned", [False, True])
+def test_essc_no_answer_in_time_refuses_without_a_menu(scanned: bool) -> None:
+    """The camera or the central silent past the busy guard: refused, and no way into a
+    menu without an identity (it once offered the menu to a session with no token)."""
+    h = Harness(pol=make_policy(essc=True), auto=False)
+    (scan,) = h.send(Choose("essc"))
+    assert isinstance(scan, fx.ScanQr)
+    if scanned:
+        (redeem,) = h.send(QrScanned(scan.key, "ESSC1.token"))
+        assert isinstance(redeem, fx.RedeemEssc) and h.state == "opening_session"
+    h.wait(max(h.pol.session.busy_timeout_s, h.pol.policy.qr_timeout_s) + 1)
+    v = h.view
+    assert h.state == "result" and v.error is not None
+    assert v.error.message.key == "error.no_answer"
+    assert "Choose" not in v.intents
+    h.send(Confirm())
+    assert h.state == "idle" and h.st.session is None
 
 
 def test_essc_not_offered_without_camera_central_or_policy() -> None:
