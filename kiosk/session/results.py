@@ -72,6 +72,7 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
     "insufficient_balance": ("error.insufficient_balance", "next.top_up"),
     "bill_paid": ("error.bill_paid", "next.menu"),
     "already_paid": ("error.already_paid", "next.menu"),  # the contribution month is paid
+    "no_contribution_base": ("error.no_contribution_base", "next.counter"),  # not flexible
     "payment_refused": ("error.payment_refused", "next.counter"),
     "consent_refused": ("error.consent_refused", "next.counter_alternative"),
     "no_answer": ("error.no_answer", "next.later_or_counter"),

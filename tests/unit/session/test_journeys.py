@@ -276,6 +276,21 @@ def test_a_month_already_paid_is_not_offered_for_payment() -> None:
     assert h.st.session is not None and h.st.session.data["failure"] == "already_paid"
 
 
+def test_no_flexible_contribution_registered_says_so_in_plain_words() -> None:
+    """The central has no contribution base for the holder (``no_contribution_base``): its own
+    words and the counter, not the generic fault."""
+    h = at_menu(Harness(ports=FakePorts(overrides={"call": _quote_says("no_contribution_base")})))
+    choose(h, "payments", "flexible_contribution")
+    h.enter_pin()
+    assert h.state == "result" and not of(h, fx.SubmitPayment)
+    error = h.view.error
+    assert error is not None and error.code == "no_contribution_base"
+    assert error.message.key == "error.no_contribution_base"
+    assert error.next_step.key == "next.counter"
+    assert "Nothing was charged" in render(error.message, "en")
+    assert "没有扣款" in render(error.message, "zh_CN")
+
+
 def test_a_month_paid_meanwhile_is_declined_already_paid_in_plain_words() -> None:
     """Quoted unpaid, paid at another kiosk before this Confirm: the ledger declines the second
     key ``already_paid`` and the screen says so (not the generic refusal)."""
