@@ -81,17 +81,32 @@ def contribution_due(
 
 
 def claim_period(
-    db: Storage, id_number: str, period: str, payment_key: str, amount_cents: int, now: float
+    db: Storage, id_number: str, due: ContributionDue, payment_key: str, now: float
 ) -> bool:
-    """Record `period` as paid by `payment_key`, in the caller's paying transaction; False when
-    another payment holds it already. ``ON CONFLICT DO NOTHING`` on the primary key: on
+    """Record `due.period` as paid by `payment_key`, in the caller's paying transaction; False
+    when another payment holds it already. ``ON CONFLICT DO NOTHING`` on the primary key: on
     PostgreSQL a concurrent claim of the same month waits for the first transaction and then
     finds the row (or, if that one rolled back, takes the month); on SQLite `BEGIN IMMEDIATE`
-    serialises the two."""
+    serialises the two.
+
+    The month also becomes a paid row of the person's contribution record (the person pays it
+    all, no employer share), so the inquiry, the yearly chart and the certificate show it like
+    any paid month; a declined payment rolls both back."""
+    holder = id_number.upper()
     claimed = db.query(
         "INSERT INTO contribution_payments (id_number, insurance, period, payment_key,"
         " amount_cents, paid_at) VALUES (?,?,?,?,?,?)"
         " ON CONFLICT (id_number, insurance, period) DO NOTHING RETURNING period",
-        (id_number.upper(), FLEXIBLE_INSURANCE, period, payment_key, amount_cents, now),
+        (holder, FLEXIBLE_INSURANCE, due.period, payment_key, due.amount_cents, now),
     )
-    return bool(claimed)
+    if not claimed:
+        return False
+    db.execute(
+        "INSERT INTO contributions (id_number, insurance, period, base_cents, employer_cents,"
+        " personal_cents, paid) VALUES (?,?,?,?,0,?,1)"
+        " ON CONFLICT (id_number, insurance, period) DO UPDATE SET base_cents ="
+        " excluded.base_cents, employer_cents = 0, personal_cents = excluded.personal_cents,"
+        " paid = 1",
+        (holder, FLEXIBLE_INSURANCE, due.period, due.base_cents, due.amount_cents),
+    )
+    return True

@@ -189,7 +189,7 @@ class Ledger:
                 raise _DeclinedError("amount_mismatch")
             # One payment per month, whatever its key: the check above read before a racing
             # twin committed; the primary key decides (rolled back with the rest on decline).
-            if not claim_period(db, p.id_number, p.reference, p.payment_key, p.amount_cents, now):
+            if not claim_period(db, p.id_number, due, p.payment_key, now):
                 raise _DeclinedError("already_paid")
         rows = db.query(
             "UPDATE wallets SET balance_cents = balance_cents - ?"

@@ -314,6 +314,13 @@ def test_a_contribution_month_is_paid_once_whatever_the_key(
     assert db.query(
         "SELECT period, payment_key FROM contribution_payments WHERE id_number = ?", (payer,)
     ) == [("202611", "flex-month-1")]
+    # ... and the person's record shows the month paid (the inquiry, the chart and the
+    # certificate read it), all of it theirs; the declined try left nothing.
+    assert db.query(
+        "SELECT personal_cents, employer_cents, paid FROM contributions WHERE id_number = ?"
+        " AND insurance = 'pension' AND period = '202611'",
+        (payer,),
+    ) == [(due, 0, 1)]
     # Another month is still due; a month the record already shows paid is not.
     nxt = contribution_due(db, payer, "202612", 200).amount_cents
     other = ledger.submit_payment(
