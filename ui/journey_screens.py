@@ -109,7 +109,11 @@ class JourneyScreens:
             log.warning("the screen did not show %s within %.0f s", view.state, _SHOW_TIMEOUT_S)
 
     def _pace(self, terminal: LiveTerminal) -> PacedSession:
+        from kiosk.preview import CameraPreview
+
         self._port.terminal = terminal
+        # The identity screen previews the journey's own camera (its frames, not a black box).
+        self._app.preview = CameraPreview(terminal.camera)
         return PacedSession(terminal, self._hand_over)
 
     def __call__(self, journey: Any, hardware: Any, backend: Any, *, say: Any = None) -> Any:
@@ -121,7 +125,7 @@ class JourneyScreens:
         def play() -> None:
             try:
                 box["result"] = run_journey(journey, hardware, backend, say=say,
-                                            session=self._pace)
+                                            session=self._pace, shared_camera=True)
             except BaseException as e:  # re-raised on the main thread
                 box["error"] = e
 
@@ -148,6 +152,7 @@ class JourneyScreens:
         finally:
             worker.join(timeout=60)
             self._port.terminal = None
+            self._app.preview = None  # that journey's camera is stopped
         if "error" in box:
             raise box["error"]
         if say is not None:

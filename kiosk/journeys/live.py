@@ -166,6 +166,11 @@ class LiveTerminal:
         self.printer: ReceiptPrinter | None = None
         self.id_card: IdCardDevice | None = None
 
+    @property
+    def camera(self) -> FrameSource | None:
+        """The running camera the checks share, or None when each check opens its own."""
+        return self._camera
+
     def start(self) -> LiveTerminal:
         cfg = self.config
         self._fingerprint = FingerprintDriver(cfg.fingerprint.to_settings(), post=self._device)
@@ -281,10 +286,13 @@ def run_journey(
     verifier: FaceVerifier | None = None,
     outcome_timeout_s: float = 30.0,
     session: Callable[[LiveTerminal], SessionDriver] | None = None,
+    shared_camera: bool = False,
 ) -> JourneyResult:
     """Run `journey` on `hardware` (started) with a fresh session; returns its result.
     `session`: what the journey talks to instead of the terminal itself (the touchscreen's
-    demo shows each view on the screen before the journey goes on: ui/journey_screens.py)."""
+    demo shows each view on the screen before the journey goes on: ui/journey_screens.py).
+    `shared_camera`: one camera runs for the whole journey, as `kiosk ui` runs it, so a screen
+    can preview its frames (`LiveTerminal.camera`); else each check opens its own."""
     hardware.empty_slot()
     hardware.card_profile = journey.card
     hardware.camera_source = journey.camera
@@ -298,7 +306,11 @@ def run_journey(
             {**config.policy.model_dump(), **journey.policy}
         )
         config = config.model_copy(update={"policy": policy})
-    terminal = LiveTerminal(config, backend, verifier=verifier).start()
+    camera: FrameSource | None = None
+    if shared_camera:
+        camera = FrameSource(config.camera.to_settings(), name="camera")
+        camera.start()
+    terminal = LiveTerminal(config, backend, verifier=verifier, camera=camera).start()
     try:
         assert terminal.outbox is not None
         runner = JourneyRunner(
@@ -314,3 +326,5 @@ def run_journey(
         return runner.run()
     finally:
         terminal.stop()
+        if camera is not None:
+            camera.stop()

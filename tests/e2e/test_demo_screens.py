@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,3 +42,10 @@ def test_demo_screens_plays_every_journey_and_writes_a_png_of_each_screen(
         assert image is not None and image.shape[1] >= 1280, png
         assert image.std() > 10, f"{png.name} is blank"
     assert not list(out.glob("*.tmp*.png"))
+    # The face step previews the journey's camera: a photo's many colours inside the guide,
+    # not the guide alone on black (the demo once gave each check a camera of its own).
+    face = next(p for p in pngs if p.stem.startswith("activation-") and "identity" in p.stem)
+    image = cv2.imread(str(face))
+    assert image is not None
+    preview = image[350:800, 60:670] // 16
+    assert len(np.unique(preview.reshape(-1, 3), axis=0)) > 150, f"{face.name}: no camera frame"
