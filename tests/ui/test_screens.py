@@ -74,3 +74,23 @@ def test_smallest_text_has_a_cap_height_of_at_least_4_8_mm(ui_driver: Any) -> No
     rows = np.nonzero(ink.max(axis=1) > 128)[0]
     cap_px = rows[-1] - rows[0] + 1
     assert mm(cap_px) >= 4.8, f"caption cap height {mm(cap_px):.2f} mm at {Metrics.dpi} dpi"
+
+
+def test_built_screens_stay_bounded_and_the_shown_one_is_kept(ui_driver: Any) -> None:
+    """Every built screen holds GL buffers and textures (20-40 MB at 1080p under the software
+    GL): only the attract screen and the most recent ones stay built. Dropping happens after
+    the switch, so the screen leaving is dropped too (it used to be skipped while current,
+    and then stayed built for good)."""
+    app = ui_driver.app
+    assert app.max_screens == 2  # the attract screen and the one shown
+    views = demo_views()
+    for name, view in views.items():
+        app.show(view)
+        ui_driver.pump(1)
+        built = [s.name for s in app.sm.screens]
+        assert app.sm.current == name and name in built
+        assert len(built) <= 2 and "attract" in built, built
+    for name in ("pin", "menu", "pin"):  # back and forth: one screen besides the attract
+        app.show(views[name])
+        ui_driver.pump(1)
+    assert {s.name for s in app.sm.screens} == {"attract", "pin"}
