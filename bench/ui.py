@@ -94,8 +94,10 @@ class _Camera:
 
         from drivers.camera.synthetic import default_photo, load_photo
 
-        photo = cv2.resize(load_photo(default_photo()), (640, 480))
-        self._frames = [np.ascontiguousarray(np.roll(photo, 4 * i, axis=1)) for i in range(30)]
+        # One photo, shifted per frame: like drivers.camera.source the process holds only the
+        # newest frame (a pre-rolled clip would put its own 27 MB in the kiosk's figure).
+        self._photo = cv2.resize(load_photo(default_photo()), (640, 480))
+        self._roll = np.roll
         self.seq = 0
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -108,9 +110,10 @@ class _Camera:
         period = 1 / 30
         nxt = time.monotonic()
         while not self._stop.is_set():
+            image = self._roll(self._photo, 4 * ((self.seq + 1) % 30), axis=1)
             with self._lock:
                 self.seq += 1
-                self._frame = SimpleNamespace(image=self._frames[self.seq % 30], seq=self.seq,
+                self._frame = SimpleNamespace(image=image, seq=self.seq,
                                               at=time.monotonic())
             nxt += period
             time.sleep(max(0.0, nxt - time.monotonic()))

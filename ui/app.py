@@ -65,6 +65,17 @@ def active_video_driver() -> str:
     return os.environ.get("SDL_VIDEODRIVER", "unknown")
 
 
+def release_freed_memory() -> None:
+    """Hand the heap's free pages back to the system. The software GL allocates its buffers
+    on the C heap, and glibc keeps what a dropped screen freed unless asked (malloc_trim):
+    without it the resident size only grows as screens are built and dropped."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (musl has no malloc_trim): nothing to hand back this way
+        return
+    libc.malloc_trim(0)
+
+
 class KioskUi(App):
     """The touchscreen. `lang` and `elderly` are what every kv binds to."""
 
@@ -96,7 +107,7 @@ class KioskUi(App):
         self.started_at = time.monotonic()
         self._sounds: dict[str, Any] = {}
         self.required_video_driver = required_video_driver
-        self.max_screens = 5
+        self.max_screens = 2
         self._recent: list[str] = []
         self._kv_loaded: set[str] = set()
 
@@ -158,22 +169,26 @@ class KioskUi(App):
         if name in self._recent:
             self._recent.remove(name)
         self._recent.append(name)
-        self._drop_old_screens()
         return screen
 
     def _drop_old_screens(self) -> None:
-        """Keep the attract screen and the most recent others: each built screen holds its
-        text textures (~10-20 MB at 1080p), so memory stays bounded."""
+        """Keep the attract screen, the one shown and the most recent others up to
+        `max_screens`: every drawn instruction of a built screen holds GL buffers and its
+        labels' textures (20-40 MB a screen under the software GL), so memory stays bounded.
+        Called after the switch, so the screen leaving is never the current one."""
         assert self.sm is not None
+        dropped = False
         while len(self._recent) > self.max_screens:
-            name = next(n for n in self._recent if n != "attract")
+            name = next(n for n in self._recent
+                        if n != "attract" and n != self.sm.current)
             self._recent.remove(name)
             old = self.sm.get_screen(name)
-            if old is self.sm.current_screen:
-                continue
             if isinstance(old, ViewScreen):
                 old.wipe()
             self.sm.remove_widget(old)
+            dropped = True
+        if dropped:  # after the next frames: Kivy deletes the GL objects on its frame flush
+            Clock.schedule_once(lambda _dt: release_freed_memory(), 0.5)
 
     @property
     def screen(self) -> ViewScreen:
@@ -201,6 +216,7 @@ class KioskUi(App):
         warned = screen.timeout_warning
         screen.render(view)
         self.sm.current = name
+        self._drop_old_screens()
         if screen.timeout_warning and not warned:  # the keypad lands on "more time"
             Clock.schedule_once(lambda _dt: self.focus_default(), 0.05)
         self.seconds_left = view.timeout.seconds_left if view.timeout else -1
