@@ -97,6 +97,35 @@ def test_id_number_pad_keys_type_what_they_show(ui_driver: Any, lang: str, elder
     assert ui_driver.app.screen.ids.entry.value == "1234567890"
 
 
+def test_text_entry_ok_lights_once_enough_is_typed(ui_driver: Any) -> None:
+    """The activation's address is typed on a keyboard: OK stays off until min_length
+    characters (spaces alone do not count) and then sends what was typed. It once never lit:
+    Kivy bound nothing for the rule's `box.text.strip()`."""
+    sent: list[Any] = []
+
+    class Recorder:
+        def send(self, intent: Any) -> None:
+            sent.append(intent)
+
+    before = ui_driver.holder.get("core")
+    ui_driver.holder["core"] = Recorder()
+    base = demo_views()["activation"]
+    spec = TextSpec("address", TextKind.TEXT, 100, 4)
+    ui_driver.app.show(replace(base, state="activation_form", text_input=spec))
+    ui_driver.pump(3)
+    entry = ui_driver.app.screen.ids.text_entry
+    ok = next(b for b in entry.children if getattr(b, "action", "") == "submit")
+    entry.ids.box.text = "    "
+    ui_driver.pump(1)
+    assert ok.disabled, "spaces alone light OK"
+    entry.ids.box.text = "人民路 1 号"
+    ui_driver.pump(1)
+    assert not ok.disabled, "OK stays off with the address typed"
+    ui_driver.tap_button(action="submit", count=False)
+    ui_driver.holder["core"] = before
+    assert [(i.field, i.value) for i in sent] == [("address", "人民路 1 号")]
+
+
 def test_built_screens_stay_bounded_and_the_shown_one_is_kept(ui_driver: Any) -> None:
     """Every built screen holds GL buffers and textures (20-40 MB at 1080p under the software
     GL): only the attract screen and the most recent ones stay built. Dropping happens after
