@@ -3,6 +3,7 @@ window, no missing translation; CJK glyphs really render; contrast and type size
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 from kivy.core.text import Label as CoreLabel
 from kivy.metrics import Metrics, sp
 
+from kiosk.session.view import TextKind, TextSpec, text
 from tests.ui.checks import check_screen, mm
 from ui.demo_views import demo_views
 from ui.theme import PALETTE, TEXT_PAIRS, TYPE, contrast
@@ -74,6 +76,54 @@ def test_smallest_text_has_a_cap_height_of_at_least_4_8_mm(ui_driver: Any) -> No
     rows = np.nonzero(ink.max(axis=1) > 128)[0]
     cap_px = rows[-1] - rows[0] + 1
     assert mm(cap_px) >= 4.8, f"caption cap height {mm(cap_px):.2f} mm at {Metrics.dpi} dpi"
+
+
+@pytest.mark.parametrize("elderly", [False, True], ids=["normal", "elderly"])
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_id_number_pad_keys_type_what_they_show(ui_driver: Any, lang: str, elderly: bool) -> None:
+    """The activation's ID number pad has an X key: laid out clean beside the activation's
+    text, and a touch on each key types that key (the X key once lay over 1 2 3)."""
+    base = demo_views(lang, elderly)["activation"]
+    spec = TextSpec("id_number", TextKind.ID_NUMBER, 18, 18,
+                    validation=text("validation.id_number"))
+    ui_driver.app.show(replace(base, state="activation_id", text_input=spec))
+    ui_driver.pump(3)
+    assert not check_screen(ui_driver.app.screen)
+    ui_driver.app.screen.ids.entry.value = ""  # the one app: a pad typed in before
+    for key in "1234567890X":
+        ui_driver.tap_button(action="key", text=key, count=False)
+    assert ui_driver.app.screen.ids.entry.value == "1234567890X"
+    ui_driver.tap_button(action="clear", count=False)
+    assert ui_driver.app.screen.ids.entry.value == "1234567890"
+
+
+def test_text_entry_ok_lights_once_enough_is_typed(ui_driver: Any) -> None:
+    """The activation's address is typed on a keyboard: OK stays off until min_length
+    characters (spaces alone do not count) and then sends what was typed. It once never lit:
+    Kivy bound nothing for the rule's `box.text.strip()`."""
+    sent: list[Any] = []
+
+    class Recorder:
+        def send(self, intent: Any) -> None:
+            sent.append(intent)
+
+    before = ui_driver.holder.get("core")
+    ui_driver.holder["core"] = Recorder()
+    base = demo_views()["activation"]
+    spec = TextSpec("address", TextKind.TEXT, 100, 4)
+    ui_driver.app.show(replace(base, state="activation_form", text_input=spec))
+    ui_driver.pump(3)
+    entry = ui_driver.app.screen.ids.text_entry
+    ok = next(b for b in entry.children if getattr(b, "action", "") == "submit")
+    entry.ids.box.text = "    "
+    ui_driver.pump(1)
+    assert ok.disabled, "spaces alone light OK"
+    entry.ids.box.text = "人民路 1 号"
+    ui_driver.pump(1)
+    assert not ok.disabled, "OK stays off with the address typed"
+    ui_driver.tap_button(action="submit", count=False)
+    ui_driver.holder["core"] = before
+    assert [(i.field, i.value) for i in sent] == [("address", "人民路 1 号")]
 
 
 def test_built_screens_stay_bounded_and_the_shown_one_is_kept(ui_driver: Any) -> None:
