@@ -144,3 +144,19 @@ def test_built_screens_stay_bounded_and_the_shown_one_is_kept(ui_driver: Any) ->
         app.show(views[name])
         ui_driver.pump(1)
     assert {s.name for s in app.sm.screens} == {"attract", "pin"}
+
+
+def test_table_header_cells_stand_on_one_rule(ui_driver: Any) -> None:
+    """The inquiry's header in English wraps "Employer paid" onto two lines: every header cell
+    stands on the row's bottom (one rule under the whole header), not centred at its own
+    height with the rule broken into steps."""
+    from ui.widgets import TableCell, TableRow
+
+    ui_driver.app.show(demo_views("en")["inquiry"])
+    ui_driver.pump(3)
+    rows = [w for w in ui_driver.app.screen.walk() if isinstance(w, TableRow)]
+    header = next(r for r in rows if r.header)
+    cells = [c for c in header.children if isinstance(c, TableCell)]
+    assert len({round(c.height) for c in cells}) > 1, "no header wraps: the test checks nothing"
+    assert {round(c.y) for c in cells} == {round(header.y)}, [(c.text, c.y) for c in cells]
+    assert header.height >= max(c.height for c in cells)
