@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["FaceSettings", "SourceSettings"]
+__all__ = ["MIN_CHALLENGES", "FaceSettings", "SourceSettings"]
+
+# The fewest liveness challenges any face check asks: with the five challenges, 3 in random order
+# leave 54 orders a prepared recording must guess (docs/face-check.md); 2 would leave far fewer.
+MIN_CHALLENGES = 3
 
 
 @dataclass(frozen=True, slots=True)
