@@ -73,6 +73,9 @@ class FaceSettings:
         "move_closer",
     )
     challenge_count: int = 3  # distinct challenges per check; at least one is a head turn
+    # The fewest challenges an override (`FaceVerifier.check(challenges=...)`) may ask. The kiosk
+    # config never lowers it; only a test studying one step's mechanics builds settings with less.
+    min_challenges: int = MIN_CHALLENGES
     step_timeout: float = 6.0
     frontal_max: float = 0.08  # |yaw proxy| allowed for the frontal baseline
     baseline_frames: int = 2
