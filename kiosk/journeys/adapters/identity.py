@@ -153,8 +153,9 @@ class CameraAndScanner:
         """The movements a generated stream makes, in its order (it cannot answer others), when
         it makes at least `count`; else None: the verifier draws its own (a stream of fewer
         movements then fails, as it should, rather than being asked less)."""
+        need = max(count, self._face.min_challenges)  # never fewer than any check asks
         asked = script_challenges(self._source.source)
-        return asked[:count] if asked is not None and len(asked) >= count else None
+        return asked[:need] if asked is not None and len(asked) >= need else None
 
     @contextmanager
     def _frames(self, name: str) -> Iterator[Iterator[Frame]]:

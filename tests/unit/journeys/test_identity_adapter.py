@@ -45,6 +45,8 @@ class _Camera:
         ("synthetic:turn-left+look-up+turn-right+look-down", 3, THREE),  # its first three
         ("synthetic:turn-left-right", 3, None),  # two movements: not asked two
         ("synthetic:turn-left+look-up+turn-right", 4, None),
+        ("synthetic:turn-left-right", 2, None),  # a count below 3 is raised to 3
+        ("synthetic:turn-left+look-up+turn-right", 1, THREE),
         ("synthetic:still", 3, None),
         ("0", 3, None),  # a real camera: the verifier draws at random
     ],
