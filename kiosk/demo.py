@@ -307,7 +307,7 @@ def run_demo(opts: DemoOptions, say: Say = print) -> int:
             try:
                 _kiosk(["card", "read", "--photo", str(photo)], env, say)
                 say("4/7 checking the face against the card's photo (generated camera stream)")
-                source = "synthetic:turn-left-right"
+                source = "synthetic:turn-left+look-up+turn-right"
                 _kiosk(["face", "verify", "--reference", str(photo), "--source", source], env, say)
             finally:
                 photo.unlink(missing_ok=True)  # biometric data lives only as long as the check

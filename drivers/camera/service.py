@@ -104,11 +104,13 @@ class FaceVerifier:
         `step_timeout` after the last challenge) or the frames run out (a source that stops
         counts as a timeout; time limits are measured on the frames' own timestamps).
         `challenges` (and `holds`, fresh frames per step) override the random draw: a demo
-        source that can only do what it recorded. `prompt`, if given, is called with what to
-        show the citizen whenever it changes.
+        source that can only do what it recorded; `ValueError` if it holds fewer than
+        `min_challenges` (3). `prompt`, if given, is called with what to show the citizen
+        whenever it changes.
 
         Raises `ReferencePhotoError` when the reference has no usable face.
         """
+        self._require_enough(challenges)  # before the reference: nothing to wipe yet
         ref = self.reference(reference_photo)
         return self._run(ref, frames, challenges, holds, prompt).result
 
@@ -124,7 +126,17 @@ class FaceVerifier:
         rest of the check must hold (the same person from first to last, with liveness), and a
         passed check returns the aligned crop of its last closing frame for a match done
         elsewhere. `match` then only says the opening frames agreed with themselves."""
+        self._require_enough(challenges)
         return self._run(None, frames, challenges, holds, prompt)
+
+    def _require_enough(self, challenges: tuple[Challenge, ...] | None) -> None:
+        """A fixed sequence shorter than `min_challenges` is refused (`ValueError`): a short one
+        is what a prepared recording can answer, so an override never makes a check weaker."""
+        least = self._s.min_challenges
+        if challenges is not None and len(challenges) < least:
+            raise ValueError(
+                f"a face check asks at least {least} liveness challenges, not {len(challenges)}"
+            )
 
     def _run(
         self,

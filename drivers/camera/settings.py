@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["FaceSettings", "SourceSettings"]
+__all__ = ["MIN_CHALLENGES", "FaceSettings", "SourceSettings"]
+
+# The fewest liveness challenges any face check asks: with the five challenges, 3 in random order
+# leave 54 orders a prepared recording must guess (docs/face-check.md); 2 would leave far fewer.
+MIN_CHALLENGES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,9 @@ class FaceSettings:
         "move_closer",
     )
     challenge_count: int = 3  # distinct challenges per check; at least one is a head turn
+    # The fewest challenges an override (`FaceVerifier.check(challenges=...)`) may ask. The kiosk
+    # config never lowers it; only a test studying one step's mechanics builds settings with less.
+    min_challenges: int = MIN_CHALLENGES
     step_timeout: float = 6.0
     frontal_max: float = 0.08  # |yaw proxy| allowed for the frontal baseline
     baseline_frames: int = 2

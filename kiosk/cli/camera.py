@@ -111,7 +111,9 @@ def check(
         raise typer.Exit(EXIT_QUALITY)
 
 
-def _parse_challenges(text: str | None, source: str) -> tuple[Challenge, ...] | None:
+def _parse_challenges(text: str | None, source: str, least: int) -> tuple[Challenge, ...] | None:
+    """The fixed challenges typed (the check refuses fewer than `least`), else a generated
+    stream's own movements when it makes at least `least`, else None (drawn at random)."""
     if text:
         try:
             return tuple(Challenge(c.strip()) for c in text.split(",") if c.strip())
@@ -125,7 +127,8 @@ def _parse_challenges(text: str | None, source: str) -> tuple[Challenge, ...] | 
             raise fail(f"unknown challenge in {text!r}: use {names}{hint}") from None
     from drivers.camera.synthetic import script_challenges
 
-    return script_challenges(source)
+    scripted = script_challenges(source)
+    return scripted if scripted is not None and len(scripted) >= least else None
 
 
 @face_app.command("verify")
@@ -157,7 +160,7 @@ def verify(
         photo = reference.read_bytes()
     except OSError as e:
         raise fail(f"reference photo error: {e}") from None
-    fixed = _parse_challenges(challenges, src_settings.source)
+    fixed = _parse_challenges(challenges, src_settings.source, face_settings.min_challenges)
     from drivers.camera.service import FaceVerifier  # dlib models only when the command runs
 
     if seed is None:
@@ -176,6 +179,8 @@ def verify(
         result = verifier.check(photo, cam.frames(timeout=timeout), challenges=fixed, prompt=show)
     except CameraError as e:
         raise fail(f"face error [{e.code.value}]: {e}") from None
+    except ValueError as e:  # fewer fixed challenges than a check asks
+        raise fail(f"face check refused: {e}") from None
     finally:
         cam.stop()
     match, live = result.match, result.liveness

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from drivers.camera.settings import MIN_CHALLENGES
 from kiosk.config.base import ConfigSection
 
 __all__ = ["PolicyConfig", "SessionConfig"]
@@ -33,11 +34,17 @@ class SessionConfig(ConfigSection):
     """Time limits of a citizen session (WCAG 2.2.1) and technician access to maintenance."""
 
     answer_s: float = Field(
-        60.0, ge=20, le=600, title="Inactivity limit of a screen (s)",
+        60.0,
+        ge=20,
+        le=600,
+        title="Inactivity limit of a screen (s)",
         description="Time without any touch before the warning ends; at least 20 s (WCAG 2.2.1).",
     )
     warning_s: float = Field(
-        20.0, ge=20, le=120, title="Warning before the end (s)",
+        20.0,
+        ge=20,
+        le=120,
+        title="Warning before the end (s)",
         description="The 'more time' warning shows this long before the limit: >= 20 s to answer.",
     )
     extensions: int = Field(10, ge=10, le=100, title="'More time' allowed per screen (>= 10)")
@@ -52,7 +59,8 @@ class SessionConfig(ConfigSection):
     pin_min_length: int = Field(6, ge=4, le=16, title="Shortest PIN the pad accepts")
     pin_max_length: int = Field(6, ge=4, le=16, title="Longest PIN the pad accepts")
     technician_credential: str = Field(
-        "technician-secret", title="Technician secret credential name",
+        "technician-secret",
+        title="Technician secret credential name",
         description="File in $CREDENTIALS_DIRECTORY holding the local maintenance secret.",
     )
     technician_max_tries: int = Field(
@@ -89,16 +97,19 @@ class PolicyConfig(ConfigSection):
     queries, loss reports and card writes are online only; applications may be queued."""
 
     credentials: dict[str, list[str]] = Field(
-        default_factory=_default_credentials, title="Credentials each service needs",
+        default_factory=_default_credentials,
+        title="Credentials each service needs",
         description="service → subset of card, pin, face, fingerprint.",
     )
     devices: dict[str, list[str]] = Field(
-        default_factory=_default_devices, title="Devices each service needs",
+        default_factory=_default_devices,
+        title="Devices each service needs",
         description="service → subset of card_reader, psam, camera, fingerprint, printer.",
     )
     offline: list[str] = Field(
         default_factory=lambda: [
-            "employment_certificate", "unemployment_registration",
+            "employment_certificate",
+            "unemployment_registration",
         ],
         title="Services that run while the central is unreachable (queued)",
         description="Applications and registrations only; queries, payments, loss reports and "
@@ -106,17 +117,26 @@ class PolicyConfig(ConfigSection):
     )
     disabled: list[str] = Field(default_factory=list, title="Services not offered here")
     show_unavailable: bool = Field(
-        False, title="Show services whose device is down (disabled, with the reason)",
+        False,
+        title="Show services whose device is down (disabled, with the reason)",
         description="False: such services are hidden and a notice says where to get them.",
     )
     face_attempts: int = Field(3, ge=1, le=10, title="Face attempts per session")
     finger_attempts: int = Field(3, ge=1, le=10, title="Fingerprint attempts per session")
-    face_challenges: int = Field(2, ge=1, le=6, title="Liveness challenges per face attempt")
+    face_challenges: int = Field(
+        3,
+        le=6,
+        title="Liveness challenges per face attempt (at least 3)",
+        description="A live camera draws face.challenge_count (3-6) itself; this bounds what a "
+        "generated demo or test stream is asked. Fewer than 3 would let a short prepared "
+        "recording guess the order, so it is refused.",
+    )
     help_desk: Literal["counter", "service_desk", "other_kiosk"] = Field(
         "counter", title="Where the screen sends people for help (a message key desk.*)"
     )
     id_card_check: Literal["id_card", "id_card_or_typed", "typed"] = Field(
-        "id_card_or_typed", title="How activation checks the holder's resident ID card",
+        "id_card_or_typed",
+        title="How activation checks the holder's resident ID card",
         description="id_card: read on the ID card reader (activation hidden while it is down); "
         "id_card_or_typed: read, or typed (GB 11643 check digit) when the reader is down or "
         "the citizen chooses to; typed: the ID number is typed.",
@@ -125,19 +145,33 @@ class PolicyConfig(ConfigSection):
         30.0, ge=5, le=120, title="Time to place the ID card on the reader (s)"
     )
     essc_login: bool = Field(
-        True, title="Offer the e-SSC QR code login on the attract screen",
+        True,
+        title="Offer the e-SSC QR code login on the attract screen",
         description="Needs the camera and the central (which alone checks the code).",
     )
     qr_timeout_s: float = Field(
-        45.0, ge=5, le=300, title="Time to show the e-SSC code to the camera (s)",
+        45.0,
+        ge=5,
+        le=300,
+        title="Time to show the e-SSC code to the camera (s)",
         description="Below session.busy_timeout_s (the scan state's guard).",
     )
     idcard_login: bool = Field(
-        False, title="Offer the resident ID card login (records lookup) on the attract screen",
+        False,
+        title="Offer the resident ID card login (records lookup) on the attract screen",
         description="Needs the ID card reader, the camera and the central, which matches the "
         "live face with its own photo and must allow it too ([trust] idcard_login): "
         "docs/idcard-reader.md.",
     )
+
+    @field_validator("face_challenges")
+    @classmethod
+    def _enough_challenges(cls, value: int) -> int:
+        if value < MIN_CHALLENGES:
+            raise ValueError(
+                f"a face check asks at least {MIN_CHALLENGES} liveness challenges, not {value}"
+            )
+        return value
 
     @model_validator(mode="after")
     def _known_names(self) -> PolicyConfig:
@@ -152,9 +186,18 @@ class PolicyConfig(ConfigSection):
         for name in (*self.offline, *self.disabled):
             if name not in _SERVICES:
                 raise ValueError(f"policy: unknown service {name!r}")
-        money = {"utility_payment", "flexible_contribution", "loss_report", "loss_cancel",
-                 "activation", "inquiry", "certificate", "pension_qualification", "pin_change",
-                 "training"}
+        money = {
+            "utility_payment",
+            "flexible_contribution",
+            "loss_report",
+            "loss_cancel",
+            "activation",
+            "inquiry",
+            "certificate",
+            "pension_qualification",
+            "pin_change",
+            "training",
+        }
         bad = sorted(money & set(self.offline))
         if bad:
             raise ValueError(f"policy.offline: {bad} are online only")

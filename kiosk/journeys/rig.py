@@ -165,7 +165,7 @@ class EmulatedHardware:
         readers: EmulatedReaders | None = None,
         network: NetworkControl | None = None,
         card_profile: str = "ssc3",
-        camera: str = "synthetic:turn-left-right",
+        camera: str = "synthetic:turn-left+look-up+turn-right",
         finger: str | None = "f03",
         essc: EsscIssuer | None = None,
     ) -> None:

@@ -170,7 +170,7 @@ class Journey(_Strict):
     description: str
     service: str | None = None
     card: str = "ssc3"
-    camera: str = "synthetic:turn-left-right"
+    camera: str = "synthetic:turn-left+look-up+turn-right"
     finger: str = "f03"
     elderly: bool = False
     language: str = "zh_CN"

@@ -20,7 +20,7 @@ from kiosk.journeys.adapters.identity import CameraAndScanner, ReferenceSource
 from kiosk.session.events import FaceMatched
 from ui.demo_views import demo_views
 
-STREAM = "synthetic:turn-left-right"
+STREAM = "synthetic:turn-left+look-up+turn-right"
 
 
 def _pixels(widget: Any) -> np.ndarray:
@@ -49,7 +49,7 @@ def test_identity_screen_shows_the_running_camera_while_the_check_uses_it(
     app.preview = root.camera_preview()
     result: dict[str, Any] = {}
     check = threading.Thread(
-        target=lambda: result.update(event=identity.capture_face(1, 2)), daemon=True)
+        target=lambda: result.update(event=identity.capture_face(1, 3)), daemon=True)
     try:
         app.show(demo_views("en")["identity"])
         ui_driver.pump(3)

@@ -118,3 +118,17 @@ def test_cli_validate_exit_codes(tmp_path: Path) -> None:
     assert good.returncode == 0, good.stderr
     assert bad.returncode == 1
     assert f"{bad_file}:2: terminal.mode = 'party'" in bad.stderr
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_fewer_than_three_face_challenges_are_refused(tmp_path: Path, count: int) -> None:
+    f = tmp_path / "kiosk.toml"
+    f.write_text(f"[policy]\nface_challenges = {count}\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(f, environ={})
+    assert f"policy.face_challenges = {count}" in str(e.value)
+    assert f"at least 3 liveness challenges, not {count}" in str(e.value)
+
+
+def test_shipped_config_asks_three_face_challenges() -> None:
+    assert load_config(environ={}).config.policy.face_challenges == 3

@@ -150,10 +150,12 @@ class CameraAndScanner:
         return bytearray(self._refs.card_photo()), False
 
     def _challenges(self, count: int) -> tuple[Challenge, ...] | None:
-        """The head turns a generated stream makes (it cannot answer others), else None: the
-        verifier draws them."""
+        """The movements a generated stream makes, in its order (it cannot answer others), when
+        it makes at least `count`; else None: the verifier draws its own (a stream of fewer
+        movements then fails, as it should, rather than being asked less)."""
+        need = max(count, self._face.min_challenges)  # never fewer than any check asks
         asked = script_challenges(self._source.source)
-        return asked[:count] if asked else None
+        return asked[:need] if asked is not None and len(asked) >= need else None
 
     @contextmanager
     def _frames(self, name: str) -> Iterator[Iterator[Frame]]:

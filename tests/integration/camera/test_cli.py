@@ -51,17 +51,35 @@ def test_camera_check_without_a_camera_exits_1(tmp_path: Path) -> None:
 def test_face_verify_passes_on_a_turning_holder() -> None:
     code, out = kiosk(
         "face", "verify", "--reference", GRACE,
-        "--source", "synthetic:turn-left-right:grace_hopper",
+        "--source", "synthetic:turn-left+look-up+turn-right:grace_hopper",
     )  # fmt: skip
     assert code == 0, out
     assert "match=yes" in out and "liveness=passed" in out and "result=pass" in out
-    assert "challenges=turn_left,turn_right" in out
+    assert "challenges=turn_left,look_up,turn_right" in out
+
+
+def test_face_verify_refuses_fewer_than_three_fixed_challenges() -> None:
+    code, out = kiosk(
+        "face", "verify", "--reference", GRACE, "--source", "synthetic:turn-left:grace_hopper",
+        "--challenges", "turn_left,turn_right",
+    )  # fmt: skip
+    assert code == 1, out
+    assert "at least 3 liveness challenges, not 2" in out
+
+
+def test_face_verify_a_stream_of_two_movements_is_asked_three_and_fails() -> None:
+    code, out = kiosk(
+        "face", "verify", "--reference", GRACE,
+        "--source", "synthetic:turn-left-right:grace_hopper",
+    )  # fmt: skip
+    assert code == 3, out
+    assert "match=yes" in out and "liveness=passed" not in out and "result=fail" in out
 
 
 def test_face_verify_flat_print_is_not_live() -> None:
     code, out = kiosk(
         "face", "verify", "--reference", GRACE, "--source", "synthetic:print-turn:grace_hopper",
-        "--challenges", "turn_left",
+        "--challenges", "turn_left,look_up,turn_right",
     )  # fmt: skip
     assert code == 3, out
     assert "match=yes" in out and "liveness=flat" in out and "result=fail" in out

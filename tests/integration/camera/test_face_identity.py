@@ -248,7 +248,7 @@ def test_print_swap_through_a_real_video_capture_fails(tmp_path: Path) -> None:
     src_settings = replace(
         cfg.camera.to_settings(source="synthetic:print-swap:grace_hopper"), loop_files=False
     )
-    verifier = FaceVerifier(face, random.Random(3))
+    verifier = FaceVerifier(replace(face, min_challenges=2), random.Random(3))
     photo = Path("/usr/share/doc/facedetect/examples/grace_hopper_512x512.jpg").read_bytes()
     src = FrameSource(src_settings, name="attack")
     src.start()

@@ -36,8 +36,9 @@ def test_a_live_check_passes_and_its_crop_matches_the_holder_and_no_one_else(
     script_frames: ScriptFrames,
     reference_jpeg: Callable[[str], bytes],
 ) -> None:
-    live = face_verifier.check_live(iter(script_frames("turn-left-right", "astronaut")),
-                                    challenges=BOTH)
+    live = face_verifier.check_live(
+        iter(script_frames("turn-left-right", "astronaut")), challenges=BOTH
+    )
     assert live.result.passed, live.result
     assert live.chip_jpeg is not None
     chip = bytes(live.chip_jpeg)
@@ -98,3 +99,31 @@ def test_a_crop_declaring_a_huge_image_is_refused_before_any_pixel_is_decoded(
         face_verifier.embedder.embed_chip_jpeg(bytes(small))
     with pytest.raises(FrameInvalidError):
         face_verifier.embedder.embed_chip_jpeg(b"\x89PNG\r\n\x1a\n not a crop")
+
+
+@pytest.mark.parametrize("asked", [(), BOTH[:1], BOTH])
+def test_the_kiosks_verifier_refuses_fewer_than_three_fixed_challenges(
+    strict_face_verifier: FaceVerifier,
+    script_frames: ScriptFrames,
+    reference_jpeg: Callable[[str], bytes],
+    asked: tuple[Challenge, ...],
+) -> None:
+    frames = script_frames("turn-left-right", "grace_hopper")
+    with pytest.raises(ValueError, match=f"at least 3 liveness challenges, not {len(asked)}"):
+        strict_face_verifier.check(reference_jpeg("grace_hopper"), iter(frames), challenges=asked)
+    with pytest.raises(ValueError, match="at least 3 liveness challenges"):
+        strict_face_verifier.check_live(iter(frames), challenges=asked)
+
+
+def test_the_kiosks_verifier_runs_three_fixed_challenges(
+    strict_face_verifier: FaceVerifier,
+    script_frames: ScriptFrames,
+    reference_jpeg: Callable[[str], bytes],
+) -> None:
+    asked = (Challenge.TURN_LEFT, Challenge.LOOK_UP, Challenge.TURN_RIGHT)
+    frames = script_frames("turn-left+look-up+turn-right", "grace_hopper")
+    result = strict_face_verifier.check(
+        reference_jpeg("grace_hopper"), iter(frames), challenges=asked
+    )
+    assert result.passed, result
+    assert result.liveness is not None and result.liveness.passed_steps == 3

@@ -87,7 +87,7 @@ def _live_crop(verifier: FaceVerifier, frames: ScriptFrames, person: str) -> byt
     return live.chip_jpeg
 
 
-STATEMENT = LivenessStatement(live=True, challenges=2, same_face=True)
+STATEMENT = LivenessStatement(live=True, challenges=3, same_face=True)
 
 
 def test_the_holder_logs_in_with_the_id_card_and_looks_up_records(

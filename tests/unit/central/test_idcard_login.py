@@ -115,7 +115,7 @@ def _login_params(chip: str, **kw: Any) -> dict[str, Any]:
         "name": HOLDER_NAME,
         "card_type": "resident",
         "valid_until": "2035-01-01",
-        "liveness": {"live": True, "challenges": 2, "same_face": True},
+        "liveness": {"live": True, "challenges": 3, "same_face": True},
         "face_jpeg_b64": chip,
         **kw,
     }
@@ -212,8 +212,9 @@ def test_policy_off_refuses_whatever_the_terminal_sends(db: Storage, chips: Chip
         ({"name": "测试"}, "idcard.not_recognised"),
         ({"id_number": "110105194912310029"}, "idcard.not_recognised"),  # bad check digit
         ({"id_number": "110101199003070035"}, "idcard.not_recognised"),  # nobody insured
-        ({"liveness": {"live": False, "challenges": 2, "same_face": True}}, "forbidden"),
-        ({"liveness": {"live": True, "challenges": 2, "same_face": False}}, "forbidden"),
+        ({"liveness": {"live": False, "challenges": 3, "same_face": True}}, "forbidden"),
+        ({"liveness": {"live": True, "challenges": 3, "same_face": False}}, "forbidden"),
+        ({"liveness": {"live": True, "challenges": 2, "same_face": True}}, "forbidden"),
         ({"liveness": {"live": True, "challenges": 0, "same_face": True}}, "forbidden"),
         ({"face_jpeg_b64": base64.b64encode(b"\xff\xd8 not a jpeg " * 4).decode()}, "forbidden"),
         ({"face_jpeg_b64": "!!!! not base64 !!!!"}, "forbidden"),

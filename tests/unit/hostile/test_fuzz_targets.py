@@ -40,6 +40,11 @@ def test_every_entry_point_is_a_target() -> None:
         "config.central_env",
         "fingerprint.stream",
         "fingerprint.decoders",
+        "idcard.stream",
+        "idcard.read",
+        "printer.status",
+        "essc.token",
+        "essc.qr",
     }
 
 

@@ -96,7 +96,7 @@ def test_the_login_reads_asks_consent_checks_liveness_and_opens_at_the_central()
     assert record.payload["service"] == "idcard_login" and record.payload["biometrics"] == ["face"]
     assert ID_NUMBER not in repr(record.payload)  # Masked: the journal encrypts it
     (capture,) = [e for e in effects if isinstance(e, fx.CaptureLiveFace)]
-    assert capture.challenges == 2
+    assert capture.challenges == 3  # the shipped [policy] face_challenges, the least allowed
     assert not [e for e in effects if isinstance(e, fx.CaptureFace)]  # no reference here
     assert h.state == "face_check"
     from kiosk.session.events import FaceLive
