@@ -58,13 +58,22 @@ class PrinterTimeoutError(PrinterError):
     code = ErrorCode.PRINTER_OFFLINE
 
 
+def _code(status: PrinterStatus) -> ErrorCode:
+    # the citizen reads a different sentence for each (kiosk/session/printing.py)
+    if status.cover_open:
+        return ErrorCode.PRINTER_COVER_OPEN
+    if status.paper_out:
+        return ErrorCode.PRINTER_PAPER_OUT
+    return ErrorCode.PRINTER_FAULT
+
+
 class PrinterNotReadyError(PrinterError):
     """The printer answered but cannot print (paper out, cover open, error). Nothing was sent."""
 
     def __init__(self, status: PrinterStatus) -> None:
         super().__init__("printer not ready: " + ", ".join(status.problems()))
         self.status = status
-        self.code = ErrorCode.PRINTER_PAPER_OUT if status.paper_out else ErrorCode.PRINTER_FAULT
+        self.code = _code(status)
 
 
 class PrinterFailedMidDocumentError(PrinterError):
@@ -76,7 +85,7 @@ class PrinterFailedMidDocumentError(PrinterError):
         self.status = status
         self.sent = sent
         self.total = total
-        self.code = ErrorCode.PRINTER_PAPER_OUT if status.paper_out else ErrorCode.PRINTER_FAULT
+        self.code = _code(status)
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,6 +122,7 @@ def test_the_poll_follows_the_roll_and_the_cover(tmp_path: Path) -> None:
             with pytest.raises(PrintFailedError) as refused:
                 printer.print_document({"template": "test_page", "data": sample_data("test_page")})
             assert refused.value.reason == "cover_open" and not refused.value.partial
+            assert refused.value.code == "printer.cover_open"  # the citizen reads its own words
             assert emu.handler.receipts == []
             emu.handler.faults.cover_open = False
             emu.handler.faults.paper_near_end = False
