@@ -95,6 +95,7 @@ class ErrorCode(StrEnum):
     # receipt printer
     PRINTER_OFFLINE = "printer.offline"
     PRINTER_PAPER_OUT = "printer.paper_out"
+    PRINTER_COVER_OPEN = "printer.cover_open"  # nobody at the kiosk can fix it: staff must
     PRINTER_FAULT = "printer.fault"
     # sync and services
     OFFLINE = "sync.offline"

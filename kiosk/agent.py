@@ -90,7 +90,8 @@ class Agent:
     """Builds and runs the headless core. `start()` then `run_forever()` (or `stop()`).
 
     `health()` gives device name → DeviceHealth value for telemetry (devices the composition
-    root owns). Not thread-safe for start/stop; the control methods run on the command thread.
+    root owns), `details()` the conditions behind them (the printer's paper_near_end...).
+    Not thread-safe for start/stop; the control methods run on the command thread.
     """
 
     def __init__(
@@ -103,6 +104,7 @@ class Agent:
         profile: str | None = None,
         environ: Mapping[str, str] | None = None,
         health: Callable[[], dict[str, str]] = dict,
+        details: Callable[[], dict[str, str]] = dict,
     ) -> None:
         self.config = config
         self.clock: Clock = clock or SystemClock()
@@ -111,6 +113,7 @@ class Agent:
         self.profile = profile
         self.environ = os.environ if environ is None else environ
         self.health = health
+        self.details = details
         self.boot_id = uuid.uuid4().hex
         self.exit_code = 0
         self.sessions = 0
@@ -168,6 +171,7 @@ class Agent:
             software_version=SOFTWARE_VERSION,
             state_dir=folder,
             health=self.health,
+            details=self.details,
             counters=self._counters,
             on_enqueued=sync.wake,
         )

@@ -125,7 +125,8 @@ class KioskApp:
 
     def init_printer(self) -> ReceiptPrinter | None:
         """The receipt printer as device `printer` (and the session's printer port): its
-        status is polled, so paper running low shows in telemetry; a missing printer is
+        status is polled, so paper near its end, paper out and cover open show in telemetry
+        (`device_details["printer"]`, health online / user_error); a missing printer is
         `no_device` and the session offers no printing. None when `[printer] enabled` is off."""
         if not self.config.printer.enabled:
             return None
@@ -150,6 +151,7 @@ class KioskApp:
         agent`, the UI app); `kwargs` go to `Agent` (config_path, profile, health...).
         """
         kwargs.setdefault("health", self.device_health)
+        kwargs.setdefault("details", self.device_details)
         agent = Agent(self.config, clock=self.clock, queue=self.queue, **kwargs)
         self.agent = agent
 
@@ -202,6 +204,16 @@ class KioskApp:
     def device_health(self) -> dict[str, str]:
         """Device name → DeviceHealth value of every started device (any thread)."""
         return {d.name: d.health.value for d in list(self.devices)}
+
+    def device_details(self) -> dict[str, str]:
+        """Device name → its condition, for devices that say one (the printer's paper_near_end,
+        paper_out, cover_open...); a device without a `detail` has nothing to add (any thread)."""
+        out: dict[str, str] = {}
+        for d in list(self.devices):
+            detail = getattr(d, "detail", "")
+            if isinstance(detail, str) and detail:
+                out[d.name] = detail
+        return out
 
     def add(self, name: str, start: Callable[[], Callable[[], None]]) -> bool:
         """Run `start` (which returns the stop action); on failure record it and carry on."""

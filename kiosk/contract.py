@@ -343,6 +343,12 @@ class Telemetry(Envelope):
     devices: dict[str, str] = Field(
         default_factory=dict, description="device name → drivers.vocabulary.DeviceHealth value"
     )
+    device_details: dict[str, str] = Field(
+        default_factory=dict,
+        description="device name → its specific condition where it has one (the printer's"
+        " paper_near_end, paper_out, cover_open, no_answer...): the health alone says user_error"
+        " for both paper out and cover open, and online while paper runs low",
+    )
     outbox_depth: int = Field(default=0, ge=0, description="Business rows not yet receipted.")
     outbox_oldest_age_s: float = Field(default=0.0, ge=0)
     dead_rows: int = Field(default=0, ge=0)
@@ -797,9 +803,7 @@ class FingerprintEnrollParams(Message):
     id_number: str = Field(min_length=15, max_length=18)
     card_number: str = Field(min_length=1, max_length=32)
     finger: int = Field(default=1, ge=0, le=9)
-    template_b64: str = Field(
-        min_length=4, max_length=4 * -(-FINGERPRINT_TEMPLATE_MAX_BYTES // 3)
-    )
+    template_b64: str = Field(min_length=4, max_length=4 * -(-FINGERPRINT_TEMPLATE_MAX_BYTES // 3))
 
 
 class FingerprintEnrollResult(Message):

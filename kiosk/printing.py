@@ -33,10 +33,13 @@ _log = logging.getLogger("kiosk.printing")
 class PrintFailedError(Exception):
     """Nothing (or not all) was printed; `code` is the printer's ErrorCode value."""
 
-    def __init__(self, message: str, code: str, *, partial: bool = False) -> None:
+    def __init__(self, message: str, code: str, *, partial: bool = False, reason: str = "") -> None:
         super().__init__(message)
         self.code = code
         self.partial = partial
+        # the printer's own condition (paper_out, cover_open...): `code` groups cover open with
+        # every other fault, the reason keeps them apart for the log and the screen
+        self.reason = reason
 
 
 class ReceiptPrinter:
@@ -61,12 +64,19 @@ class ReceiptPrinter:
         self._thread: threading.Thread | None = None
         self._poll_s = poll_s
         self._health = DeviceHealth.OFFLINE
+        self._detail = ""
         self.printed = 0
         self.failures = 0
 
     @property
     def health(self) -> DeviceHealth:
         return self._health
+
+    @property
+    def detail(self) -> str:
+        """The printer's condition behind the health (paper_near_end, paper_out, cover_open,
+        no_answer...; "" when there is none): telemetry's `device_details`."""
+        return self._detail
 
     def start(self) -> None:
         """Open the printer (a missing one is `no_device`, never an exception) and poll it."""
@@ -101,18 +111,20 @@ class ReceiptPrinter:
                 )
             except PrinterFailedMidDocumentError as e:
                 self.failures += 1
-                self._set_health(self._driver.health)
-                raise PrintFailedError(str(e), e.code.value, partial=True) from None
+                self._follow_driver()
+                raise PrintFailedError(
+                    str(e), e.code.value, partial=True, reason=e.status.condition
+                ) from None
             except PrinterNotReadyError as e:
                 self.failures += 1
-                self._set_health(self._driver.health)
-                raise PrintFailedError(str(e), e.code.value) from None
+                self._follow_driver()
+                raise PrintFailedError(str(e), e.code.value, reason=e.status.condition) from None
             except PrinterError as e:
                 self.failures += 1
-                self._set_health(self._driver.health)
-                raise PrintFailedError(str(e), e.code.value) from None
-        self.printed += 1
-        self._set_health(DeviceHealth.ONLINE)
+                self._follow_driver()
+                raise PrintFailedError(str(e), e.code.value, reason=self._driver.detail) from None
+            self.printed += 1
+            self._follow_driver()
         if result.status.paper_near_end:
             _log.warning("printer: paper near its end")
 
@@ -132,15 +144,23 @@ class ReceiptPrinter:
                     self._driver.status()
             except PrinterError as e:
                 _log.info("printer: %s", e)
-            self._set_health(self._driver.health)
+            self._follow_driver()
 
     def _poll(self) -> None:
         while not self._stop.wait(self._poll_s):
             self._refresh()
 
-    def _set_health(self, health: DeviceHealth) -> None:
-        if health is self._health:
+    def _follow_driver(self) -> None:
+        self._set_health(self._driver.health, self._driver.detail)
+
+    def _set_health(self, health: DeviceHealth, detail: str) -> None:
+        # posted on a change of reason too (online -> online with paper near its end)
+        if health is self._health and detail == self._detail:
             return
-        self._health = health
+        self._health, self._detail = health, detail
         if self._post is not None:
-            self._post(DeviceHealthChanged(self.name, kind=DeviceKind.PRINTER, health=health))
+            self._post(
+                DeviceHealthChanged(
+                    self.name, kind=DeviceKind.PRINTER, health=health, detail=detail
+                )
+            )

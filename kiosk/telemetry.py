@@ -35,7 +35,8 @@ def read_temperature(pattern: str) -> float | None:
 class TelemetryService:
     """Builds a `Telemetry` report every `interval_s` on its own thread.
 
-    `health()` gives device name → DeviceHealth value; `counters()` the sync and service
+    `health()` gives device name → DeviceHealth value, `details()` device name → condition
+    (only devices that have one); `counters()` the sync and service
     counters (keys of the Telemetry model, e.g. ``connects``, ``sessions``); `on_enqueued` is
     called after each row (the drain's wake-up).
     """
@@ -49,6 +50,7 @@ class TelemetryService:
         software_version: str,
         state_dir: Path,
         health: Callable[[], dict[str, str]] = dict,
+        details: Callable[[], dict[str, str]] = dict,
         counters: Callable[[], dict[str, Any]] = dict,
         on_enqueued: Callable[[], None] = lambda: None,
     ) -> None:
@@ -58,6 +60,7 @@ class TelemetryService:
         self.software_version = software_version
         self.state_dir = state_dir
         self._health = health
+        self._details = details
         self._counters = counters
         self._on_enqueued = on_enqueued
         self._started = clock.monotonic()
@@ -81,6 +84,7 @@ class TelemetryService:
             "software_version": self.software_version,
             "uptime_s": max(0.0, self._clock.monotonic() - self._started),
             "devices": self._health(),
+            "device_details": self._details(),
             "outbox_depth": stats.depth,
             "outbox_oldest_age_s": stats.oldest_age_s,
             "dead_rows": stats.dead,

@@ -55,6 +55,8 @@ class TelemetryUpdate:
     boot_id: str = ""
     version: str = ""
     health: dict[str, str] = field(default_factory=dict)
+    # device → condition behind its health (the printer's paper_near_end, cover_open...)
+    device_details: dict[str, str] = field(default_factory=dict)
     backlog: int | None = None
     oldest_unsent_s: float | None = None
     dead: int | None = None
@@ -154,6 +156,7 @@ def parse_message(topic_name: str, payload: bytes) -> tuple[str, FleetMessage] |
                 boot_id=t.boot_id,
                 version=t.software_version,
                 health=dict(t.devices),
+                device_details=dict(t.device_details),
                 backlog=t.outbox_depth,
                 oldest_unsent_s=t.outbox_oldest_age_s,
                 dead=t.dead_rows,

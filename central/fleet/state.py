@@ -87,6 +87,7 @@ class TerminalRecord:
     last_seen_wall: float | None = None
     presence_since_wall: float | None = None
     health: dict[str, str] = field(default_factory=dict)
+    device_details: dict[str, str] = field(default_factory=dict)
     backlog: int | None = None
     oldest_unsent_s: float | None = None
     dead: int | None = None
@@ -127,6 +128,7 @@ class TerminalRecord:
             "age_s": age,
             "health": self.health_summary,
             "devices": dict(self.health),
+            "device_details": dict(self.device_details),
             "backlog": self.backlog,
             "oldest_unsent_s": self.oldest_unsent_s,
             "dead": self.dead,
@@ -227,6 +229,7 @@ class FleetState:
             if update.version:
                 t.version = update.version
             t.set_health(dict(update.health))
+            t.device_details = dict(update.device_details)
             t.backlog = update.backlog
             t.oldest_unsent_s = update.oldest_unsent_s
             t.dead = update.dead

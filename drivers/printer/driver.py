@@ -58,13 +58,22 @@ class PrinterTimeoutError(PrinterError):
     code = ErrorCode.PRINTER_OFFLINE
 
 
+def _code(status: PrinterStatus) -> ErrorCode:
+    # the citizen reads a different sentence for each (kiosk/session/printing.py)
+    if status.cover_open:
+        return ErrorCode.PRINTER_COVER_OPEN
+    if status.paper_out:
+        return ErrorCode.PRINTER_PAPER_OUT
+    return ErrorCode.PRINTER_FAULT
+
+
 class PrinterNotReadyError(PrinterError):
     """The printer answered but cannot print (paper out, cover open, error). Nothing was sent."""
 
     def __init__(self, status: PrinterStatus) -> None:
         super().__init__("printer not ready: " + ", ".join(status.problems()))
         self.status = status
-        self.code = ErrorCode.PRINTER_PAPER_OUT if status.paper_out else ErrorCode.PRINTER_FAULT
+        self.code = _code(status)
 
 
 class PrinterFailedMidDocumentError(PrinterError):
@@ -76,7 +85,7 @@ class PrinterFailedMidDocumentError(PrinterError):
         self.status = status
         self.sent = sent
         self.total = total
-        self.code = ErrorCode.PRINTER_PAPER_OUT if status.paper_out else ErrorCode.PRINTER_FAULT
+        self.code = _code(status)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +120,18 @@ class PrinterDriver:
         self._post = post
         self._port: serial.Serial | None = None
         self._health = DeviceHealth.OFFLINE
+        self._detail = ""
         self.last_status: PrinterStatus | None = None
 
     @property
     def health(self) -> DeviceHealth:
         return self._health
+
+    @property
+    def detail(self) -> str:
+        """Why the health is what it is (`PrinterStatus.condition`: paper_near_end, paper_out,
+        cover_open...; "" when there is nothing to say)."""
+        return self._detail
 
     def open(self) -> PrinterStatus:
         """Open the port and read the status (PrinterTimeoutError when nothing answers)."""
@@ -151,10 +167,12 @@ class PrinterDriver:
         try:
             status = decode_status(answers)
         except StatusByteError as e:
-            self._set_health(DeviceHealth.HARDWARE_ERROR)
+            self._set_health(DeviceHealth.HARDWARE_ERROR, "status_unreadable")
             raise PrinterError(f"printer status unreadable: {e}") from None
         self.last_status = status
-        self._set_health(DeviceHealth.ONLINE if status.ready else DeviceHealth.USER_ERROR)
+        self._set_health(
+            DeviceHealth.ONLINE if status.ready else DeviceHealth.USER_ERROR, status.condition
+        )
         return status
 
     def print_bytes(self, data: bytes) -> PrintResult:
@@ -212,14 +230,19 @@ class PrinterDriver:
         except (OSError, serial.SerialException) as e:
             self._set_health(DeviceHealth.NO_DEVICE)
             raise PrinterTimeoutError(f"printer port failed: {e}") from None
-        self._set_health(DeviceHealth.OFFLINE)
+        self._set_health(DeviceHealth.OFFLINE, "no_answer")
         raise PrinterTimeoutError(
             f"the printer did not answer status query {n} within {self.settings.status_timeout} s"
         )
 
-    def _set_health(self, health: DeviceHealth) -> None:
-        if health is self._health:
+    def _set_health(self, health: DeviceHealth, detail: str = "") -> None:
+        # a change of reason alone is a change too: paper near its end while still online
+        if health is self._health and detail == self._detail:
             return
-        self._health = health
+        self._health, self._detail = health, detail
         if self._post is not None:
-            self._post(DeviceHealthChanged(self.name, kind=DeviceKind.PRINTER, health=health))
+            self._post(
+                DeviceHealthChanged(
+                    self.name, kind=DeviceKind.PRINTER, health=health, detail=detail
+                )
+            )

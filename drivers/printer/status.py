@@ -59,6 +59,25 @@ class PrinterStatus:
             or self.unrecoverable_error
         )
 
+    @property
+    def condition(self) -> str:
+        """The one condition telemetry reports (snake_case, "" when all clear): the one a
+        technician must act on first. Cover open and paper out come before offline because a
+        printer goes offline *because* of them; paper near its end is reported even while
+        the printer is still ready (it is the warning before paper out)."""
+        for name in (
+            "cover_open",
+            "paper_out",
+            "cutter_error",
+            "unrecoverable_error",
+            "offline",
+            "paper_near_end",
+            "auto_recoverable_error",
+        ):
+            if getattr(self, name):
+                return name
+        return ""
+
     def problems(self) -> list[str]:
         """Plain words for each problem, for the technician and the doctor."""
         words = {

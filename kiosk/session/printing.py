@@ -36,6 +36,7 @@ Printable = tuple[str, dict[str, Any], str]
 # Printer error code → what the citizen reads (every other code: print.failed).
 PRINT_FAILURES = {
     "printer.paper_out": "print.failed.paper_out",
+    "printer.cover_open": "print.failed.cover_open",
     "printer.offline": "print.failed.offline",
     "printer.fault": "print.failed",
 }

@@ -87,3 +87,70 @@ def test_journey_command_says_where_a_journey_went_otherwise(
     assert listed.returncode == 0 and "card_pulled_during_write" in listed.stdout
     unknown = _journey(tmp_path, broker, "no_such_journey")
     assert unknown.returncode == 1 and "no journey 'no_such_journey'" in unknown.stderr
+
+
+# A journey that ships nowhere: written here, so `--script` is what makes it run at all.
+_SCRIPT = """
+name = "script_inquiry"
+description = "A journey file given by path: the inquiry, then the card taken"
+service = "inquiry"
+card = "ssc3"
+
+[[step]]
+device = "insert_card"
+expect = { screen = "menu", absent = ["$id_number", "$name"] }
+
+[[step]]
+intent = "ChooseService"
+args = { service = "inquiry" }
+expect = { screen = "pin_entry", allows = ["EnterPin"] }
+
+[[step]]
+intent = "EnterPin"
+args = { pin = "$pin" }
+expect = { screen = "inquiry", rows_min = 1 }
+
+[[step]]
+intent = "Cancel"
+expect = { screen = "take_card" }
+
+[[step]]
+device = "remove_card"
+expect = { screen = "idle" }
+
+[outcome]
+session = "cancelled"
+result = "completed"
+screen = "idle"
+"""
+
+
+def test_journey_command_runs_a_script_file(
+    tmp_path: Path, broker: Broker, running_central: Storage
+) -> None:
+    script = tmp_path / "mine.toml"
+    script.write_text(_SCRIPT, encoding="utf-8")
+    done = _journey(tmp_path, broker, "--script", str(script), "--json")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert report["ok"] and report["outcome"]["reason"] == "cancelled"
+    screens = [v["state"] for s in report["steps"] for v in s["views"]]
+    assert "inquiry" in screens and screens[-1] == "idle"
+    assert len(report["steps"]) == 5  # the script's own steps, not a shipped journey's
+    declared = read_profile("ssc3")
+    assert str(declared.id_number) not in done.stdout + done.stderr  # type: ignore[union-attr]
+    # the same file expecting a screen that never comes: the mismatch is named, exit 2
+    script.write_text(
+        _SCRIPT.replace('expect = { screen = "take_card" }', 'expect = { screen = "menu" }'),
+        encoding="utf-8",
+    )
+    wrong = _journey(tmp_path, broker, "--script", str(script))
+    assert wrong.returncode == 2, wrong.stdout[-3000:] + wrong.stderr[-3000:]
+    assert "mismatch:" in wrong.stdout and "result=fail" in wrong.stdout
+    # a file that is not a journey: exit 1 naming the file and the bad field, nothing run
+    script.write_text(_SCRIPT.replace('name = "script_inquiry"', 'name = "Bad Name"'), "utf-8")
+    bad = _journey(tmp_path, broker, "--script", str(script))
+    assert bad.returncode == 1 and f"{script}: name:" in bad.stderr
+    assert "journey script_inquiry" not in bad.stdout
+    missing = _journey(tmp_path, broker, "--script", str(tmp_path / "absent.toml"))
+    assert missing.returncode == 1 and "absent.toml" in missing.stderr

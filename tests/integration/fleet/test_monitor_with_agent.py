@@ -27,7 +27,12 @@ def make_agent(port: int, terminal_id: str, state: Path, telemetry_s: float | No
             ),
         }
     )
-    return Agent(cfg, environ={}, health=lambda: {"card_reader": "online", "camera": "no_device"})
+    return Agent(
+        cfg,
+        environ={},
+        health=lambda: {"card_reader": "online", "camera": "no_device", "printer": "online"},
+        details=lambda: {"printer": "paper_near_end"},
+    )
 
 
 def test_real_agent_appears_answers_ping_and_stops(
@@ -46,6 +51,9 @@ def test_real_agent_appears_answers_ping_and_stops(
             "the agent's birth and telemetry",
         )
         assert seen["health"] == "degraded" and seen["devices"]["camera"] == "no_device"
+        # the printer still prints, and the desk sees that its roll is running out
+        assert seen["devices"]["printer"] == "online"
+        assert seen["device_details"] == {"printer": "paper_near_end"}
         assert seen["version"] and seen["backlog"] == 0
         fleet_monitor.send_command("SSK-E2E-0001", "ping", {})
         done = wait_until(

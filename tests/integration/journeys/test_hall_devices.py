@@ -122,6 +122,18 @@ def test_printer_failing_mid_document_offers_the_qr(
     )
 
 
+def test_printer_cover_open_is_said_plainly_and_nothing_prints(
+    journey_stack: JourneyStack, hall: EmulatedHardware
+) -> None:
+    before = len(hall.printed())
+    result = run(journey_stack, hall, "print_cover_open")
+    shown = next(
+        v for s in result.steps for v in s.views if v.screen == "certificate" and v.error
+    )
+    assert "printer.cover_open" in shown.text and "print.failed.cover_open" in shown.text
+    assert len(hall.printed()) == before  # refused before a byte was sent
+
+
 # --------------------------------------------------------------------------- the ID card
 
 
