@@ -32,8 +32,9 @@ from ui.i18n import Catalogs
 from ui.keypad import Key, classify
 from ui.screens import SCREENS, screen_for
 from ui.screens.base import ViewScreen
+from ui.theme import PALETTE, hex_rgba
 from ui.voice import Voice
-from ui.widgets import __all__ as _widgets  # noqa: F401  (registers the kv classes)
+from ui.widgets import FullWindowScreens
 
 __all__ = ["KioskUi", "SessionPort", "active_video_driver"]
 
@@ -117,11 +118,13 @@ class KioskUi(App):
         LabelBase.register("Body", str(self.fonts.regular), fn_bold=str(self.fonts.bold))
         LabelBase.register("Icons", str(self.fonts.icons))
         Builder.load_file(str(UI_DIR / "style.kv"))
-        sm = ScreenManager(transition=NoTransition())
+        sm = FullWindowScreens(transition=NoTransition())
         self.sm = sm
         self.screen_named("attract")  # the others are built when first shown (start-up time)
         Window.bind(on_request_close=self._refuse_close, on_key_down=self._on_key)
-        Window.clearcolor = (1, 1, 1, 1)
+        # The page colour is the window's clear: a page-sized rectangle under every screen
+        # would be one more full-window fill per frame for the software GL.
+        Window.clearcolor = hex_rgba(PALETTE["page"])
         self.video_driver = active_video_driver()
         log.info("SDL video driver: %s, window %sx%s, dpi %s", self.video_driver,
                  Window.width, Window.height, Metrics.dpi)

@@ -7,7 +7,7 @@ from typing import Any
 
 from kivy.core.image import Image as CoreImage
 from kivy.factory import Factory
-from kivy.graphics import Color, Line, Rectangle
+from kivy.graphics import Color, Ellipse, Line, Rectangle
 from kivy.metrics import dp, sp
 from kivy.properties import (
     BooleanProperty,
@@ -22,6 +22,7 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.image import Image
 from kivy.uix.label import Label
+from kivy.uix.screenmanager import ScreenManager
 from kivy.uix.widget import Widget
 
 from ui.theme import ICONS, hex_rgba
@@ -34,9 +35,11 @@ __all__ = [
     "EntryPad",
     "FieldList",
     "FieldRow",
+    "FitImage",
     "Frame",
     "FrameFooter",
     "FrameHeader",
+    "FullWindowScreens",
     "Headline",
     "IconText",
     "KButton",
@@ -50,6 +53,13 @@ __all__ = [
     "TextLabel",
     "TimeoutOverlay",
 ]
+
+
+class FullWindowScreens(ScreenManager):
+    """The screen manager without Kivy's stencil clip (style.kv drops its rule): it fills the
+    window, so the clip cut nothing, yet under a software GL its two window-sized stencil fills
+    and the stencil test on every draw cost a third of each frame (each full-window fill is
+    8-17 ms at 1080p on this machine's llvmpipe)."""
 
 
 class HiddenIgnoresTouch:
@@ -196,7 +206,13 @@ class Frame(BoxLayout):
             body.add_widget(widget, *args, **kwargs)
 
 
-class QrImage(Image):
+class FitImage(Image):
+    """A picture fitted inside its box ('contain'), drawn as one rectangle (style.kv). Kivy's
+    Image rule clips with the stencil for its 'cover' mode: three box-sized fills a frame, which
+    the camera preview paid 30 times a second under the software GL."""
+
+
+class QrImage(FitImage):
     """A QR code of `data` (segno), drawn with nearest-neighbour scaling so modules stay sharp."""
 
     data = StringProperty("")
@@ -459,11 +475,62 @@ class TimeoutOverlay(FloatLayout):
         return bool(super().on_touch_up(touch))
 
 
-class StepDots(BoxLayout):
-    """Wizard progress: step n of `of`, numbered."""
+class StepDots(Widget):
+    """Wizard progress: step `n` of `of` as a row of numbered circles on one line, left under
+    the title. Shape says the state, not colour alone: a step done is a filled circle with a
+    check, the current one filled with its number inside a ring, one to come an outlined circle
+    with its number. (It was a run of glyphs, ●1 ●2 ◉3 ○4, under a line that did not meet them:
+    cluttered in large print.)"""
 
     n = NumericProperty(0)
     of = NumericProperty(0)
+    font_name = StringProperty("Body")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.bind(pos=self._redraw, size=self._redraw, n=self._redraw, of=self._redraw)
+
+    def _redraw(self, *_a: Any) -> None:
+        self.canvas.clear()
+        self.clear_widgets()
+        count = int(self.of)
+        if count <= 0:
+            return
+        radius = min(self.height * 0.34, dp(30))
+        slot = min(self.width / count, radius * 4.2)
+        cy = self.center_y
+        centres = [self.x + radius + dp(12) + i * slot for i in range(count)]
+        with self.canvas:
+            for i in range(count - 1):  # connectors: done ones thick, the rest thin
+                done = i + 1 < self.n
+                Color(*hex_rgba("primary" if done else "text_secondary"))
+                Line(points=[centres[i] + radius, cy, centres[i + 1] - radius, cy],
+                     width=dp(3) if done else dp(1.2))
+            for i, cx in enumerate(centres):
+                step = i + 1
+                if step <= self.n:
+                    Color(*hex_rgba("primary"))
+                    Ellipse(pos=(cx - radius, cy - radius), size=(2 * radius, 2 * radius))
+                    if step == self.n:
+                        Line(circle=(cx, cy, radius + dp(7)), width=dp(3))
+                else:
+                    Color(*hex_rgba("page"))
+                    Ellipse(pos=(cx - radius, cy - radius), size=(2 * radius, 2 * radius))
+                    Color(*hex_rgba("primary"))
+                    Line(circle=(cx, cy, radius), width=dp(2))
+        for i, cx in enumerate(centres):
+            step = i + 1
+            done = step < self.n
+            lbl = Label(
+                text=ICONS["done"] if done else str(step),
+                font_name="Icons" if done else self.font_name, bold=step == self.n,
+                font_size=radius * 1.1, color=hex_rgba("on_primary" if step <= self.n
+                                                       else "primary"),
+                size=(2 * radius, 2 * radius), pos=(cx - radius, cy - radius),
+                halign="center", valign="middle",
+            )
+            lbl.text_size = lbl.size
+            self.add_widget(lbl)
 
 
 class TableCell(Label):

@@ -59,10 +59,20 @@ class ViewScreen(Screen):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        overlay = Factory.TimeoutOverlay()
-        self.bind(timeout_warning=overlay.setter("shown"),
-                  timeout_seconds=overlay.setter("seconds"))
-        self.add_widget(overlay)
+        self._overlay = Factory.TimeoutOverlay()
+        self.bind(timeout_warning=self._show_overlay,
+                  timeout_seconds=self._overlay.setter("seconds"))
+
+    def _show_overlay(self, _screen: Any, shown: bool) -> None:
+        """The inactivity warning is on the screen only while shown: at opacity 0 Kivy still
+        draws a widget, and the warning's window-sized shade was one more full-window blend
+        in every frame of every screen."""
+        overlay = self._overlay
+        overlay.shown = shown
+        if shown and overlay.parent is None:
+            self.add_widget(overlay)  # last added: drawn on top, first to get touches
+        elif not shown and overlay.parent is self:
+            self.remove_widget(overlay)
 
     @property
     def app(self) -> Any:
@@ -210,8 +220,8 @@ class ViewScreen(Screen):
 
     def focusables(self) -> list[Widget]:
         """Targets the keypad can reach, in reading order (top to bottom, left to right)."""
-        overlay = self.children[0]
-        pool = overlay.walk(restrict=True) if self.timeout_warning else self.walk(restrict=True)
+        pool = (self._overlay.walk(restrict=True) if self.timeout_warning
+                else self.walk(restrict=True))
         found = [
             w for w in pool
             if getattr(w, "focusable", False) and not w.disabled and w.opacity > 0
