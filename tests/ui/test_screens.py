@@ -160,3 +160,40 @@ def test_table_header_cells_stand_on_one_rule(ui_driver: Any) -> None:
     assert len({round(c.height) for c in cells}) > 1, "no header wraps: the test checks nothing"
     assert {round(c.y) for c in cells} == {round(header.y)}, [(c.text, c.y) for c in cells]
     assert header.height >= max(c.height for c in cells)
+
+
+def test_a_dropped_screen_is_wiped_and_unbound_off_the_switch(ui_driver: Any) -> None:
+    """The screen left is off the window at once; its wipe and kv unbinding (and the full
+    collection) come half a second later, not in the switch's frame. Unbound, none of its rules
+    runs again: a language switch used to reach half-collected screens (ReferenceError)."""
+    import gc
+    import time
+
+    from kivy.uix.label import Label
+
+    app = ui_driver.app
+    views = demo_views()
+    app.show(views["menu"])
+    ui_driver.pump(2)
+    menu = app.screen
+    labels = [w for w in menu.walk() if isinstance(w, Label) and w.text]
+    app.show(views["pin"])
+    ui_driver.pump(1)
+    assert menu.parent is None and menu in app._dropped, "off the window, not yet released"
+    assert menu.choices, "not wiped in the switch's frame"
+    deadline = time.monotonic() + 3
+    while app._dropped and time.monotonic() < deadline:
+        ui_driver.pump(1)
+    assert not app._dropped and not menu.choices and menu.view is None, "wiped when released"
+    before = [w.text for w in labels]
+    shown = [w for w in app.screen.walk() if isinstance(w, Label) and w.text]
+    shown_before = [w.text for w in shown]
+    app.lang = "en"  # what a language switch sets, and every kv rule with app.lang follows
+    ui_driver.pump(2)
+    try:
+        assert [w.text for w in labels] == before, "a dropped screen's rules no longer run"
+        assert [w.text for w in shown] != shown_before, "the screen shown follows the switch"
+    finally:
+        app.lang = "zh_CN"
+        ui_driver.pump(2)
+    assert gc.get_threshold()[2] >= 100 and gc.get_freeze_count() > 0
