@@ -8,6 +8,7 @@ foreground/background pair a screen uses, and the tests compute their ratios fro
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Final
 
@@ -114,6 +115,7 @@ def _load_icons() -> dict[str, str]:
 ICONS: Final[dict[str, str]] = _load_icons()
 
 
+@cache  # every kv colour rule calls it: thousands of calls per screen built
 def hex_rgba(value: str) -> tuple[float, float, float, float]:
     """`#RRGGBB` or `#RRGGBBAA` (or a palette name) as Kivy's 0..1 RGBA."""
     value = PALETTE.get(value, value).lstrip("#")
