@@ -218,11 +218,6 @@ class KioskUi(App):
                 screen.wipe()  # nothing of the citizen's stays in it until it is collected
             for widget in screen.walk(restrict=True):
                 Builder.unbind_widget(widget.uid)
-        assert self.sm is not None
-        if self.sm.transition.screen_out in self._dropped:
-            # Kivy's transition keeps the screen it left (it allows no None): point it at
-            # the one shown, or the dropped screen lives on until the next switch
-            self.sm.transition.screen_out = self.sm.current_screen
         self._dropped.clear()
         gc.collect()  # the full collection, here rather than in some frame (see on_start)
         # after the next frames: Kivy deletes the GL objects on its frame flush
