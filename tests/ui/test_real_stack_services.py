@@ -179,6 +179,18 @@ def _card_record(ui: Any) -> ActivationRecord:
     return ActivationRecord.decode(raw)
 
 
+def _activated(ui: Any, steps: queue.Queue[View], journey_stack: JourneyStack,
+               card: str) -> ActivationRecord:
+    """Every wizard step was shown in order, and the card holds the activation the central
+    confirmed."""
+    seen = _steps_seen(steps)
+    assert seen == list(range(1, WIZARD_STEPS + 1)), f"the progress went {seen}"
+    record = _card_record(ui)
+    key = _confirmed_at_central(journey_stack, card)
+    assert record.activated and record.matches_key(key), "the card holds this activation"
+    return record
+
+
 def _confirmed_at_central(stack: JourneyStack, card: str) -> str:
     """The activation key the central confirmed for the holder's card."""
     secrets = profile_secrets(card)
@@ -220,11 +232,7 @@ def test_activation_with_the_id_number_typed_writes_the_card(
     assert id_number not in ui.shown_text()
     _bank_card_swap(ui)
     _form_and_identity(ui, CARD)
-    seen = _steps_seen(steps)
-    assert seen == list(range(1, WIZARD_STEPS + 1)), f"the progress went {seen}"
-    record = _card_record(ui)
-    key = _confirmed_at_central(journey_stack, CARD)
-    assert record.activated and record.matches_key(key), "the card holds this activation"
+    record = _activated(ui, steps, journey_stack, CARD)
     assert record.date is not None
     held = journey_stack.query("SELECT finger_template FROM persons WHERE id_number = ?",
                                (id_number,))
@@ -250,11 +258,7 @@ def test_activation_with_the_holders_id_card_on_the_reader(
     assert secrets.id_number not in ui.shown_text() and secrets.name not in ui.shown_text()
     _bank_card_swap(ui)
     _form_and_identity(ui, RETIREE)
-    seen = _steps_seen(steps)
-    assert seen == list(range(1, WIZARD_STEPS + 1)), f"the progress went {seen}"
-    record = _card_record(ui)
-    key = _confirmed_at_central(journey_stack, RETIREE)
-    assert record.activated and record.matches_key(key), "the card holds this activation"
+    _activated(ui, steps, journey_stack, RETIREE)
     shown = ui.shown_text()
     assert secrets.id_number not in shown and secrets.name not in shown
 
