@@ -188,6 +188,18 @@ class KioskUi(App):
         self._recent.append(name)
         return screen
 
+    def _rebuild_screens(self) -> None:
+        """Large print changes Kivy's font scale, but a kv rule computes sp() when it runs and
+        the scale is no binding: a screen built before the switch kept its header, footer and
+        most text at the old size (the attract screen, where large print is chosen, did not
+        grow at all). Every built screen goes; the one to show is built at the new scale."""
+        assert self.sm is not None
+        for screen in list(self.sm.screens):
+            self.sm.remove_widget(screen)
+            self._dropped.append(screen)
+        self._recent.clear()
+        Clock.schedule_once(self._release_dropped, 0.5)
+
     def _load_kv(self, name: str) -> None:
         if name not in self._kv_loaded:
             Builder.load_file(str(UI_DIR / "screens" / f"{name}.kv"))
@@ -254,6 +266,7 @@ class KioskUi(App):
         if view.elderly != self.elderly:
             self.elderly = view.elderly
             Metrics.fontscale = self.elderly_fontscale if view.elderly else 1.0
+            self._rebuild_screens()
         name = screen_for(view)
         screen = self.screen_named(name)
         new_screen = name != self.sm.current or previous is None or previous.state != view.state

@@ -197,3 +197,34 @@ def test_a_dropped_screen_is_wiped_and_unbound_off_the_switch(ui_driver: Any) ->
         app.lang = "zh_CN"
         ui_driver.pump(2)
     assert gc.get_threshold()[2] >= 100 and gc.get_freeze_count() > 0
+
+
+def test_large_print_enlarges_the_screen_it_is_chosen_on(ui_driver: Any) -> None:
+    """Large print is chosen on the attract screen: its header and footer grow at once too
+    (sp() sizes are computed when a kv rule runs and Kivy's font scale binds nothing, so a
+    screen built before the switch kept the old sizes)."""
+    from kivy.uix.label import Label
+
+    app = ui_driver.app
+
+    def sizes() -> dict[str, float]:
+        found: dict[str, float] = {}
+        for w in app.screen.walk():
+            if isinstance(w, Label) and w.text and w.text not in found:
+                found[w.text] = float(w.font_size)
+        return found
+
+    app.show(demo_views("en", False)["attract"])
+    ui_driver.pump(2)
+    normal = sizes()
+    app.show(demo_views("en", True)["attract"])
+    ui_driver.pump(2)
+    large = sizes()
+    try:
+        common = [t for t in normal if t in large]
+        assert len(common) >= 5, common
+        grown = [t for t in common if large[t] >= normal[t] * 1.2]
+        assert grown == common, {t: (normal[t], large[t]) for t in common if t not in grown}
+    finally:
+        app.show(demo_views("en", False)["attract"])
+        ui_driver.pump(2)
