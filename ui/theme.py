@@ -44,8 +44,8 @@ PALETTE: Final[dict[str, str]] = {
     "success_bg": "#E8F5EC",
     "warning": "#7A4500",
     "warning_bg": "#FFF4E0",
-    "disabled": "#3D3D3D",
-    "disabled_bg": "#E6E6E6",
+    "disabled": "#4D4D4D",
+    "disabled_bg": "#F5F5F5",  # lighter than any live button: unavailable reads as faint
     "focus_outer": "#FFD400",
     "focus_inner": "#1A1A1A",
     "bar": "#0A4A8C",

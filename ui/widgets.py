@@ -124,8 +124,11 @@ class KButton(HiddenIgnoresTouch, ButtonBehavior, BoxLayout):
     action = StringProperty("")  # what the keypad/test sees: "confirm", "choice:pension", ...
     sub_text = StringProperty("")
     fit_text = BooleanProperty(False)  # width follows the words (header buttons)
+    centred = BooleanProperty(False)  # words centred (primary and keys always are)
     bg_colour = ListProperty([1.0, 1.0, 1.0, 1.0])
     fg_colour = ListProperty([0.0, 0.0, 0.0, 1.0])
+    natural_height = NumericProperty(0)  # what its words need (style.kv)
+    row_height = NumericProperty(0)  # its row's tallest, when a ChoiceGrid evens a row
 
     def glyph(self, name: str) -> str:
         return ICONS.get(name, "")
@@ -290,8 +293,24 @@ class ChoiceGrid(GridLayout):
     choose_handler = ObjectProperty(None, allownone=True)
     button_height = NumericProperty(0)
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._buttons: list[KButton] = []
+        self.bind(cols=self._even_rows)
+
+    def _even_rows(self, *_a: Any) -> None:
+        """Every button of a row as tall as the row's tallest: a tile whose reason wrapped was
+        taller, and the grid sat the others of its row lower (the menu's tiles stepped)."""
+        cols = max(int(self.cols or 1), 1)
+        for start in range(0, len(self._buttons), cols):
+            row = self._buttons[start:start + cols]
+            tallest = max(b.natural_height for b in row)
+            for b in row:
+                b.row_height = tallest
+
     def on_items(self, *_a: Any) -> None:
         self.clear_widgets()
+        self._buttons = []
         for item in self.items:
             selected = item.get("selected", False)
             btn = KButton(
@@ -302,8 +321,11 @@ class ChoiceGrid(GridLayout):
             )
             if self.button_height:
                 btn.height = self.button_height
-            btn.bind(on_release=lambda _b, ident=item["id"]: self._chosen(ident))
+            btn.bind(on_release=lambda _b, ident=item["id"]: self._chosen(ident),
+                     natural_height=self._even_rows)
             self.add_widget(btn)
+            self._buttons.append(btn)
+        self._even_rows()
 
     def _chosen(self, ident: str) -> None:
         if self.choose_handler is not None:
@@ -317,8 +339,24 @@ class FieldList(GridLayout):
     items = ListProperty([])  # dicts: id, label, value, revealable, revealed, reveal_text
     reveal_handler = ObjectProperty(None, allownone=True)
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._buttons: list[KButton] = []
+        self.bind(cols=self._even_rows)
+
+    def _even_rows(self, *_a: Any) -> None:
+        """Every button of a row as tall as the row's tallest: a tile whose reason wrapped was
+        taller, and the grid sat the others of its row lower (the menu's tiles stepped)."""
+        cols = max(int(self.cols or 1), 1)
+        for start in range(0, len(self._buttons), cols):
+            row = self._buttons[start:start + cols]
+            tallest = max(b.natural_height for b in row)
+            for b in row:
+                b.row_height = tallest
+
     def on_items(self, *_a: Any) -> None:
         self.clear_widgets()
+        self._buttons = []
         for item in self.items:
             row = Factory.FieldRow(
                 label_text=item["label"], value_text=item["value"],

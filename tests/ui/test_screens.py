@@ -228,3 +228,23 @@ def test_large_print_enlarges_the_screen_it_is_chosen_on(ui_driver: Any) -> None
     finally:
         app.show(demo_views("en", False)["attract"])
         ui_driver.pump(2)
+
+
+@pytest.mark.parametrize("elderly", [False, True], ids=["normal", "elderly"])
+def test_choice_rows_stand_even(ui_driver: Any, elderly: bool) -> None:
+    """A tile whose reason wraps is taller; the others of its row are as tall, so the row's
+    tops line up (the grid sat them lower: the menu stepped)."""
+    from ui.widgets import ChoiceGrid
+
+    app = ui_driver.app
+    for view in (demo_views("en", elderly)["menu"], demo_views("zh_CN", elderly)["menu"]):
+        app.show(view)
+        ui_driver.pump(3)
+        grid = next(w for w in app.screen.walk() if isinstance(w, ChoiceGrid))
+        buttons = grid._buttons
+        assert any(b.sub_text for b in buttons), "no tile with a reason: the test checks nothing"
+        cols = int(grid.cols)
+        for start in range(0, len(buttons), cols):
+            row = buttons[start:start + cols]
+            assert len({round(b.top) for b in row}) == 1, [(b.text, b.top) for b in row]
+            assert len({round(b.height) for b in row}) == 1, [(b.text, b.height) for b in row]
