@@ -248,3 +248,23 @@ def test_choice_rows_stand_even(ui_driver: Any, elderly: bool) -> None:
             row = buttons[start:start + cols]
             assert len({round(b.top) for b in row}) == 1, [(b.text, b.top) for b in row]
             assert len({round(b.height) for b in row}) == 1, [(b.text, b.height) for b in row]
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_header_buttons_keep_their_places_on_every_screen(ui_driver: Any, lang: str) -> None:
+    """Elderly users find Repeat, volume and language by where they are: the step and the time
+    left, which some screens show and some not, no longer push them sideways."""
+    from ui.widgets import FrameHeader, KButton
+
+    app = ui_driver.app
+    places: dict[str, set[int]] = {}
+    for view in demo_views(lang).values():
+        app.show(view)
+        ui_driver.pump(2)
+        header = next(w for w in app.screen.walk() if isinstance(w, FrameHeader))
+        for b in header.walk(restrict=True):
+            if isinstance(b, KButton) and b.action:
+                places.setdefault(b.action, set()).add(round(b.x))
+    assert set(places) >= {"repeat", "volume_down", "volume_up", "language"}
+    moved = {a: xs for a, xs in places.items() if len(xs) > 1}
+    assert not moved, moved
