@@ -339,24 +339,8 @@ class FieldList(GridLayout):
     items = ListProperty([])  # dicts: id, label, value, revealable, revealed, reveal_text
     reveal_handler = ObjectProperty(None, allownone=True)
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._buttons: list[KButton] = []
-        self.bind(cols=self._even_rows)
-
-    def _even_rows(self, *_a: Any) -> None:
-        """Every button of a row as tall as the row's tallest: a tile whose reason wrapped was
-        taller, and the grid sat the others of its row lower (the menu's tiles stepped)."""
-        cols = max(int(self.cols or 1), 1)
-        for start in range(0, len(self._buttons), cols):
-            row = self._buttons[start:start + cols]
-            tallest = max(b.natural_height for b in row)
-            for b in row:
-                b.row_height = tallest
-
     def on_items(self, *_a: Any) -> None:
         self.clear_widgets()
-        self._buttons = []
         for item in self.items:
             row = Factory.FieldRow(
                 label_text=item["label"], value_text=item["value"],
