@@ -28,6 +28,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.session import intents
 from ui.bridge import ViewBridge
+from ui.drawn import __all__ as _drawn  # noqa: F401  (registers its kv classes)
 from ui.fonts import FontSet
 from ui.i18n import Catalogs
 from ui.keypad import Key, classify

@@ -86,7 +86,7 @@ def test_the_timeout_warning_is_drawn_only_while_it_shows(ui_driver: Any) -> Non
 def test_wizard_progress_says_each_step_by_shape_and_number(
     ui_driver: Any, elderly: bool,
 ) -> None:
-    from ui.widgets import StepDots
+    from ui.drawn import StepDots
 
     app = ui_driver.app
     view = replace(demo_views("zh_CN", elderly)["activation"], text_input=None)
