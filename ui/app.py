@@ -125,6 +125,7 @@ class KioskUi(App):
         self.max_screens = 2
         self._recent: list[str] = []
         self._dropped: list[Any] = []  # screens dropped, released off the switch's frame
+        self._focus_moved = False  # the keypad moved the focus on the screen shown
         self._kv_loaded: set[str] = set()
 
     # --- set-up ----------------------------------------------------------------------
@@ -285,8 +286,12 @@ class KioskUi(App):
         if new_screen or switched:  # a new language speaks the prompt again, in it
             self.voice.say(screen.voice_text(), self.lang)
         if new_screen:
-            # after the new screen's layout: focus positions are window positions
+            # after the new screen's layout: focus positions are window positions. Tiles and
+            # rows built in the render have no size yet at the first look (the menu's focus
+            # fell on the header's Repeat), so the default is looked for again a moment later.
+            self._focus_moved = False
             Clock.schedule_once(lambda _dt: self.focus_default(), 0.05)
+            Clock.schedule_once(lambda _dt: self.focus_default(unless_moved=True), 0.3)
         if view.state in ("idle", "attract"):
             self.forget_personal()
 
@@ -337,7 +342,11 @@ class KioskUi(App):
         Clock.schedule_once(play, 0)
 
     # --- keypad and focus -----------------------------------------------------------------
-    def focus_default(self) -> None:
+    def focus_default(self, *, unless_moved: bool = False) -> None:
+        """The screen's default target gets the focus; `unless_moved`: only if the keypad has
+        not moved it since the screen came."""
+        if unless_moved and self._focus_moved:
+            return
         self._set_focus(self.screen.default_focus())
 
     def _set_focus(self, widget: Any) -> None:
@@ -358,6 +367,7 @@ class KioskUi(App):
         current = self.focused()
         index = items.index(current) if current in items else -1
         self._set_focus(items[(index + step) % len(items)])
+        self._focus_moved = True
 
     def _on_key(self, _window: Any, key: int, _scancode: int, _codepoint: Any,
                 _mods: Any) -> bool:

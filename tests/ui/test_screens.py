@@ -268,3 +268,28 @@ def test_header_buttons_keep_their_places_on_every_screen(ui_driver: Any, lang: 
     assert set(places) >= {"repeat", "volume_down", "volume_up", "language"}
     moved = {a: xs for a, xs in places.items() if len(xs) > 1}
     assert not moved, moved
+
+
+def test_the_focus_lands_on_the_content_once_it_is_laid_out(ui_driver: Any) -> None:
+    """The inquiry's tabs have no size at the first look for a default target: the focus fell on
+    the header's Repeat (a yellow ring that reads as "press this"), now it lands on a tab. A
+    screen with nothing to do in its content (reading, an error) puts it on the footer's way on."""
+    import time
+
+    from ui.widgets import FrameHeader
+
+    app = ui_driver.app
+    views = demo_views("en")
+    for name in ("attract", "menu", "inquiry", "reading", "error"):
+        app.show(views[name])
+        deadline = time.monotonic() + 0.6
+        while time.monotonic() < deadline:
+            ui_driver.pump(1)
+        focused = app.focused()
+        assert focused is not None, name
+        parents = []
+        p = focused.parent
+        while p is not None and p is not app.screen:
+            parents.append(p)
+            p = p.parent
+        assert not any(isinstance(p, FrameHeader) for p in parents), (name, focused.action)

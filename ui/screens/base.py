@@ -239,15 +239,19 @@ class ViewScreen(Screen):
             if getattr(w, "kind", "") == "primary":
                 return w
 
-        def in_bars(w: Widget) -> bool:
+        def in_bar(w: Widget, bar: type) -> bool:
             p = w.parent
             while p is not None and p is not self:
-                if isinstance(p, (FrameHeader, FrameFooter)):
+                if isinstance(p, bar):
                     return True
                 p = p.parent
             return False
 
-        content = [w for w in items if not in_bars(w)]
+        content = [w for w in items
+                   if not in_bar(w, FrameHeader) and not in_bar(w, FrameFooter)]
         choices = [w for w in content if str(getattr(w, "action", "")).startswith(
             ("choice:", "row:", "key"))]
-        return (choices or content or items or [None])[0]
+        # nothing to do in the content (reading, an error): the footer's way on, not the
+        # header's Repeat, whose ring reads as "press this"
+        footer = [w for w in items if in_bar(w, FrameFooter)]
+        return (choices or content or footer or items or [None])[0]
