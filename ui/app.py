@@ -32,6 +32,7 @@ from ui.drawn import __all__ as _drawn  # noqa: F401  (registers its kv classes)
 from ui.fonts import FontSet
 from ui.i18n import Catalogs
 from ui.keypad import Key, classify
+from ui.memory import release_freed_memory, take_collector_off_the_frames
 from ui.screens import SCREENS, screen_for
 from ui.screens.base import ViewScreen
 from ui.theme import PALETTE, hex_rgba
@@ -68,29 +69,6 @@ def active_video_driver() -> str:
     return os.environ.get("SDL_VIDEODRIVER", "unknown")
 
 
-def release_freed_memory() -> None:
-    """Hand the heap's free pages back to the system. The software GL allocates its buffers
-    on the C heap, and glibc keeps what a dropped screen freed unless asked (malloc_trim):
-    without it the resident size only grows as screens are built and dropped."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:  # not glibc (musl has no malloc_trim): nothing to hand back this way
-        return
-    libc.malloc_trim(0)
-
-
-def take_collector_off_the_frames() -> None:
-    """Python's full (generation 2) collections came in the middle of screen switches: each
-    scanned the whole heap of a Kivy app, 170-270 ms, about one every other switch. The objects
-    alive at start-up (modules, kv rules, catalogs) are frozen out of the scans, and the full
-    collection is run when a screen has been released (`_release_dropped`), while the citizen
-    reads the new screen; the automatic one stays as a backstop, ten times rarer."""
-    gc.collect()
-    gc.freeze()
-    young, middle, _old = gc.get_threshold()
-    gc.set_threshold(young, middle, 100)
-
-
 class KioskUi(App):
     """The touchscreen. `lang` and `elderly` are what every kv binds to."""
 
@@ -125,6 +103,8 @@ class KioskUi(App):
         self.max_screens = 2
         self._recent: list[str] = []
         self._dropped: list[Any] = []  # screens dropped, released off the switch's frame
+        # one release for however many drops came within its half second
+        self._release_soon = Clock.create_trigger(self._release_dropped, 0.5)
         self._focus_moved = False  # the keypad moved the focus on the screen shown
         self._kv_loaded: set[str] = set()
 
@@ -200,7 +180,7 @@ class KioskUi(App):
             self.sm.remove_widget(screen)
             self._dropped.append(screen)
         self._recent.clear()
-        Clock.schedule_once(self._release_dropped, 0.5)
+        self._release_soon()
 
     def _load_kv(self, name: str) -> None:
         if name not in self._kv_loaded:
@@ -232,7 +212,7 @@ class KioskUi(App):
             self._dropped.append(old)
             dropped = True
         if dropped:  # off the switch's frame: the citizen is reading the new screen by then
-            Clock.schedule_once(self._release_dropped, 0.5)
+            self._release_soon()
 
     def _release_dropped(self, _dt: float) -> None:
         """Unbind the dropped screens' kv rules, then hand their memory back. The rules stay
@@ -287,7 +267,7 @@ class KioskUi(App):
             self.voice.say(screen.voice_text(), self.lang)
         if new_screen:
             # after the new screen's layout: focus positions are window positions. Tiles and
-            # rows built in the render have no size yet at the first look (the menu's focus
+            # rows built in the render have no size yet at the first look (the inquiry's focus
             # fell on the header's Repeat), so the default is looked for again a moment later.
             self._focus_moved = False
             Clock.schedule_once(lambda _dt: self.focus_default(), 0.05)

@@ -15,7 +15,7 @@ from kivy.uix.image import Image
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
-from ui.theme import ICONS, hex_rgba
+from ui.theme import ICONS, TYPE, hex_rgba
 
 __all__ = ["BarChart", "FitImage", "QrImage", "StepDots"]
 
@@ -145,7 +145,8 @@ class StepDots(Widget):
             lbl = Label(
                 text=ICONS["done"] if done else str(step),
                 font_name="Icons" if done else self.font_name, bold=step == self.n,
-                font_size=radius * 1.1, color=hex_rgba("on_primary" if step <= self.n
+                # a size of the type scale: another size is another 2.5 MB CJK font face
+                font_size=sp(TYPE["body"]), color=hex_rgba("on_primary" if step <= self.n
                                                        else "primary"),
                 size=(2 * radius, 2 * radius), pos=(cx - radius, cy - radius),
                 halign="center", valign="middle",
