@@ -44,6 +44,10 @@ __all__ = ["KioskUi", "SessionPort", "active_video_driver"]
 log = logging.getLogger("ui.app")
 
 UI_DIR = Path(__file__).resolve().parent
+# A new screen's tiles and rows have no size until their layout has run, a few frames after the
+# show: the default focus target is looked for on each frame until both of these have passed.
+FOCUS_SETTLE_FRAMES = 6
+FOCUS_SETTLE_S = 0.3
 
 
 class SessionPort(Protocol):
@@ -106,6 +110,9 @@ class KioskUi(App):
         # one release for however many drops came within its half second
         self._release_soon = Clock.create_trigger(self._release_dropped, 0.5)
         self._focus_moved = False  # the keypad moved the focus on the screen shown
+        self._focus_frames = 0
+        self._focus_since = 0.0
+        self._focus_settler: Any = None
         self._kv_loaded: set[str] = set()
 
     # --- set-up ----------------------------------------------------------------------
@@ -259,19 +266,14 @@ class KioskUi(App):
         self.sm.current = name
         self._drop_old_screens()
         if screen.timeout_warning and not warned:  # the keypad lands on "more time"
-            Clock.schedule_once(lambda _dt: self.focus_default(), 0.05)
+            self._settle_focus_on_arrival()
         self.seconds_left = view.timeout.seconds_left if view.timeout else -1
         if new_screen:
             self.shown.append(name)
         if new_screen or switched:  # a new language speaks the prompt again, in it
             self.voice.say(screen.voice_text(), self.lang)
         if new_screen:
-            # after the new screen's layout: focus positions are window positions. Tiles and
-            # rows built in the render have no size yet at the first look (the inquiry's focus
-            # fell on the header's Repeat), so the default is looked for again a moment later.
-            self._focus_moved = False
-            Clock.schedule_once(lambda _dt: self.focus_default(), 0.05)
-            Clock.schedule_once(lambda _dt: self.focus_default(unless_moved=True), 0.3)
+            self._settle_focus_on_arrival()
         if view.state in ("idle", "attract"):
             self.forget_personal()
 
@@ -322,11 +324,32 @@ class KioskUi(App):
         Clock.schedule_once(play, 0)
 
     # --- keypad and focus -----------------------------------------------------------------
-    def focus_default(self, *, unless_moved: bool = False) -> None:
-        """The screen's default target gets the focus; `unless_moved`: only if the keypad has
-        not moved it since the screen came."""
-        if unless_moved and self._focus_moved:
-            return
+    def _settle_focus_on_arrival(self) -> None:
+        """Put the focus on the default target once the new screen is laid out. Focus order is
+        by window position, and tiles and rows built in the render have no size at the first
+        look (the inquiry's focus fell on the header's Repeat). Layout takes frames, not a fixed
+        time: a show that took longer than a timer (a loaded machine) used to fire both looks
+        before the first layout. So the default is looked for on each frame, for at least
+        FOCUS_SETTLE_FRAMES frames and FOCUS_SETTLE_S, unless the keypad moves it first."""
+        self._focus_moved = False
+        self._focus_frames = 0
+        self._focus_since = time.monotonic()
+        if self._focus_settler is None:
+            self._focus_settler = Clock.schedule_interval(self._settle_focus, 0)
+
+    def _settle_focus(self, _dt: float) -> bool | None:
+        self._focus_frames += 1
+        if not self._focus_moved:
+            self.focus_default()
+        settled = (self._focus_frames >= FOCUS_SETTLE_FRAMES
+                   and time.monotonic() - self._focus_since >= FOCUS_SETTLE_S)
+        if self._focus_moved or settled:
+            self._focus_settler = None
+            return False
+        return None
+
+    def focus_default(self) -> None:
+        """The screen's default target gets the focus."""
         self._set_focus(self.screen.default_focus())
 
     def _set_focus(self, widget: Any) -> None:
