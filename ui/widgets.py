@@ -120,6 +120,7 @@ class KButton(HiddenIgnoresTouch, ButtonBehavior, BoxLayout):
     fg_colour = ListProperty([0.0, 0.0, 0.0, 1.0])
     natural_height = NumericProperty(0)  # what its words need (style.kv)
     row_height = NumericProperty(0)  # its row's tallest, when a ChoiceGrid evens a row
+    bordered = BooleanProperty(False)  # an outline is drawn (style.kv: by kind, when live)
 
     def glyph(self, name: str) -> str:
         return ICONS.get(name, "")

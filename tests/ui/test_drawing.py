@@ -13,7 +13,9 @@ import pytest
 from kivy.core.window import Window
 from kivy.graphics import (
     BorderImage,
+    Color,
     Ellipse,
+    Line,
     Rectangle,
     RoundedRectangle,
     StencilPush,
@@ -63,6 +65,51 @@ def test_screens_fill_the_window_about_once_and_hidden_parts_little(
     stencils = [i for c in (app.root.canvas.before, app.root.canvas.after)
                 for i in c.children if isinstance(i, StencilPush)]
     assert not stencils, "the screen manager fills the window: nothing for a stencil to clip"
+
+
+def _lines(widget: Any) -> list[tuple[float, Any, Any]]:
+    """(alpha of the colour it is drawn in, the Line, its widget) of every line below `widget`."""
+    found = []
+    for canvas in (widget.canvas.before, widget.canvas, widget.canvas.after):
+        alpha = 1.0
+        for ins in canvas.children if canvas is not None else ():
+            if isinstance(ins, Color):
+                alpha = ins.rgba[3]
+            elif isinstance(ins, Line):
+                found.append((alpha, ins, widget))
+    for child in widget.children:
+        found.extend(_lines(child))
+    return found
+
+
+@pytest.mark.parametrize("elderly", [False, True], ids=["normal", "elderly"])
+def test_no_screen_draws_wide_lines_nobody_sees(ui_driver: Any, elderly: bool) -> None:
+    """Kivy draws a line wider than 1 px in a colour with alpha below 1 through a stencil: a
+    push, the line, a fill of its bounding box, the line again, a pop. Every button's hidden
+    focus rings and the border of every primary button went that way, and the software GL kept
+    up to 0.7 MB of its heap per such line. Lines not shown are 1 px (Kivy's plain GL line),
+    and a rounded border has a few segments a corner, not Kivy's default 30 with round joints.
+    """
+    app = ui_driver.app
+    wide_hidden: dict[str, int] = {}
+    heavy: dict[str, int] = {}
+    for name, view in demo_views("en", elderly).items():
+        app.show(view)
+        ui_driver.pump(2)
+        app._set_focus(None)  # no ring shown: every ring is a hidden line
+        ui_driver.pump(1)
+        lines = _lines(app.root)
+        assert lines, name
+        hidden = [ln for a, ln, _ in lines if a < 1 and ln.width > 1]
+        if hidden:
+            wide_hidden[name] = len(hidden)
+        # points of a line as built: a 30-segment rounded rectangle is 124 of them
+        many = [ln for _, ln, _ in lines if ln.rounded_rectangle and len(ln.points) > 2 * 40]
+        if many:
+            heavy[name] = len(many)
+    app.focus_default()
+    assert not wide_hidden, wide_hidden
+    assert not heavy, heavy
 
 
 def test_the_timeout_warning_is_drawn_only_while_it_shows(ui_driver: Any) -> None:
