@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from drivers.personal import Masked, PersonalKind
+from kiosk.session.services import SERVICE_ICONS, ServiceId
 from kiosk.session.view import (
     Chart,
     Choice,
@@ -16,6 +17,7 @@ from kiosk.session.view import (
     Series,
     Step,
     Table,
+    Text,
     TextKind,
     TextSpec,
     TimeoutInfo,
@@ -43,6 +45,12 @@ def _holder() -> tuple[FieldView, ...]:
     )
 
 
+def _tile(service: ServiceId, enabled: bool = True, reason: Text | None = None) -> Choice:
+    """A menu tile with the service's own icon (the one its screen's heading shows)."""
+    return Choice(service.value, text(f"demo.service.{service.value}"), SERVICE_ICONS[service],
+                  enabled, reason)
+
+
 def demo_views(language: str = "zh_CN", elderly: bool = False) -> dict[str, View]:
     """Screen name -> a view that shows it."""
     t = text
@@ -65,14 +73,10 @@ def demo_views(language: str = "zh_CN", elderly: bool = False) -> dict[str, View
                          notices=(t("demo.face.quality_far"),), step=Step(3, 4),
                          intents=frozenset({"Cancel", "CallStaff", "SetLanguage"})),
         "menu": View("menu", t("demo.menu.title"), (t("demo.menu.body"),), choices=(
-            Choice("inquiry", t("demo.service.inquiry"), "search"),
-            Choice("certificate", t("demo.service.certificate"), "description"),
-            Choice("utility_payment", t("demo.service.utility_payment"), "bolt"),
-            Choice("activation", t("demo.service.activation"), "medical_services"),
-            Choice("pension_qualification", t("demo.service.pension_qualification"),
-                   "how_to_reg"),
-            Choice("loss_report", t("demo.service.loss_report"), "report", enabled=False,
-                   reason=t("demo.service.offline")),
+            _tile(ServiceId.INQUIRY), _tile(ServiceId.CERTIFICATE),
+            _tile(ServiceId.UTILITY_PAYMENT), _tile(ServiceId.ACTIVATION),
+            _tile(ServiceId.PENSION_QUALIFICATION),
+            _tile(ServiceId.LOSS_REPORT, enabled=False, reason=t("demo.service.offline")),
         ), intents=_CITIZEN | {"ChooseService", "Reveal"}, timeout=_timer()),
         "inquiry": View(
             "inquiry", t("demo.inquiry.title"), fields=(

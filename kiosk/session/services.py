@@ -88,9 +88,9 @@ SERVICE_ICONS: dict[ServiceId, str] = {
     ServiceId.LOSS_REPORT: "report",
     ServiceId.LOSS_CANCEL: "restore",
     ServiceId.EMPLOYMENT_CERTIFICATE: "badge",
-    ServiceId.UNEMPLOYMENT_REGISTRATION: "how_to_reg",
+    ServiceId.UNEMPLOYMENT_REGISTRATION: "work_off",
     ServiceId.TRAINING: "school",
-    ServiceId.PENSION_QUALIFICATION: "elderly",
+    ServiceId.PENSION_QUALIFICATION: "how_to_reg",
 }
 
 

@@ -297,3 +297,28 @@ def test_the_focus_lands_on_the_content_once_it_is_laid_out(ui_driver: Any) -> N
             parents.append(p)
             p = p.parent
         assert not any(isinstance(p, FrameHeader) for p in parents), (name, focused.action)
+
+
+def test_a_service_has_one_icon_in_the_menu_and_on_its_own_screen(ui_driver: Any) -> None:
+    """The tile a citizen pressed and the heading of the screen it opens show the same picture
+    (the inquiry was a list in the menu and a magnifier on its screen), and no two services,
+    nor a service and the large-print button, share one."""
+    from kiosk.session.services import SERVICE_ICONS, ServiceId
+    from ui.widgets import Headline
+
+    icons = list(SERVICE_ICONS.values())
+    assert len(set(icons)) == len(icons), icons
+    assert "elderly" not in icons  # the attract screen's large-print button
+    app = ui_driver.app
+    views = demo_views("en")
+    tiles = {c.id: c.icon for c in views["menu"].choices}
+    for screen, service in (("inquiry", ServiceId.INQUIRY), ("certificate", ServiceId.CERTIFICATE),
+                            ("utility", ServiceId.UTILITY_PAYMENT),
+                            ("activation", ServiceId.ACTIVATION),
+                            ("pension", ServiceId.PENSION_QUALIFICATION)):
+        app.show(views[screen])
+        ui_driver.pump(1)
+        heading = [w for w in app.screen.walk(restrict=True) if isinstance(w, Headline)]
+        assert heading, screen
+        assert heading[0].icon == SERVICE_ICONS[service], screen
+        assert tiles[service.value] == SERVICE_ICONS[service], screen
