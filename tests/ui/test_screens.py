@@ -251,23 +251,38 @@ def test_choice_rows_stand_even(ui_driver: Any, elderly: bool) -> None:
 
 
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
-def test_header_buttons_keep_their_places_on_every_screen(ui_driver: Any, lang: str) -> None:
+@pytest.mark.parametrize("elderly", [False, True], ids=["normal", "elderly"])
+def test_header_buttons_keep_their_places_on_every_screen(
+    ui_driver: Any, lang: str, elderly: bool
+) -> None:
     """Elderly users find Repeat, volume and language by where they are: the step and the time
-    left, which some screens show and some not, no longer push them sideways."""
+    left, which some screens show and some not, no longer push them sideways. And all of the
+    header fits the window in both type sizes (worded volume buttons pushed the language
+    button out of an English large-print header)."""
     from ui.widgets import FrameHeader, KButton
 
     app = ui_driver.app
     places: dict[str, set[int]] = {}
-    for view in demo_views(lang).values():
+    outside: dict[str, list[str]] = {}
+    for name, view in demo_views(lang, elderly).items():
         app.show(view)
         ui_driver.pump(2)
         header = next(w for w in app.screen.walk() if isinstance(w, FrameHeader))
+        right = header.x + header.width - header.padding[2]
+        parts = header.children
+        crowded = [str(getattr(w, "action", "") or getattr(w, "text", "")) for w in parts
+                   if w.right > right + 1]
+        crowded += [str(getattr(a, "text", "")) for a, b in zip(parts[1:], parts)
+                    if a.right > b.x + 1]  # children are right to left
+        if crowded:
+            outside[name] = crowded
         for b in header.walk(restrict=True):
             if isinstance(b, KButton) and b.action:
                 places.setdefault(b.action, set()).add(round(b.x))
     assert set(places) >= {"repeat", "volume_down", "volume_up", "language"}
     moved = {a: xs for a, xs in places.items() if len(xs) > 1}
     assert not moved, moved
+    assert not outside, outside
 
 
 def test_the_focus_lands_on_the_content_once_it_is_laid_out(ui_driver: Any) -> None:
