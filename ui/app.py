@@ -7,7 +7,6 @@ bridge and sends intents to the session port; it never calls a driver or MQTT it
 from __future__ import annotations
 
 import ctypes
-import gc
 import glob
 import logging
 import os
@@ -32,8 +31,9 @@ from ui.drawn import __all__ as _drawn  # noqa: F401  (registers its kv classes)
 from ui.fonts import FontSet
 from ui.i18n import Catalogs
 from ui.keypad import Key, classify
-from ui.memory import release_freed_memory, take_collector_off_the_frames
-from ui.screens import SCREENS, screen_for
+from ui.memory import take_collector_off_the_frames
+from ui.screen_set import ScreenSet
+from ui.screens import screen_for
 from ui.screens.base import ViewScreen
 from ui.theme import PALETTE, hex_rgba
 from ui.voice import Voice
@@ -104,16 +104,11 @@ class KioskUi(App):
         self.started_at = time.monotonic()
         self._sounds: dict[str, Any] = {}
         self.required_video_driver = required_video_driver
-        self.max_screens = 2
-        self._recent: list[str] = []
-        self._dropped: list[Any] = []  # screens dropped, released off the switch's frame
-        # one release for however many drops came within its half second
-        self._release_soon = Clock.create_trigger(self._release_dropped, 0.5)
+        self.screens: ScreenSet | None = None
         self._focus_moved = False  # the keypad moved the focus on the screen shown
         self._focus_frames = 0
         self._focus_since = 0.0
         self._focus_settler: Any = None
-        self._kv_loaded: set[str] = set()
 
     # --- set-up ----------------------------------------------------------------------
     def build(self) -> ScreenManager:
@@ -123,6 +118,7 @@ class KioskUi(App):
         Builder.load_file(str(UI_DIR / "style.kv"))
         sm = FullWindowScreens(transition=NoTransition())
         self.sm = sm
+        self.screens = ScreenSet(sm)
         self.screen_named("attract")  # the others are built when first shown (start-up time)
         Window.bind(on_request_close=self._refuse_close, on_key_down=self._on_key)
         # The page colour is the window's clear: a page-sized rectangle under every screen
@@ -144,7 +140,8 @@ class KioskUi(App):
         self.voice._play = self._play_on_main
         self.voice.start()
         take_collector_off_the_frames()
-        Clock.schedule_once(self._preload_kv, 1.0)
+        assert self.screens is not None
+        Clock.schedule_once(self.screens.preload_kv, 1.0)
 
     def on_stop(self) -> None:
         self.voice.stop()
@@ -166,76 +163,8 @@ class KioskUi(App):
     # --- views -------------------------------------------------------------------------
     def screen_named(self, name: str) -> ViewScreen:
         """The screen `name`, built with its kv the first time it is needed."""
-        assert self.sm is not None
-        if not self.sm.has_screen(name):
-            self._load_kv(name)
-            self.sm.add_widget(SCREENS[name](name=name))
-        screen = self.sm.get_screen(name)
-        assert isinstance(screen, ViewScreen)
-        if name in self._recent:
-            self._recent.remove(name)
-        self._recent.append(name)
-        return screen
-
-    def _rebuild_screens(self) -> None:
-        """Large print changes Kivy's font scale, but a kv rule computes sp() when it runs and
-        the scale is no binding: a screen built before the switch kept its header, footer and
-        most text at the old size (the attract screen, where large print is chosen, did not
-        grow at all). Every built screen goes; the one to show is built at the new scale."""
-        assert self.sm is not None
-        for screen in list(self.sm.screens):
-            self.sm.remove_widget(screen)
-            self._dropped.append(screen)
-        self._recent.clear()
-        self._release_soon()
-
-    def _load_kv(self, name: str) -> None:
-        if name not in self._kv_loaded:
-            Builder.load_file(str(UI_DIR / "screens" / f"{name}.kv"))
-            self._kv_loaded.add(name)
-
-    def _preload_kv(self, _dt: float) -> None:
-        """One screen's kv file per call, once the attract screen is up: parsing it made each
-        screen's first show 60-90 ms slower, and loading them all before the first frame would
-        have delayed the start by as much."""
-        pending = [n for n in SCREENS if n not in self._kv_loaded]
-        if pending:
-            self._load_kv(pending[0])
-            Clock.schedule_once(self._preload_kv, 0.05)
-
-    def _drop_old_screens(self) -> None:
-        """Keep the attract screen, the one shown and the most recent others up to
-        `max_screens`: every drawn instruction of a built screen holds GL buffers and its
-        labels' textures (20-40 MB a screen under the software GL), so memory stays bounded.
-        Called after the switch, so the screen leaving is never the current one."""
-        assert self.sm is not None
-        dropped = False
-        while len(self._recent) > self.max_screens:
-            name = next(n for n in self._recent
-                        if n != "attract" and n != self.sm.current)
-            self._recent.remove(name)
-            old = self.sm.get_screen(name)
-            self.sm.remove_widget(old)  # off the window now; wiped and freed off this frame
-            self._dropped.append(old)
-            dropped = True
-        if dropped:  # off the switch's frame: the citizen is reading the new screen by then
-            self._release_soon()
-
-    def _release_dropped(self, _dt: float) -> None:
-        """Unbind the dropped screens' kv rules, then hand their memory back. The rules stay
-        bound to the app (lang, elderly, seconds_left) until the collector reaches each widget,
-        and a change in between ran rules of half-collected widgets (ReferenceError in a
-        redraw). Held until now, so none is collected before it is unbound; not done in the
-        switch itself, where freeing a hundred widgets' GL objects added 25 ms."""
-        for screen in self._dropped:
-            if isinstance(screen, ViewScreen):
-                screen.wipe()  # nothing of the citizen's stays in it until it is collected
-            for widget in screen.walk(restrict=True):
-                Builder.unbind_widget(widget.uid)
-        self._dropped.clear()
-        gc.collect()  # the full collection, here rather than in some frame (see on_start)
-        # after the next frames: Kivy deletes the GL objects on its frame flush
-        Clock.schedule_once(lambda _dt: release_freed_memory(), 0.5)
+        assert self.screens is not None
+        return self.screens.get(name)
 
     @property
     def screen(self) -> ViewScreen:
@@ -255,7 +184,11 @@ class KioskUi(App):
         if view.elderly != self.elderly:
             self.elderly = view.elderly
             Metrics.fontscale = self.elderly_fontscale if view.elderly else 1.0
-            self._rebuild_screens()
+            # sp() is computed when a kv rule runs and the font scale is no binding: a screen
+            # built before the switch keeps its old sizes (the attract screen, where large
+            # print is chosen, did not grow at all), so the built screens go
+            assert self.screens is not None
+            self.screens.drop_all()
         name = screen_for(view)
         screen = self.screen_named(name)
         new_screen = name != self.sm.current or previous is None or previous.state != view.state
@@ -264,7 +197,8 @@ class KioskUi(App):
         warned = screen.timeout_warning
         screen.render(view)
         self.sm.current = name
-        self._drop_old_screens()
+        assert self.screens is not None
+        self.screens.drop_old()
         if screen.timeout_warning and not warned:  # the keypad lands on "more time"
             self._settle_focus_on_arrival()
         self.seconds_left = view.timeout.seconds_left if view.timeout else -1

@@ -24,7 +24,7 @@ def take_collector_off_the_frames() -> None:
     """Python's full (generation 2) collections came in the middle of screen switches: each
     scanned the whole heap of a Kivy app, 170-270 ms, about one every other switch. The objects
     alive at start-up (modules, kv rules, catalogs) are frozen out of the scans, and the full
-    collection is run when a screen has been released (`_release_dropped`), while the citizen
+    collection is run when a screen has been released (ui/screen_set.py), while the citizen
     reads the new screen; the automatic one stays as a backstop, ten times rarer."""
     gc.collect()
     gc.freeze()

@@ -3,6 +3,7 @@ window, no missing translation; CJK glyphs really render; contrast and type size
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from typing import Any
 
@@ -132,7 +133,7 @@ def test_built_screens_stay_bounded_and_the_shown_one_is_kept(ui_driver: Any) ->
     the switch, so the screen leaving is dropped too (it used to be skipped while current,
     and then stayed built for good)."""
     app = ui_driver.app
-    assert app.max_screens == 2  # the attract screen and the one shown
+    assert app.screens.max_screens == 2  # the attract screen and the one shown
     views = demo_views()
     for name, view in views.items():
         app.show(view)
@@ -179,12 +180,12 @@ def test_a_dropped_screen_is_wiped_and_unbound_off_the_switch(ui_driver: Any) ->
     labels = [w for w in menu.walk() if isinstance(w, Label) and w.text]
     app.show(views["pin"])
     ui_driver.pump(1)
-    assert menu.parent is None and menu in app._dropped, "off the window, not yet released"
+    assert menu.parent is None and menu in app.screens.dropped, "off the window, not yet released"
     assert menu.choices, "not wiped in the switch's frame"
     deadline = time.monotonic() + 3
-    while app._dropped and time.monotonic() < deadline:
+    while app.screens.dropped and time.monotonic() < deadline:
         ui_driver.pump(1)
-    assert not app._dropped and not menu.choices and menu.view is None, "wiped when released"
+    assert not app.screens.dropped and not menu.choices and menu.view is None, "wiped when released"
     before = [w.text for w in labels]
     shown = [w for w in app.screen.walk() if isinstance(w, Label) and w.text]
     shown_before = [w.text for w in shown]
@@ -272,8 +273,9 @@ def test_header_buttons_keep_their_places_on_every_screen(
         parts = header.children
         crowded = [str(getattr(w, "action", "") or getattr(w, "text", "")) for w in parts
                    if w.right > right + 1]
-        crowded += [str(getattr(a, "text", "")) for a, b in zip(parts[1:], parts)
-                    if a.right > b.x + 1]  # children are right to left
+        # children are right to left: each one's left neighbour ends before it starts
+        crowded += [str(getattr(left, "text", "")) for here, left in itertools.pairwise(parts)
+                    if left.right > here.x + 1]
         if crowded:
             outside[name] = crowded
         for b in header.walk(restrict=True):
