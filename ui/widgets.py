@@ -180,11 +180,18 @@ class Frame(BoxLayout):
     footer = BooleanProperty(True)
     can_back = BooleanProperty(True)
     can_cancel = BooleanProperty(True)
+    can_call_staff = BooleanProperty(True)  # follows the screen's (on_screen)
+    footer_shown = BooleanProperty(True)  # style.kv: wanted, and something in it is live
     screen = ObjectProperty(None, allownone=True)
 
     def __init__(self, **kwargs: Any) -> None:
         self._pending: list[Widget] = []
         super().__init__(**kwargs)
+
+    def on_screen(self, _frame: Any, screen: Any) -> None:
+        if screen is not None and hasattr(screen, "can_call_staff"):
+            self.can_call_staff = screen.can_call_staff
+            screen.bind(can_call_staff=self.setter("can_call_staff"))
 
     def add_widget(self, widget: Widget, *args: Any, **kwargs: Any) -> None:
         if isinstance(widget, (FrameHeader, Body, FrameFooter)):

@@ -339,3 +339,28 @@ def test_a_service_has_one_icon_in_the_menu_and_on_its_own_screen(ui_driver: Any
         assert heading, screen
         assert heading[0].icon == SERVICE_ICONS[service], screen
         assert tiles[service.value] == SERVICE_ICONS[service], screen
+
+
+def test_call_staff_is_offered_only_where_the_session_hears_it(ui_driver: Any) -> None:
+    """The footer's Call staff stood live on the out-of-service, maintenance and technician
+    screens, where the session takes no CallStaff: a press did nothing. It shows where the
+    view accepts it, and only there; a footer left with nothing live is not shown."""
+    from ui.widgets import FrameFooter, KButton
+
+    app = ui_driver.app
+    offered: dict[str, bool] = {}
+    for name, view in demo_views("en").items():
+        app.show(view)
+        ui_driver.pump(1)
+        footer = next(w for w in app.screen.walk() if isinstance(w, FrameFooter))
+        button = next(b for b in footer.walk(restrict=True)
+                      if isinstance(b, KButton) and b.action == "call_staff")
+        live = footer.height > 0 and button.opacity > 0 and not button.disabled
+        assert live == ("CallStaff" in view.intents), name
+        offered[name] = live
+        live_buttons = [b for b in footer.walk(restrict=True)
+                        if isinstance(b, KButton) and b.width > 0 and not b.disabled]
+        # a footer with nothing live in it takes no room (out of service, technician)
+        assert (footer.height > 0) == bool(live_buttons), name
+    assert offered["menu"] and offered["pin"]
+    assert not offered["out_of_service"] and not offered["technician"]

@@ -39,6 +39,9 @@ class ViewScreen(Screen):
     can_confirm = BooleanProperty(False)
     can_back = BooleanProperty(False)
     can_cancel = BooleanProperty(False)
+    # a citizen can always ask for staff, except where the session would not hear it (out of
+    # service, maintenance, the technician's screens): there the button is not shown
+    can_call_staff = BooleanProperty(True)
     view = ObjectProperty(None, allownone=True)
     columns = ListProperty([])  # the view's table page
     rows = ListProperty([])
@@ -122,6 +125,7 @@ class ViewScreen(Screen):
         self.can_confirm = "Confirm" in intents
         self.can_back = "Back" in intents
         self.can_cancel = "Cancel" in intents
+        self.can_call_staff = "CallStaff" in intents
         table = view.table
         if table is not None:
             self.columns = [self.app.t(c, self.app.lang) for c in table.columns]
