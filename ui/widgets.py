@@ -121,9 +121,30 @@ class KButton(HiddenIgnoresTouch, ButtonBehavior, BoxLayout):
     natural_height = NumericProperty(0)  # what its words need (style.kv)
     row_height = NumericProperty(0)  # its row's tallest, when a ChoiceGrid evens a row
     bordered = BooleanProperty(False)  # an outline is drawn (style.kv: by kind, when live)
+    centres_group = BooleanProperty(False)  # style.kv: icon and centred words as one group
+    group_width = NumericProperty(0)  # style.kv: the icon, the gap and the words on one line
+    words_width = NumericProperty(0)  # the words on one line (_measure_words)
+    # the least padding (style.kv computes `padding` from these: a rule deriving from KButton
+    # sets these, not `padding`, which the KButton rule would set back on its next change)
+    pad_x = NumericProperty(0)
+    pad_y = NumericProperty(0)
 
     def glyph(self, name: str) -> str:
         return ICONS.get(name, "")
+
+    def on_kv_post(self, base_widget: Any) -> None:
+        self.ids.lbl.bind(texture_size=self._measure_words)
+        self.bind(centres_group=self._measure_words)
+        self._measure_words()
+
+    def _measure_words(self, *_a: Any) -> None:
+        """How wide the words are on one line, for the centred group: Kivy's label reports
+        the width it was given, not what its words take."""
+        if not self.centres_group or not self.text:
+            self.words_width = 0
+            return
+        core = self.ids.lbl._label
+        self.words_width = core.get_extents(self.text)[0] if core is not None else 0
 
 
 class Body(BoxLayout):

@@ -364,3 +364,31 @@ def test_call_staff_is_offered_only_where_the_session_hears_it(ui_driver: Any) -
         assert (footer.height > 0) == bool(live_buttons), name
     assert offered["menu"] and offered["pin"]
     assert not offered["out_of_service"] and not offered["technician"]
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_a_centred_button_centres_its_icon_with_its_words(ui_driver: Any, lang: str) -> None:
+    """A primary button's words were centred and its icon stood at the far left, away from
+    them: the two are centred as one group now, as far as the words fit on one line."""
+    from kivy.metrics import dp
+
+    from ui.widgets import KButton
+
+    app = ui_driver.app
+    checked = 0
+    for name, view in demo_views(lang).items():
+        app.show(view)
+        ui_driver.pump(2)
+        for b in app.screen.walk(restrict=True):
+            if not (isinstance(b, KButton) and b.icon and b.text and b.width > 0
+                    and not b.fit_text and (b.centred or b.kind in ("primary", "key"))):
+                continue
+            icon, words = b.ids.ico, b.ids.lbl
+            words_w = words._label.get_extents(b.text)[0]
+            if icon.width + b.spacing + words_w > b.width - 2 * dp(20):
+                continue  # the words wrap: the group fills the button
+            left_gap = icon.x - b.x
+            right_gap = b.right - (words.center_x + words_w / 2)
+            assert abs(left_gap - right_gap) <= dp(4), (name, b.text, left_gap, right_gap)
+            checked += 1
+    assert checked >= 3
