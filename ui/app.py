@@ -28,6 +28,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kiosk.session import intents
 from ui.bridge import ViewBridge
 from ui.drawn import __all__ as _drawn  # noqa: F401  (registers its kv classes)
+from ui.focus_ring import FocusRing
 from ui.fonts import FontSet
 from ui.i18n import Catalogs
 from ui.keypad import Key, classify
@@ -119,6 +120,7 @@ class KioskUi(App):
         sm = FullWindowScreens(transition=NoTransition())
         self.sm = sm
         self.screens = ScreenSet(sm)
+        self.ring = FocusRing()  # on the window above the screens, from on_start
         self.screen_named("attract")  # the others are built when first shown (start-up time)
         Window.bind(on_request_close=self._refuse_close, on_key_down=self._on_key)
         # The page colour is the window's clear: a page-sized rectangle under every screen
@@ -139,6 +141,7 @@ class KioskUi(App):
     def on_start(self) -> None:
         self.voice._play = self._play_on_main
         self.voice.start()
+        Window.add_widget(self.ring)  # after the root: drawn on top of every screen
         take_collector_off_the_frames()
         assert self.screens is not None
         Clock.schedule_once(self.screens.preload_kv, 1.0)
@@ -290,6 +293,7 @@ class KioskUi(App):
         for w in self.screen.focusables():
             w.focused = w is widget
         self._focused = widget
+        self.ring.follow(widget)
 
     def focused(self) -> Any:
         for w in self.screen.focusables():

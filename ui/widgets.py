@@ -103,8 +103,8 @@ class IconText(Label):
 class KButton(HiddenIgnoresTouch, ButtonBehavior, BoxLayout):
     """A touch target (>= 20 mm) with an optional icon and words; reachable from the keypad.
 
-    `kind`: primary, outline, staff, tile, key, choice. `focused` draws the focus ring (a 4 dp
-    yellow band outside a 2 dp black one: visible on every background of the palette).
+    `kind`: primary, outline, staff, tile, key, choice. `focused`: the keypad's target, which
+    the window's one focus ring surrounds (ui/focus_ring.py).
     """
 
     text = StringProperty("")

@@ -37,7 +37,13 @@ def test_inquiry_from_the_keypad_alone_with_a_visible_focus(ui: Any) -> None:
     ui.pump(3)
     assert _focused(ui) is not None, "a focus is shown from the start"
     _key_to(ui, "choice:query")
-    assert _focused(ui).focused, "the focused target draws the ring"
+    target = _focused(ui)
+    ui.pump(1)
+    ring = ui.app.ring
+    assert ring.target is target and ring.drawn is not None, "the focused target is ringed"
+    x, y = target.to_window(target.x, target.y)
+    assert (round(x, 1), round(y, 1)) == ring.drawn[:2], "the ring is around it"
+    assert len(ring.canvas.children) >= 4, "two bands drawn"
     ui.key(ENTER)
     _key_to(ui, "choice:inquiry")
     ui.key(ENTER)

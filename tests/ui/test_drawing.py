@@ -112,6 +112,41 @@ def test_no_screen_draws_wide_lines_nobody_sees(ui_driver: Any, elderly: bool) -
     assert not heavy, heavy
 
 
+def test_one_focus_ring_for_the_window_around_the_focused_target(ui_driver: Any) -> None:
+    """Every focusable widget drew two rings of its own, transparent until it had the focus: a
+    third of each screen's lines for one ring shown at a time. The window has one now, on top
+    of the screen (the timeout warning's "more time" included), around the focused target."""
+    from ui.theme import hex_rgba
+
+    app = ui_driver.app
+    ring = app.ring
+    assert ring.parent is Window and Window.children[0] is ring, "drawn last, on top"
+    yellow = tuple(hex_rgba("focus_outer"))
+    for name, view in demo_views("en").items():
+        app.show(view)
+        ui_driver.pump(3)
+        own = [ln for a, ln, w in _lines(app.root)
+               if any(tuple(c.rgba) == yellow for c in w.canvas.after.children
+                      if isinstance(c, Color))]
+        assert not own, (name, "a widget draws a ring of its own")
+        target = app.focused()
+        if target is None:
+            assert ring.drawn is None, name
+            continue
+        x, y = target.to_window(target.x, target.y)
+        assert ring.drawn == (round(x, 1), round(y, 1), round(target.width, 1),
+                              round(target.height, 1)), name
+    screen: Any = app.screen
+    screen.timeout_warning = True
+    ui_driver.pump(2)
+    app.focus_default()
+    ui_driver.pump(1)
+    assert ring.target is not None and ring.target.parent is not None
+    assert ring.drawn is not None, "the warning's button is ringed above its shade"
+    screen.timeout_warning = False
+    ui_driver.pump(2)
+
+
 def test_the_timeout_warning_is_drawn_only_while_it_shows(ui_driver: Any) -> None:
     app = ui_driver.app
     app.show(demo_views("en")["menu"])

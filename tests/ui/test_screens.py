@@ -176,6 +176,9 @@ def test_a_dropped_screen_is_wiped_and_unbound_off_the_switch(ui_driver: Any) ->
     views = demo_views()
     app.show(views["menu"])
     ui_driver.pump(2)
+    deadline = time.monotonic() + 3  # drops before this one released: their release is not
+    while app.screens.dropped and time.monotonic() < deadline:  # the one this test watches
+        ui_driver.pump(1)
     menu = app.screen
     labels = [w for w in menu.walk() if isinstance(w, Label) and w.text]
     app.show(views["pin"])
