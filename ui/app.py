@@ -32,6 +32,7 @@ from ui.focus_ring import FocusRing
 from ui.fonts import FontSet
 from ui.i18n import Catalogs
 from ui.keypad import Key, classify
+from ui.lists import __all__ as _lists  # noqa: F401  (registers its kv classes)
 from ui.memory import take_collector_off_the_frames
 from ui.screen_set import ScreenSet
 from ui.screens import screen_for

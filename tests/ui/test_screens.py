@@ -151,7 +151,7 @@ def test_table_header_cells_stand_on_one_rule(ui_driver: Any) -> None:
     """The inquiry's header in English wraps "Employer paid" onto two lines: every header cell
     stands on the row's bottom (one rule under the whole header), not centred at its own
     height with the rule broken into steps."""
-    from ui.widgets import TableCell, TableRow
+    from ui.lists import TableCell, TableRow
 
     ui_driver.app.show(demo_views("en")["inquiry"])
     ui_driver.pump(3)
@@ -238,7 +238,7 @@ def test_large_print_enlarges_the_screen_it_is_chosen_on(ui_driver: Any) -> None
 def test_choice_rows_stand_even(ui_driver: Any, elderly: bool) -> None:
     """A tile whose reason wraps is taller; the others of its row are as tall, so the row's
     tops line up (the grid sat them lower: the menu stepped)."""
-    from ui.widgets import ChoiceGrid
+    from ui.lists import ChoiceGrid
 
     app = ui_driver.app
     for view in (demo_views("en", elderly)["menu"], demo_views("zh_CN", elderly)["menu"]):
