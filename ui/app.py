@@ -293,7 +293,6 @@ class KioskUi(App):
     def _set_focus(self, widget: Any) -> None:
         for w in self.screen.focusables():
             w.focused = w is widget
-        self._focused = widget
         self.ring.follow(widget)
 
     def focused(self) -> Any:
