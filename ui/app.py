@@ -38,6 +38,7 @@ from ui.screen_set import ScreenSet
 from ui.screens import screen_for
 from ui.screens.base import ViewScreen
 from ui.theme import PALETTE, hex_rgba
+from ui.undrawn import install as leave_hidden_widgets_undrawn
 from ui.voice import Voice
 from ui.widgets import FullWindowScreens
 
@@ -114,6 +115,7 @@ class KioskUi(App):
 
     # --- set-up ----------------------------------------------------------------------
     def build(self) -> ScreenManager:
+        leave_hidden_widgets_undrawn()
         LabelBase.register("Roboto", str(self.fonts.regular), fn_bold=str(self.fonts.bold))
         LabelBase.register("Body", str(self.fonts.regular), fn_bold=str(self.fonts.bold))
         LabelBase.register("Icons", str(self.fonts.icons))
