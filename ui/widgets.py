@@ -188,23 +188,20 @@ class FrameFooter(HiddenIgnoresTouch, BoxLayout):
 class Frame(BoxLayout):
     """Header, body and footer of every citizen screen; kv children of a Frame go to its body."""
 
+    # style.kv: the step and the footer's three ways follow `screen`, the time left follows the app
     step_text = StringProperty("")
     time_text = StringProperty("")
     footer = BooleanProperty(True)
-    can_back = BooleanProperty(True)
-    can_cancel = BooleanProperty(True)
-    can_call_staff = BooleanProperty(True)  # follows the screen's (on_screen)
+    can_back = BooleanProperty(False)
+    can_cancel = BooleanProperty(False)
+    can_call_staff = BooleanProperty(False)
     footer_shown = BooleanProperty(True)  # style.kv: wanted, and something in it is live
-    screen = ObjectProperty(None, allownone=True)
+    # rebind: kv rules reading self.screen.x bind to the screen set after they first ran
+    screen = ObjectProperty(None, allownone=True, rebind=True)
 
     def __init__(self, **kwargs: Any) -> None:
         self._pending: list[Widget] = []
         super().__init__(**kwargs)
-
-    def on_screen(self, _frame: Any, screen: Any) -> None:
-        if screen is not None and hasattr(screen, "can_call_staff"):
-            self.can_call_staff = screen.can_call_staff
-            screen.bind(can_call_staff=self.setter("can_call_staff"))
 
     def add_widget(self, widget: Widget, *args: Any, **kwargs: Any) -> None:
         if isinstance(widget, (FrameHeader, Body, FrameFooter)):
