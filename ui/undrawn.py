@@ -6,7 +6,8 @@ every frame, only blended to nothing. A screen's kv lists every part it may show
 the parts a view leaves empty at opacity 0 (ui/widgets.py `Body`), so about a third of each
 screen's instructions were drawn for nobody. Under the software GL each drawn instruction
 costs frame time, and llvmpipe keeps about 64 KB for every vertex buffer it has drawn.
-With the camera screen this gave back about 35 MB (bench/ui.py).
+With the camera screen this gave back about 30 MB, and the median switch is about 15 % faster
+(bench/ui.py, A/B runs).
 
 `install()` wraps three methods of Kivy's Widget, once per process (KioskUi.build calls it):
 a wrapper of every widget, because the hidden parts are plain BoxLayouts and Labels of the
