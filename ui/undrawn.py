@@ -36,9 +36,7 @@ def is_undrawn(widget: Any) -> bool:
 def _host(widget: Any) -> Any:
     """The canvas group that holds the widget's canvas (its parent's), or None."""
     parent = widget.parent
-    if parent is None or parent is widget:
-        return None
-    return getattr(parent, "canvas", None)
+    return None if parent is None else getattr(parent, "canvas", None)
 
 
 def _take_out(widget: Any) -> None:
